@@ -1,0 +1,8 @@
+// One jest config for every package, on both paths: pnpm runs it with
+// `--rootDir <package>`, rules_jest sets rootDir to the target's package.
+// Tests are compiled by tsc first, so jest only ever sees JavaScript.
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: "node",
+  testMatch: ["<rootDir>/test/**/*.test.js"],
+};
