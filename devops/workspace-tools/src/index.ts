@@ -1,0 +1,2 @@
+export * from "./flaky";
+export * from "./workspace";
