@@ -1,0 +1,120 @@
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { RemoteCacheError } from "./errors";
+
+export const DEFAULT_PORT = 9090;
+export const DEFAULT_READ_ONLY_PORT = 9091;
+export const DEFAULT_HOST = "127.0.0.1";
+export const STATE_DIR_NAME = "acme-remote-cache";
+
+type Env = Record<string, string | undefined>;
+
+/** Everything a start needs; also written to the state directory so stop/status know what runs. */
+export interface CacheSettings {
+  /** Absolute directory holding the cache (cache/) and the server's state (run/). */
+  dir: string;
+  host: string;
+  /** Read-write port (CI runners). */
+  port: number;
+  /** Read-only port (developers). */
+  readOnlyPort: number;
+  /** Absolute htpasswd file guarding the read-write port, if any. */
+  htpasswd?: string;
+}
+
+export interface CachePaths {
+  dir: string;
+  /** nginx root: holds ac/ and cas/. */
+  cacheDir: string;
+  /** Rendered config, pid file, settings, logs and temp files. */
+  runDir: string;
+  logDir: string;
+  tmpDir: string;
+  configFile: string;
+  pidFile: string;
+  settingsFile: string;
+  errorLog: string;
+}
+
+/** $XDG_STATE_HOME/acme-remote-cache, else ~/.local/state/acme-remote-cache (XDG: a relative value is ignored). */
+export function defaultDir(env: Env = process.env, home: string = os.homedir()): string {
+  const xdg = env.XDG_STATE_HOME;
+  const base = xdg && path.isAbsolute(xdg) ? xdg : path.join(home, ".local", "state");
+  return path.join(base, STATE_DIR_NAME);
+}
+
+export function pathsFor(dir: string): CachePaths {
+  const runDir = path.join(dir, "run");
+  const logDir = path.join(runDir, "logs");
+  return {
+    dir,
+    cacheDir: path.join(dir, "cache"),
+    runDir,
+    logDir,
+    tmpDir: path.join(runDir, "tmp"),
+    configFile: path.join(runDir, "nginx.conf"),
+    pidFile: path.join(runDir, "nginx.pid"),
+    settingsFile: path.join(runDir, "settings.json"),
+    errorLog: path.join(logDir, "error.log"),
+  };
+}
+
+export interface SettingsInput {
+  dir?: string;
+  host?: string;
+  port?: number;
+  readOnlyPort?: number;
+  htpasswd?: string;
+}
+
+/** Fills in defaults and rejects what would render a broken or surprising nginx config. */
+export function resolveSettings(input: SettingsInput, env: Env = process.env): CacheSettings {
+  const dir = path.resolve(input.dir ?? defaultDir(env));
+  const host = input.host ?? DEFAULT_HOST;
+  const port = input.port ?? DEFAULT_PORT;
+  const readOnlyPort = input.readOnlyPort ?? DEFAULT_READ_ONLY_PORT;
+  checkConfigPath("--dir", dir);
+  checkHost(host);
+  checkPort("--port", port);
+  checkPort("--read-only-port", readOnlyPort);
+  if (port === readOnlyPort) {
+    throw new RemoteCacheError(`--port and --read-only-port are both ${port}: the two servers need two ports`);
+  }
+  const settings: CacheSettings = { dir, host, port, readOnlyPort };
+  if (input.htpasswd !== undefined && input.htpasswd !== "") {
+    settings.htpasswd = path.resolve(input.htpasswd);
+    checkConfigPath("--htpasswd", settings.htpasswd);
+  }
+  return settings;
+}
+
+function checkPort(flag: string, port: number): void {
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new RemoteCacheError(`${flag} ${port} is not a TCP port (1-65535)`);
+  }
+}
+
+function checkHost(host: string): void {
+  if (net.isIP(host) === 0 && !/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(host)) {
+    throw new RemoteCacheError(`--host ${JSON.stringify(host)} is not an IP address or host name`);
+  }
+}
+
+/** Paths go into double-quoted nginx strings, where `$` starts a variable and `"`/`\` end or escape. */
+function checkConfigPath(flag: string, value: string): void {
+  if (/["\\$\x00-\x1f]/.test(value)) {
+    throw new RemoteCacheError(`${flag} ${JSON.stringify(value)} contains a character nginx cannot take in a path (", \\, $ or a control character)`);
+  }
+}
+
+/** host:port for nginx's listen directive (IPv6 literals in brackets). */
+export function listenAddress(host: string, port: number): string {
+  return net.isIPv6(host) ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** Where a client on this machine reaches a server bound to `host` (a wildcard bind answers on loopback). */
+export function localUrl(host: string, port: number): string {
+  const reachable = host === "0.0.0.0" ? "127.0.0.1" : host === "::" ? "::1" : host;
+  return `http://${listenAddress(reachable, port)}`;
+}
