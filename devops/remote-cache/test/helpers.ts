@@ -1,0 +1,118 @@
+import { execFile } from "node:child_process";
+import crypto from "node:crypto";
+import fs from "node:fs";
+import http from "node:http";
+import net from "node:net";
+import path from "node:path";
+
+export const CLI = path.resolve(__dirname, "..", "src", "cli.js");
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the compiled CLI as a user would (a separate node process); never rejects on a non-zero exit. */
+export function runCli(args: string[], options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      [CLI, ...args],
+      { timeout: options.timeoutMs ?? 30_000, env: { ...process.env, ...options.env } },
+      (error, stdout, stderr) => {
+        if (error && typeof error.code !== "number") return reject(error);
+        resolve({ code: error ? Number(error.code) : 0, stdout, stderr });
+      },
+    );
+  });
+}
+
+/** Distinct ports the kernel just reported free (held together so the two differ). */
+export async function freePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from({ length: count }, () => new Promise<net.Server>((resolve, reject) => {
+      const server = net.createServer();
+      server.once("error", reject);
+      server.listen(0, "127.0.0.1", () => resolve(server));
+    })),
+  );
+  const ports = servers.map((server) => (server.address() as net.AddressInfo).port);
+  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+  return ports;
+}
+
+export interface HttpResult {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+}
+
+/** One request on its own connection (as Bazel's parallel uploads are), body sent with a Content-Length. */
+export function request(
+  method: string,
+  url: string,
+  options: { body?: Buffer; headers?: http.OutgoingHttpHeaders } = {},
+): Promise<HttpResult> {
+  return new Promise((resolve, reject) => {
+    const headers = { ...options.headers, ...(options.body ? { "content-length": options.body.length } : {}) };
+    const req = http.request(url, { method, headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (chunk: Buffer) => chunks.push(chunk));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    req.end(options.body);
+  });
+}
+
+/** Resolves true if nothing accepts TCP connections on the port any more. */
+export function refusesConnections(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, "127.0.0.1");
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once("error", () => resolve(true));
+  });
+}
+
+export function sha256(bytes: Buffer): string {
+  return crypto.createHash("sha256").update(bytes).digest("hex");
+}
+
+/** Deterministic pseudo-random bytes: a SHA-256 chain from a seed. */
+export function seededBytes(seed: string, size: number): Buffer {
+  const blocks: Buffer[] = [];
+  let block = crypto.createHash("sha256").update(seed).digest();
+  for (let length = 0; length < size; length += block.length) {
+    blocks.push(block);
+    block = crypto.createHash("sha256").update(block).digest();
+  }
+  return Buffer.concat(blocks).subarray(0, size);
+}
+
+/**
+ * Live processes (zombies excluded: this machine's init does not reap them, and a zombie holds
+ * no port or file) whose command line mentions `needle`, or whose parent is one of `parents`.
+ */
+export function liveProcesses(needle: string, parents: number[] = []): number[] {
+  const found: number[] = [];
+  for (const name of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    let stat: string;
+    let cmdline: string;
+    try {
+      stat = fs.readFileSync(`/proc/${name}/stat`, "utf8");
+      cmdline = fs.readFileSync(`/proc/${name}/cmdline`, "utf8").replace(/\0/g, " ");
+    } catch {
+      continue;
+    }
+    const [state, ppid] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (state === "Z" || state === "X") continue;
+    if (cmdline.includes(needle) || parents.includes(Number(ppid))) found.push(Number(name));
+  }
+  return found;
+}

@@ -1,0 +1,77 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { defaultDir, ensureNginx, renderNginxConfig, renderTemplate, resolveSettings } from "../src";
+
+describe("settings", () => {
+  it("defaults to loopback, ports 9090/9091 and the XDG state directory", () => {
+    const settings = resolveSettings({}, { XDG_STATE_HOME: "/var/state" });
+    expect(settings).toEqual({ dir: "/var/state/acme-remote-cache", host: "127.0.0.1", port: 9090, readOnlyPort: 9091 });
+  });
+
+  it("falls back to ~/.local/state when XDG_STATE_HOME is unset or relative", () => {
+    expect(defaultDir({}, "/home/dev")).toBe("/home/dev/.local/state/acme-remote-cache");
+    expect(defaultDir({ XDG_STATE_HOME: "state" }, "/home/dev")).toBe("/home/dev/.local/state/acme-remote-cache");
+  });
+
+  it.each([
+    ["one port for both servers", { port: 9090, readOnlyPort: 9090 }, /need two ports/],
+    ["a port out of range", { port: 70000 }, /not a TCP port/],
+    ["a host with spaces", { host: "my host" }, /not an IP address or host name/],
+    ["a directory nginx would read as a variable", { dir: "/tmp/$cache" }, /cannot take in a path/],
+    ["an htpasswd path with a quote", { htpasswd: '/etc/pass"wd' }, /cannot take in a path/],
+  ])("rejects %s", (_case, input, message) => {
+    expect(() => resolveSettings(input, {})).toThrow(message);
+  });
+});
+
+describe("nginx config rendering", () => {
+  const settings = resolveSettings({ dir: "/srv/cache", host: "::", port: 8080, readOnlyPort: 8081 }, {});
+
+  it("fails on a placeholder without a value and on a value without a placeholder", () => {
+    expect(() => renderTemplate("listen {{port}};", {})).toThrow(/no value for \{\{port\}\}/);
+    expect(() => renderTemplate("daemon on;", { port: "1" })).toThrow(/no placeholder for \{\{port\}\}/);
+  });
+
+  it("keeps every path inside the directory and brackets IPv6 listen addresses", () => {
+    const config = renderNginxConfig(settings, { runningAsRoot: false });
+    expect(config).not.toMatch(/\{\{/);
+    expect(config).toContain('pid "/srv/cache/run/nginx.pid";');
+    expect(config).toContain('client_body_temp_path "/srv/cache/run/tmp/body";');
+    expect(config).toContain('root "/srv/cache/cache";');
+    expect(config).toContain("listen [::]:8080;");
+    expect(config).toContain("listen [::]:8081;");
+    expect(config).not.toMatch(/^\s*user /m);
+    expect(config).not.toContain("auth_basic");
+  });
+
+  it("runs the workers as root when started as root, so they can write the cache", () => {
+    expect(renderNginxConfig(settings, { runningAsRoot: true })).toMatch(/^user root;$/m);
+  });
+
+  it("guards only the read-write server with basic auth when given an htpasswd file", () => {
+    const withAuth = resolveSettings({ ...settings, htpasswd: "/etc/bazel-cache/htpasswd" }, {});
+    const config = renderNginxConfig(withAuth, { runningAsRoot: false });
+    const [readWriteServer, readOnlyServer] = config.split("server {").slice(1);
+    expect(readWriteServer).toContain('auth_basic_user_file "/etc/bazel-cache/htpasswd";');
+    expect(readOnlyServer).not.toContain("auth_basic");
+  });
+});
+
+describe("finding nginx", () => {
+  let empty: string;
+  beforeAll(() => {
+    empty = fs.mkdtempSync(path.join(os.tmpdir(), "remote-cache-nopath-"));
+  });
+  afterAll(() => fs.rmSync(empty, { recursive: true, force: true }));
+
+  it("tells a non-root user how to install nginx instead of trying", async () => {
+    await expect(ensureNginx({ searchPath: empty, runningAsRoot: false })).rejects.toThrow(
+      /nginx is not installed.*sudo apt-get install -y nginx/,
+    );
+  });
+
+  it("says so when root has no apt-get to install with", async () => {
+    await expect(ensureNginx({ searchPath: empty, runningAsRoot: true })).rejects.toThrow(/apt-get was not found/);
+  });
+});
