@@ -1,0 +1,172 @@
+import type { Integrations } from "@monorepo/integrations";
+import { Logger } from "@monorepo/logger";
+import { SimulationConfigError, timeScale } from "@monorepo/simulation";
+import { Command, Option, UsageError, type BaseContext } from "clipanion";
+import * as t from "typanion";
+import { defaultJournalPath, resolveUserPath, writeFileAtomic } from "./files";
+import { Journal, JournalError } from "./journal";
+import { buildPlan, describePlan, EXIT_CODES, MAX_ATTEMPTS, resumedSteps, runMaintenance, type Mode } from "./maintenance";
+import { LiveProgress, LogProgress, type Progress } from "./progress";
+import { formatPlan, formatSummary } from "./report";
+import { SUBSYSTEMS, type Subsystem } from "./steps";
+
+export interface MaintenanceContext extends BaseContext {
+  /** Where relative paths resolve when not under `bazel run`. */
+  cwd: string;
+  /** Aborted on SIGINT or SIGTERM: the run stops, cleans up in-flight subsystems, saves the journal. */
+  interrupt: AbortSignal;
+  /** Builds the clients; validates SIMULATION_* (SimulationConfigError). */
+  createClients: (env: Record<string, string | undefined>) => Integrations;
+}
+
+/** Everything the command needs, checked before anything runs. */
+interface Request {
+  mode: Mode;
+  subsystems: Subsystem[];
+  concurrency: number;
+  clients: Integrations;
+  journal?: Journal;
+  jsonPath?: string;
+}
+
+function parseSubsystems(flag: string, value: string): Subsystem[] {
+  const names = value.split(",").map((name) => name.trim());
+  for (const name of names) {
+    if (!(SUBSYSTEMS as readonly string[]).includes(name)) {
+      throw new UsageError(`${flag}: unknown subsystem "${name}"; choose from ${SUBSYSTEMS.join(", ")} (comma-separated)`);
+    }
+  }
+  return names as Subsystem[];
+}
+
+export class MaintenanceCommand extends Command<MaintenanceContext> {
+  static paths = [Command.Default];
+
+  static usage = Command.Usage({
+    description: "Database, Kafka and S3 maintenance that runs as fast as its dependencies allow and heals itself.",
+    details: `
+      Runs the maintenance steps as a dependency graph: db, kafka and s3 concurrently, Kafka topics concurrently, the db steps in the order their table locks require. A failed step runs its recovery (a deadlock: stop hung queries) and is retried with exponential backoff and jitter, up to ${MAX_ATTEMPTS} attempts. A subsystem that still fails runs its own cleanup and is reported failed while the others finish.
+
+      Completed steps are saved in a journal (default $XDG_STATE_HOME/acme-maintenance/journal.json, or ~/.local/state/...), so the next run resumes where a failed or interrupted run stopped. A run that completes every step closes the journal.
+
+      Exit codes: 0 every step done; 1 a subsystem failed after recovery (its cleanup ran); 2 usage error (nothing ran); 130 interrupted by SIGINT or SIGTERM (in-flight subsystems cleaned up, journal saved).
+
+      SIMULATION_TIME_SCALE scales every simulated wait, SIMULATION_FAULTS overrides failures per operation (\`db.checkForDeadlocks=0.5\`, \`kafka.validateCleaned=2x\`), SIMULATION_SEED makes them reproducible.
+    `,
+    examples: [
+      ["Run (or resume) all maintenance", "$0"],
+      ["Show the graph, waves and critical path without running anything", "$0 --dry-run"],
+      ["Run only db and Kafka, at most 2 steps at a time", "$0 --only db,kafka --concurrency 2"],
+      ["Skip S3 and write a machine-readable report", "$0 --skip s3 --json report.json"],
+      ["Run the cleanup steps of every subsystem, concurrently", "$0 --cleanup"],
+      ["Ignore saved progress and start over, with debug logs", "$0 --fresh --verbose"],
+      ["Rehearse a failure quickly", "SIMULATION_TIME_SCALE=0.05 SIMULATION_FAULTS=db.checkForDeadlocks=1 $0"],
+    ],
+  });
+
+  cleanup = Option.Boolean("--cleanup", false, {
+    description: "Run only the cleanup steps (db: stop hung queries, check deadlocks; kafka: cleanupTopics, stopConsumers; s3: stopHungUploads)",
+  });
+
+  dryRun = Option.Boolean("--dry-run", false, { description: "Print the plan (graph, waves, critical path) and run nothing" });
+
+  only = Option.String("--only", { description: "Comma-separated subsystems to run: db, kafka, s3" });
+
+  skip = Option.String("--skip", { description: "Comma-separated subsystems to leave out" });
+
+  concurrency = Option.String("--concurrency", {
+    description: "Most steps running at once (default: no limit)",
+    validator: t.cascade(t.isNumber(), [t.isInteger(), t.isAtLeast(1)]),
+  });
+
+  journal = Option.String("--journal", { description: "Journal file (default: $XDG_STATE_HOME/acme-maintenance/journal.json)" });
+
+  fresh = Option.Boolean("--fresh", false, { description: "Ignore the journal's saved progress and start over" });
+
+  json = Option.String("--json", { description: "Write a machine-readable report to this file" });
+
+  verbose = Option.Boolean("--verbose", false, { description: "Log every step and the details of each failure" });
+
+  async execute(): Promise<number> {
+    let request: Request;
+    try {
+      request = this.prepare();
+    } catch (error) {
+      if (error instanceof UsageError || error instanceof SimulationConfigError || error instanceof JournalError) {
+        this.context.stderr.write(`maintenance: ${error.message}\nRun "maintenance --help" for usage.\n`);
+        return EXIT_CODES.usage;
+      }
+      throw error;
+    }
+    return this.dryRun ? this.printPlan(request) : this.run(request);
+  }
+
+  private prepare(): Request {
+    const { env, cwd } = this.context;
+    let subsystems = this.only === undefined ? [...SUBSYSTEMS] : parseSubsystems("--only", this.only);
+    const skipped = this.skip === undefined ? [] : parseSubsystems("--skip", this.skip);
+    subsystems = subsystems.filter((subsystem) => !skipped.includes(subsystem));
+    if (subsystems.length === 0) throw new UsageError("--only and --skip leave no subsystem to run");
+    const mode: Mode = this.cleanup ? "cleanup" : "maintenance";
+    if (mode === "cleanup" && (this.fresh || this.journal !== undefined)) {
+      throw new UsageError("--cleanup keeps no journal: --fresh and --journal do not apply to it");
+    }
+    const clients = this.context.createClients(env);
+    const journal =
+      mode === "maintenance"
+        ? Journal.open(this.journal === undefined ? defaultJournalPath(env) : resolveUserPath(this.journal, env, cwd), { fresh: this.fresh })
+        : undefined;
+    return {
+      mode,
+      subsystems,
+      concurrency: this.concurrency ?? Infinity,
+      clients,
+      journal,
+      jsonPath: this.json === undefined ? undefined : resolveUserPath(this.json, env, cwd),
+    };
+  }
+
+  private printPlan(request: Request): number {
+    const plan = buildPlan(request.mode, request.subsystems);
+    const description = describePlan(plan, resumedSteps(plan, request.mode, request.journal), request.concurrency);
+    const concurrency = Number.isFinite(request.concurrency) ? String(request.concurrency) : "unlimited";
+    const journal = request.journal ? `; journal ${request.journal.path}` : "";
+    const header = `Plan: ${request.mode} of ${request.subsystems.join(", ")}, concurrency ${concurrency}${journal}; times are simulated seconds (SIMULATION_TIME_SCALE=${timeScale(this.context.env)}).`;
+    this.context.stdout.write(formatPlan(description, header));
+    if (request.jsonPath) writeFileAtomic(request.jsonPath, JSON.stringify({ version: 1, mode: "dry-run", plan: description }, null, 2) + "\n");
+    return EXIT_CODES.succeeded;
+  }
+
+  private async run(request: Request): Promise<number> {
+    const { stdout, env } = this.context;
+    const live = (stdout as { isTTY?: boolean }).isTTY === true;
+    const logger = new Logger("maintenance", { stream: stdout });
+    const progress: Progress = live
+      ? new LiveProgress(stdout, { verbose: this.verbose, maxAttempts: MAX_ATTEMPTS })
+      : new LogProgress(logger, this.verbose);
+    const resumed = request.journal ? request.journal.completed.size : 0;
+    if (resumed > 0 && request.journal) {
+      const note = `resuming the journal ${request.journal.path} from ${request.journal.startedAt} (--fresh starts over)`;
+      if (live) stdout.write(`${note}\n`);
+      else logger.info(note, { completedSteps: [...request.journal.completed] });
+    }
+    let report;
+    try {
+      report = await runMaintenance({
+        clients: request.clients,
+        mode: request.mode,
+        subsystems: request.subsystems,
+        concurrency: request.concurrency,
+        journal: request.journal,
+        env,
+        signal: this.context.interrupt,
+        onEvent: (event) => progress.onEvent(event),
+      });
+    } finally {
+      progress.close();
+    }
+    stdout.write(formatSummary(report));
+    if (request.jsonPath) writeFileAtomic(request.jsonPath, JSON.stringify(report, null, 2) + "\n");
+    return report.exitCode;
+  }
+}

@@ -1,0 +1,36 @@
+import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { dirname, isAbsolute, join, resolve } from "node:path";
+
+type Env = Record<string, string | undefined>;
+
+/**
+ * Resolves a path the user typed against the directory the user was in. `bazel run`
+ * starts the process in the runfiles tree and says where the user was in
+ * BUILD_WORKING_DIRECTORY; `pnpm -F maintenance maintenance` starts it in the package
+ * folder and says so in INIT_CWD (trusted only for that script: other scripts' child
+ * processes inherit it).
+ */
+export function resolveUserPath(path: string, env: Env, cwd: string): string {
+  const pnpmCwd = env.npm_lifecycle_event === "maintenance" ? env.INIT_CWD : undefined;
+  return resolve(env.BUILD_WORKING_DIRECTORY || pnpmCwd || cwd, path);
+}
+
+/** $XDG_STATE_HOME/acme-maintenance/journal.json; XDG says to ignore a relative XDG_STATE_HOME. */
+export function defaultJournalPath(env: Env, home: string = homedir()): string {
+  const stateHome = env.XDG_STATE_HOME && isAbsolute(env.XDG_STATE_HOME) ? env.XDG_STATE_HOME : join(home, ".local", "state");
+  return join(stateHome, "acme-maintenance", "journal.json");
+}
+
+/** Writes via a temp file and rename, so a crash leaves the old file or the new one, never half of one. */
+export function writeFileAtomic(path: string, content: string): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const temp = `${path}.${process.pid}.tmp`;
+  try {
+    writeFileSync(temp, content);
+    renameSync(temp, path);
+  } catch (error) {
+    rmSync(temp, { force: true });
+    throw error;
+  }
+}

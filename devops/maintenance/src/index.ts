@@ -1,0 +1,46 @@
+export {
+  runPlan,
+  StepTimeoutError,
+  type CleanupResult,
+  type EngineEvent,
+  type EngineOptions,
+  type RunResult,
+  type StepResult,
+  type StepStatus,
+  type SubsystemResult,
+} from "./engine";
+export {
+  byPriority,
+  criticalPath,
+  estimateWallSeconds,
+  GraphError,
+  remainingChainSeconds,
+  resumableSteps,
+  selectSubsystems,
+  validateGraph,
+  waves,
+  type Plan,
+  type Recovery,
+  type StepAction,
+  type StepDefinition,
+} from "./graph";
+export { Journal, JournalError, type JournalContent, type JournalEntry } from "./journal";
+export {
+  BACKOFF_SECONDS,
+  buildPlan,
+  describePlan,
+  EXIT_CODES,
+  MAX_ATTEMPTS,
+  resumedSteps,
+  runMaintenance,
+  type MaintenanceOptions,
+  type MaintenanceReport,
+  type Mode,
+  type PlanDescription,
+} from "./maintenance";
+export { formatPlan, formatSummary } from "./report";
+export { CLEANUP_STEPS, MAINTENANCE_STEPS, SUBSYSTEMS, type MaintenanceStep, type Subsystem } from "./steps";
+export { defaultJournalPath, resolveUserPath, writeFileAtomic } from "./files";
+export { LiveProgress, LogProgress, type Progress } from "./progress";
+export { MaintenanceCommand, type MaintenanceContext } from "./command";
+export { createCli, runCli } from "./cli";

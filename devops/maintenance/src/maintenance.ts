@@ -1,0 +1,163 @@
+import type { Integrations } from "@monorepo/integrations";
+import { scaledMs, timeScale } from "@monorepo/simulation";
+import { runPlan, type EngineEvent, type RunResult, type StepResult, type SubsystemResult } from "./engine";
+import {
+  criticalPath,
+  estimateWallSeconds,
+  resumableSteps,
+  selectSubsystems,
+  validateGraph,
+  waves,
+  type Plan,
+} from "./graph";
+import type { Journal } from "./journal";
+import { CLEANUP_STEPS, MAINTENANCE_STEPS, SUBSYSTEMS, type MaintenanceStep, type Subsystem } from "./steps";
+
+type Env = Record<string, string | undefined>;
+
+/**
+ * Attempts per step, the first included. The deadlock check fails one call in three,
+ * independently (SPEC), and each retry follows its recovery, so a step fails for good
+ * with probability (1/3)^n: n = 5 gives 0.41%, too close to the 0.5% budget; n = 7
+ * gives 0.046% (one run in ~2,200), eleven times inside it.
+ */
+export const MAX_ATTEMPTS = 7;
+
+/** Backoff before a retry, in simulated seconds (scaled like the work, so tests stay fast). */
+export const BACKOFF_SECONDS = { initial: 0.25, max: 4 } as const;
+
+/** Timers shorter than this fire early under load at tiny time scales; a step gets at least this long. */
+const MIN_TIMEOUT_MS = 250;
+
+export const EXIT_CODES = { succeeded: 0, failed: 1, usage: 2, interrupted: 130 } as const;
+
+export type Mode = "maintenance" | "cleanup";
+
+/** The steps `mode` runs for `subsystems`, with each subsystem's cleanup for when it fails. */
+export function buildPlan(mode: Mode, subsystems: readonly Subsystem[]): Plan<Integrations> {
+  if (mode === "cleanup") return { steps: subsystems.flatMap((subsystem) => CLEANUP_STEPS[subsystem]), cleanup: {} };
+  return {
+    steps: selectSubsystems(MAINTENANCE_STEPS, subsystems),
+    cleanup: Object.fromEntries(subsystems.map((subsystem) => [subsystem, CLEANUP_STEPS[subsystem]])),
+  };
+}
+
+export interface PlanDescription {
+  steps: { id: string; needs: readonly string[]; estimateSeconds: number }[];
+  /** Steps that can start together once every earlier wave is done. */
+  waves: string[][];
+  criticalPath: { seconds: number; steps: string[] };
+  /** The original's way: one step after another. */
+  serialSeconds: number;
+  /** The engine's schedule with the given concurrency (equals the critical path when unlimited). */
+  estimatedWallSeconds: number;
+  resumed: string[];
+  cleanup: Record<string, string[]>;
+}
+
+/** What a run would do, without doing it: the graph minus resumed steps. */
+export function describePlan(plan: Plan<Integrations>, resumed: ReadonlySet<string>, concurrency: number): PlanDescription {
+  validateGraph(plan.steps);
+  const remaining: MaintenanceStep[] = plan.steps
+    .filter((step) => !resumed.has(step.id))
+    .map((step) => ({ ...step, needs: step.needs.filter((need) => !resumed.has(need)) }));
+  return {
+    steps: remaining.map(({ id, needs, estimateSeconds }) => ({ id, needs, estimateSeconds })),
+    waves: waves(remaining).map((wave) => wave.map((step) => step.id)),
+    criticalPath: criticalPath(remaining),
+    serialSeconds: remaining.reduce((sum, step) => sum + step.estimateSeconds, 0),
+    estimatedWallSeconds: estimateWallSeconds(remaining, concurrency),
+    resumed: plan.steps.filter((step) => resumed.has(step.id)).map((step) => step.id),
+    cleanup: Object.fromEntries(Object.entries(plan.cleanup).map(([subsystem, steps]) => [subsystem, steps.map((step) => step.id)])),
+  };
+}
+
+/** Journal steps this run would skip (none in cleanup mode, which keeps no journal). */
+export function resumedSteps(plan: Plan<Integrations>, mode: Mode, journal: Journal | undefined): Set<string> {
+  return mode === "maintenance" && journal ? resumableSteps(plan.steps, journal.completed) : new Set();
+}
+
+export interface MaintenanceOptions {
+  clients: Integrations;
+  mode?: Mode;
+  subsystems?: readonly Subsystem[];
+  /** Most steps at once; unlimited by default. */
+  concurrency?: number;
+  /** Progress of the current cycle; without one nothing is resumed or saved. */
+  journal?: Journal;
+  /** Where SIMULATION_TIME_SCALE is read for timeouts and backoff. */
+  env?: Env;
+  signal?: AbortSignal;
+  onEvent?: (event: EngineEvent) => void;
+}
+
+/** The --json report: everything the summary shows, for machines. */
+export interface MaintenanceReport {
+  version: 1;
+  mode: Mode;
+  status: RunResult["status"];
+  exitCode: number;
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+  timeScale: number;
+  concurrency: number | "unlimited";
+  subsystems: Subsystem[];
+  plan: PlanDescription;
+  journal: { path: string; resumed: string[]; closed: boolean } | null;
+  steps: StepResult[];
+  results: Record<string, SubsystemResult>;
+}
+
+export async function runMaintenance(options: MaintenanceOptions): Promise<MaintenanceReport> {
+  const env = options.env ?? process.env;
+  const mode = options.mode ?? "maintenance";
+  const subsystems = [...(options.subsystems ?? SUBSYSTEMS)];
+  const concurrency = options.concurrency ?? Infinity;
+  const journal = mode === "maintenance" ? options.journal : undefined;
+  const plan = buildPlan(mode, subsystems);
+  const resumed = resumedSteps(plan, mode, journal);
+  const description = describePlan(plan, resumed, concurrency);
+
+  // Written before any work, so an unwritable journal stops the run before it changes anything.
+  journal?.save("running");
+  const startedAt = new Date();
+  const result = await runPlan(plan, options.clients, {
+    concurrency,
+    maxAttempts: MAX_ATTEMPTS,
+    backoff: { initialDelayMs: scaledMs(BACKOFF_SECONDS.initial, env), maxDelayMs: scaledMs(BACKOFF_SECONDS.max, env) },
+    timeoutMs: (seconds) => Math.max(MIN_TIMEOUT_MS, scaledMs(seconds, env)),
+    signal: options.signal,
+    resumed,
+    onEvent: options.onEvent,
+    onStepSucceeded: journal && ((step) => journal.record(step.id, step.attempts)),
+  });
+  const closed = journal ? finishJournal(journal, result) : false;
+
+  return {
+    version: 1,
+    mode,
+    status: result.status,
+    exitCode: EXIT_CODES[result.status],
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    durationMs: result.durationMs,
+    timeScale: timeScale(env),
+    concurrency: Number.isFinite(concurrency) ? concurrency : "unlimited",
+    subsystems,
+    plan: description,
+    journal: journal ? { path: journal.path, resumed: [...resumed], closed } : null,
+    steps: result.steps,
+    results: result.subsystems,
+  };
+}
+
+/** Closes the cycle once every maintenance step is done; otherwise saves how this run ended. */
+function finishJournal(journal: Journal, result: RunResult): boolean {
+  if (MAINTENANCE_STEPS.every((step) => journal.completed.has(step.id))) {
+    journal.close();
+    return true;
+  }
+  journal.save(result.status);
+  return false;
+}
