@@ -1,0 +1,156 @@
+import crypto from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { packageOfFile, topologicalOrder, type Workspace, type WorkspacePackage } from "@monorepo/workspace-tools";
+import { sourceFiles } from "./git";
+import { withDependencies } from "./graph";
+import { runPackageScript } from "./process";
+import { runTasks, type Outcome } from "./scheduler";
+import { slug } from "./targets";
+
+/** Root files every package's compilation reads. */
+const GLOBAL_BUILD_INPUTS = ["tsconfig.base.json", "pnpm-lock.yaml"];
+export const STATE_DIR = ".pipeline";
+const STAMPS_FILE = "build-stamps.json";
+
+function sha256(data: string | Buffer): string {
+  return crypto.createHash("sha256").update(data).digest("hex");
+}
+
+function fileDigest(root: string, file: string): string {
+  const abs = path.join(root, file);
+  return fs.existsSync(abs) ? sha256(fs.readFileSync(abs)) : "deleted";
+}
+
+/**
+ * A digest of everything a package's build reads: its source files (tracked and untracked, not
+ * ignored, so never its own outputs), the shared compiler inputs, and its workspace deps' digests.
+ * Equal digests mean a rebuild would produce the same outputs.
+ */
+export function inputDigests(workspace: Workspace, files: string[] = sourceFiles(workspace.root)): Map<string, string> {
+  const byPackage = new Map<string, string[]>(workspace.packages.map((p) => [p.name, []]));
+  for (const file of files) {
+    const owner = packageOfFile(workspace, file);
+    if (owner) byPackage.get(owner.name)!.push(file);
+  }
+  const global = GLOBAL_BUILD_INPUTS.map((f) => `${f}\0${fileDigest(workspace.root, f)}`).join("\n");
+  const digests = new Map<string, string>();
+  for (const pkg of topologicalOrder(workspace)) {
+    const own = byPackage
+      .get(pkg.name)!
+      .sort()
+      .map((f) => `${f}\0${fileDigest(workspace.root, f)}`);
+    const deps = pkg.workspaceDeps.map((d) => `${d}\0${digests.get(d)}`);
+    digests.set(pkg.name, sha256([global, ...own, ...deps].join("\n")));
+  }
+  return digests;
+}
+
+/** True when every TypeScript source in src/ and test/ has its compiled .js beside it. */
+export function outputsPresent(root: string, pkg: WorkspacePackage): boolean {
+  for (const folder of ["src", "test"]) {
+    const dir = path.join(root, pkg.dir, folder);
+    if (!fs.existsSync(dir)) continue;
+    for (const entry of fs.readdirSync(dir, { recursive: true, encoding: "utf8" })) {
+      if (entry.endsWith(".ts") && !entry.endsWith(".d.ts") && !fs.existsSync(path.join(dir, entry.slice(0, -3) + ".js"))) {
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+/** The digests of the last successful build of each package, kept in .pipeline/ (gitignored). */
+export class BuildStamps {
+  private readonly file: string;
+  private readonly stamps: Record<string, string>;
+
+  constructor(root: string) {
+    this.file = path.join(root, STATE_DIR, STAMPS_FILE);
+    let stamps: Record<string, string> = {};
+    try {
+      stamps = JSON.parse(fs.readFileSync(this.file, "utf8")) as Record<string, string>;
+    } catch {
+      // No stamps yet (or unreadable): everything counts as unbuilt.
+    }
+    this.stamps = stamps;
+  }
+
+  get(name: string): string | undefined {
+    return this.stamps[name];
+  }
+
+  set(name: string, digest: string | undefined): void {
+    if (digest === undefined) delete this.stamps[name];
+    else this.stamps[name] = digest;
+    fs.mkdirSync(path.dirname(this.file), { recursive: true });
+    const tmp = `${this.file}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, JSON.stringify(this.stamps, null, 2) + "\n");
+    fs.renameSync(tmp, this.file);
+  }
+}
+
+export interface BuildPlan {
+  /** In dependency order. */
+  toBuild: WorkspacePackage[];
+  upToDate: WorkspacePackage[];
+  digests: Map<string, string>;
+}
+
+/** The wanted packages and their workspace deps, split into those needing a build and those up to date. */
+export function planBuild(workspace: Workspace, wanted: Iterable<string>, stamps: BuildStamps, digests = inputDigests(workspace)): BuildPlan {
+  const closure = withDependencies(workspace, wanted);
+  const toBuild: WorkspacePackage[] = [];
+  const upToDate: WorkspacePackage[] = [];
+  for (const pkg of topologicalOrder(workspace).filter((p) => closure.has(p.name))) {
+    const fresh = stamps.get(pkg.name) === digests.get(pkg.name) && outputsPresent(workspace.root, pkg);
+    (fresh ? upToDate : toBuild).push(pkg);
+  }
+  return { toBuild, upToDate, digests };
+}
+
+export interface BuildStep {
+  pkg: WorkspacePackage;
+  durationMs: number;
+  exitCode: number | null;
+  /** Relative to the artifacts folder. */
+  log: string;
+}
+
+export interface BuildOptions {
+  artifacts: string;
+  concurrency: number;
+  signal?: AbortSignal;
+  env?: NodeJS.ProcessEnv;
+  onSettled?: (outcome: Outcome<BuildStep>) => void;
+}
+
+export function buildTaskId(name: string): string {
+  return `build ${name}`;
+}
+
+/** Builds each planned package once ("build" script), dependencies first, in parallel where the graph allows. */
+export async function runBuild(workspace: Workspace, plan: BuildPlan, stamps: BuildStamps, options: BuildOptions) {
+  const tasks = plan.toBuild.map((pkg) => ({
+    id: buildTaskId(pkg.name),
+    deps: pkg.workspaceDeps.map(buildTaskId),
+    run: async (signal: AbortSignal | undefined) => {
+      const log = path.join(options.artifacts, "logs", `${slug(pkg.dir)}.build.log`);
+      const script = pkg.scripts.build;
+      if (!script) throw new Error(`${pkg.dir}/package.json has no "build" script`);
+      stamps.set(pkg.name, undefined);
+      const result = await runPackageScript(workspace.root, path.join(workspace.root, pkg.dir), script, [], {
+        env: options.env,
+        logFile: log,
+        signal,
+      });
+      const ok = result.exitCode === 0 && !result.aborted;
+      if (ok) stamps.set(pkg.name, plan.digests.get(pkg.name));
+      return {
+        ok,
+        value: { pkg, durationMs: result.durationMs, exitCode: result.exitCode, log: path.relative(options.artifacts, log) },
+      };
+    },
+  }));
+  return runTasks(tasks, { concurrency: options.concurrency, signal: options.signal, onSettled: options.onSettled });
+}

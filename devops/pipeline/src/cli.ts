@@ -1,0 +1,200 @@
+#!/usr/bin/env node
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { Builtins, Cli, Command, Option, UsageError, type BaseContext } from "clipanion";
+import * as t from "typanion";
+import { GitError } from "./git";
+import { Output } from "./output";
+import { cd, ci, defaultVersion, perf, test, type EngineChoice, type PipelineContext } from "./pipelines";
+
+export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
+
+/** The workspace root: the nearest folder upwards holding pnpm-workspace.yaml. */
+export function findRoot(from: string): string {
+  for (let dir = path.resolve(from); ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, "pnpm-workspace.yaml"))) return dir;
+    if (path.dirname(dir) === dir) throw new UsageError(`no pnpm-workspace.yaml in ${from} or above: run the pipeline inside the repository`);
+  }
+}
+
+interface PipelineCliContext extends BaseContext {
+  signal?: AbortSignal;
+}
+
+abstract class PipelineCommand extends Command<PipelineCliContext> {
+  artifacts = Option.String("--artifacts", "artifacts", { description: "Folder for reports, JUnit XML and logs (default ./artifacts)" });
+
+  jobs = Option.String("--jobs", String(os.availableParallelism()), {
+    description: "How many builds or test targets run at once (default: the number of CPUs)",
+    validator: t.cascade(t.isNumber(), [t.isInteger(), t.isAtLeast(1)]),
+  });
+
+  engine = Option.String("--engine", "auto", {
+    description: "auto: Bazel when it can start here, else pnpm; or force bazel / pnpm",
+    validator: t.isEnum(["auto", "bazel", "pnpm"] as const),
+  });
+
+  protected pipelineContext(): PipelineContext {
+    return {
+      root: findRoot(process.cwd()),
+      artifacts: path.resolve(this.artifacts),
+      concurrency: this.jobs,
+      engine: this.engine as EngineChoice,
+      out: new Output(this.context.stdout),
+      env: process.env,
+      signal: this.context.signal,
+    };
+  }
+
+  protected abstract run(): Promise<number>;
+
+  async execute(): Promise<number> {
+    try {
+      return await this.run();
+    } catch (error) {
+      if (error instanceof UsageError) {
+        this.context.stderr.write(`${error.message}\n`);
+        return EXIT.usage;
+      }
+      if (this.context.signal?.aborted) return EXIT.interrupted;
+      const known = error instanceof GitError || (error as Error).name === "WorkspaceError";
+      this.context.stderr.write(`pipeline: ${known ? (error as Error).message : (error as Error).stack}\n`);
+      return EXIT.failed;
+    }
+  }
+}
+
+class CiCommand extends PipelineCommand {
+  static paths = [["ci"]];
+
+  static usage = Command.Usage({
+    description: "Build and test what the change affects",
+    details: `
+      With Bazel usable here (bazelisk can start it within a few seconds), runs \`bazel test //... --config=ci\` without the perf suite and lets Bazel's cache decide what runs.
+
+      Otherwise the pnpm path: the packages with changed files since the base, plus every package depending on them; a change to a root file every package reads (lockfile, package.json, tsconfig, jest configs, pnpm-workspace.yaml, flaky-tests.json, .gitignore) or to the pipeline itself (pipeline.sh, .ci/, devops/pipeline and its workspace deps) affects everything. Committed, staged, unstaged and untracked changes all count.
+
+      The base is \`--base\` when given; on a branch, its merge-base with main; on main, HEAD^ (the last commit's change). Without a base, or with \`--all\`, everything is affected.
+
+      Each affected package is built once (with any dependency whose build is stale), in parallel where the graph allows, then its \`//<dir>:test\` target runs; flaky targets (flaky-tests.json) get their attempts. The perf suite is skipped: \`pipeline.sh perf\` runs it.
+
+      Writes flake-report.json/.md, per-attempt JUnit XML (testlogs/) and per-step logs (logs/) to the artifacts folder, and the markdown report to $GITHUB_STEP_SUMMARY when set. Ends with \`N passed, N failed\`; exits 1 if any target is red.
+    `,
+    examples: [
+      ["Test what this branch changed", "$0 ci"],
+      ["Compare with a given commit", "$0 ci --base origin/main~3"],
+      ["Build and test everything", "$0 ci --all"],
+    ],
+  });
+
+  base = Option.String("--base", { description: "Revision to diff against (default: merge-base with main; HEAD^ on main)" });
+
+  all = Option.Boolean("--all", false, { description: "Build and test every package, whatever changed" });
+
+  protected run(): Promise<number> {
+    if (this.all && this.base !== undefined) throw new UsageError("--all and --base exclude each other: --all ignores the diff");
+    return ci(this.pipelineContext(), { base: this.base, all: this.all });
+  }
+}
+
+class TestCommand extends PipelineCommand {
+  static paths = [["test"]];
+
+  static usage = Command.Usage({
+    description: "Run the whole test suite: every package's test target",
+    details: `
+      Runs every \`//<dir>:test\` target (not the perf suite), flaky targets with their declared attempts, after building every package that is not up to date. On Bazel, \`bazel test //... --config=ci\` minus the perf suite.
+
+      The last line is \`N passed, N failed\` (test counts summed over targets); the exit code is 1 if any target is red.
+    `,
+    examples: [["Run all tests", "$0 test"]],
+  });
+
+  protected run(): Promise<number> {
+    return test(this.pipelineContext());
+  }
+}
+
+class PerfCommand extends PipelineCommand {
+  static paths = [["perf"]];
+
+  static usage = Command.Usage({
+    description: "Run the trading performance suite (//services/trading:perf_test)",
+    details: `
+      Builds the trading service and its dependencies if needed and runs its \`test:perf\` script (on Bazel, the perf_test target). \`ci\` and \`test\` never run it. PERF_STOCK_COUNT sizes the data set.
+    `,
+    examples: [["Run the perf suite on a smaller data set", "PERF_STOCK_COUNT=100000 $0 perf"]],
+  });
+
+  protected run(): Promise<number> {
+    return perf(this.pipelineContext());
+  }
+}
+
+class CdCommand extends PipelineCommand {
+  static paths = [["cd"]];
+
+  static usage = Command.Usage({
+    description: "Run maintenance, then publish and deploy the services whose build output changed",
+    details: `
+      Builds the services and the maintenance CLI if needed, then runs maintenance; if it fails, cd stops with exit 1 and nothing is published or deployed.
+
+      Each service whose build-output digest (compiled files, package.json, data files, and the same for its workspace runtime deps) differs from the last deploy recorded in .pipeline/deployed.json is published and, concurrently, started on a free 127.0.0.1 port until GET /readiness answers 200; it is then deployed and the deploy recorded. Services go concurrently. Publish and deploy are simulated with the original durations (user push 10 s, trading push 100 s, deploy 10 s) scaled by SIMULATION_TIME_SCALE.
+
+      VERSION labels what is published (default: the short commit, with -dirty for uncommitted changes). cd runs no tests: CI runs \`ci\` on the same commit first.
+    `,
+    examples: [["Deploy as version 1.4.0", "VERSION=1.4.0 $0 cd"]],
+  });
+
+  protected run(): Promise<number> {
+    const ctx = this.pipelineContext();
+    const version = process.env.VERSION?.trim() || defaultVersion(ctx.root);
+    return cd(ctx, { version });
+  }
+}
+
+export function buildCli(): Cli<PipelineCliContext> {
+  const cli = new Cli<PipelineCliContext>({ binaryLabel: "ACME delivery pipeline", binaryName: "pipeline.sh" });
+  cli.register(Builtins.HelpCommand);
+  cli.register(CiCommand);
+  cli.register(CdCommand);
+  cli.register(TestCommand);
+  cli.register(PerfCommand);
+  return cli;
+}
+
+/** Parses and runs; exit codes: 0 ok, 1 pipeline failed, 2 usage error, 130 interrupted. */
+export async function main(argv: string[], context: Partial<PipelineCliContext> = {}): Promise<number> {
+  const cli = buildCli();
+  const full = { ...Cli.defaultContext, ...context };
+  let command;
+  try {
+    command = cli.process(argv, full);
+  } catch (error) {
+    full.stderr.write(cli.error(error as Error));
+    return EXIT.usage;
+  }
+  return cli.run(command, full);
+}
+
+if (require.main === module) {
+  const controller = new AbortController();
+  let interrupted = false;
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.on(signal, () => {
+      // A second Ctrl-C leaves at once; the first lets running steps be stopped and reported.
+      if (interrupted) process.exit(EXIT.interrupted);
+      interrupted = true;
+      process.stderr.write(`\npipeline: ${signal} received, stopping running steps\n`);
+      controller.abort(new Error(signal));
+    });
+  }
+  main(process.argv.slice(2), { signal: controller.signal }).then(
+    (code) => process.exit(interrupted ? EXIT.interrupted : code),
+    (error: Error) => {
+      process.stderr.write(`pipeline: ${error.stack}\n`);
+      process.exit(EXIT.failed);
+    },
+  );
+}

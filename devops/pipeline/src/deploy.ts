@@ -1,0 +1,245 @@
+import { spawn } from "node:child_process";
+import crypto from "node:crypto";
+import fs from "node:fs";
+import http from "node:http";
+import net from "node:net";
+import path from "node:path";
+import { simulatedDelay } from "@monorepo/simulation";
+import type { Workspace, WorkspacePackage } from "@monorepo/workspace-tools";
+import { STATE_DIR } from "./build";
+import { sourceFiles } from "./git";
+
+/** What is published and deployed: one service at one version, identified by the digest of its build output. */
+export interface Image {
+  service: string;
+  version: string;
+  digest: string;
+}
+
+/** An image registry. The simulated one below stands in for `docker push`; a real one replaces it. */
+export interface Registry {
+  publish(image: Image, signal?: AbortSignal): Promise<void>;
+}
+
+/** A deployment target. The simulated one stands in for a rollout; a real one replaces it. */
+export interface Cluster {
+  deploy(image: Image, signal?: AbortSignal): Promise<void>;
+}
+
+/** The original pipeline's durations (seconds), kept as the simulated workload. */
+export const SERVICE_TIMINGS: Record<string, { pushSeconds: number; deploySeconds: number }> = {
+  "@monorepo/user-service": { pushSeconds: 10, deploySeconds: 10 },
+  "@monorepo/trading-service": { pushSeconds: 100, deploySeconds: 10 },
+};
+
+function timingOf(service: string) {
+  const timing = SERVICE_TIMINGS[service];
+  if (!timing) throw new Error(`no publish/deploy timing for ${service}: add it to SERVICE_TIMINGS`);
+  return timing;
+}
+
+/** Waits the original push duration, scaled by SIMULATION_TIME_SCALE. */
+export class SimulatedRegistry implements Registry {
+  constructor(private readonly env: NodeJS.ProcessEnv = process.env) {}
+
+  publish(image: Image, signal?: AbortSignal): Promise<void> {
+    return simulatedDelay(timingOf(image.service).pushSeconds, { signal, env: this.env });
+  }
+}
+
+/** Waits the original deploy duration, scaled by SIMULATION_TIME_SCALE. */
+export class SimulatedCluster implements Cluster {
+  constructor(private readonly env: NodeJS.ProcessEnv = process.env) {}
+
+  deploy(image: Image, signal?: AbortSignal): Promise<void> {
+    return simulatedDelay(timingOf(image.service).deploySeconds, { signal, env: this.env });
+  }
+}
+
+/** The deployable services: the workspace packages under services/. */
+export function services(workspace: Workspace): WorkspacePackage[] {
+  return workspace.packages.filter((p) => p.dir.startsWith("services/"));
+}
+
+/**
+ * The files a package ships: package.json, compiled JavaScript and other non-TypeScript files in
+ * src/, and tracked data files at the package top (e.g. the service's JSON data); not sources,
+ * tests, maps, declarations or build configuration.
+ */
+export function shippedFiles(root: string, pkg: WorkspacePackage, tracked: string[]): string[] {
+  const files = new Set<string>([`${pkg.dir}/package.json`]);
+  const srcDir = path.join(root, pkg.dir, "src");
+  if (fs.existsSync(srcDir)) {
+    for (const entry of fs.readdirSync(srcDir, { recursive: true, encoding: "utf8" })) {
+      const rel = `${pkg.dir}/src/${entry.split(path.sep).join("/")}`;
+      if (fs.statSync(path.join(root, rel)).isFile() && !/\.(ts|map)$/.test(entry)) files.add(rel);
+    }
+  }
+  for (const file of tracked) {
+    if (!file.startsWith(`${pkg.dir}/`)) continue;
+    const inner = file.slice(pkg.dir.length + 1);
+    if (/^(src|test|node_modules)\//.test(inner)) continue;
+    if (/^(tsconfig.*\.json|BUILD\.bazel|.*\.md|jest.*\.config\.[cm]?js)$/.test(inner)) continue;
+    files.add(file);
+  }
+  return [...files].sort();
+}
+
+/**
+ * A digest of a service's build output: its shipped files and those of every workspace package it
+ * depends on at run time ("dependencies", transitively). Equal digests: nothing to deploy.
+ */
+export function outputDigest(workspace: Workspace, service: string, tracked: string[] = sourceFiles(workspace.root)): string {
+  const hash = crypto.createHash("sha256");
+  const seen = new Set<string>();
+  const visit = (name: string) => {
+    const pkg = workspace.byName.get(name);
+    if (!pkg || seen.has(name)) return;
+    seen.add(name);
+    for (const file of shippedFiles(workspace.root, pkg, tracked)) {
+      const abs = path.join(workspace.root, file);
+      if (!fs.existsSync(abs)) continue;
+      hash.update(`${file}\0`).update(fs.readFileSync(abs)).update("\0");
+    }
+    Object.keys(pkg.dependencies).sort().forEach(visit);
+  };
+  visit(service);
+  return hash.digest("hex");
+}
+
+export interface DeployedRecord {
+  digest: string;
+  version: string;
+  deployedAt: string;
+}
+
+/** What was last deployed per service: .pipeline/deployed.json (gitignored), written only after a deploy succeeded. */
+export class DeployState {
+  readonly file: string;
+  private records: Record<string, DeployedRecord>;
+
+  constructor(root: string) {
+    this.file = path.join(root, STATE_DIR, "deployed.json");
+    try {
+      this.records = JSON.parse(fs.readFileSync(this.file, "utf8")) as Record<string, DeployedRecord>;
+    } catch {
+      this.records = {};
+    }
+  }
+
+  get(service: string): DeployedRecord | undefined {
+    return this.records[service];
+  }
+
+  record(service: string, record: DeployedRecord): void {
+    this.records = { ...this.records, [service]: record };
+    fs.mkdirSync(path.dirname(this.file), { recursive: true });
+    const tmp = `${this.file}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, JSON.stringify(this.records, null, 2) + "\n");
+    fs.renameSync(tmp, this.file);
+  }
+}
+
+export interface DeploySelection {
+  service: string;
+  digest: string;
+  deploy: boolean;
+  /** Why it is (or is not) deployed. */
+  reason: string;
+}
+
+export function selectDeploys(digests: Map<string, string>, state: DeployState): DeploySelection[] {
+  return [...digests].map(([service, digest]) => {
+    const last = state.get(service);
+    if (!last) return { service, digest, deploy: true, reason: "never deployed from here" };
+    if (last.digest !== digest) return { service, digest, deploy: true, reason: `build output changed since ${last.version}` };
+    return { service, digest, deploy: false, reason: `build output unchanged since ${last.version} (${last.deployedAt})` };
+  });
+}
+
+/** A free TCP port on 127.0.0.1 (the OS picks it; the tiny race before the service binds it is acceptable here). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const port = (server.address() as net.AddressInfo).port;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function getStatus(url: string, timeoutMs: number): Promise<number> {
+  return new Promise((resolve) => {
+    const request = http.get(url, { timeout: timeoutMs }, (response) => {
+      response.resume();
+      resolve(response.statusCode ?? 0);
+    });
+    request.on("timeout", () => request.destroy());
+    request.on("error", () => resolve(0));
+  });
+}
+
+export interface ReadinessOptions {
+  root: string;
+  logFile: string;
+  timeoutMs?: number;
+  pollMs?: number;
+  signal?: AbortSignal;
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * The deploy gate: starts the built service (its "start" script) on a free port on 127.0.0.1, polls
+ * GET /readiness until it answers 200, then stops it. Fails if the service exits or never gets ready.
+ */
+export async function checkReadiness(pkg: WorkspacePackage, options: ReadinessOptions): Promise<{ port: number; ms: number }> {
+  const started = Date.now();
+  const script = pkg.scripts.start;
+  if (!script) throw new Error(`${pkg.dir}/package.json has no "start" script`);
+  const port = await freePort();
+  fs.mkdirSync(path.dirname(options.logFile), { recursive: true });
+  const log = fs.openSync(options.logFile, "w");
+  const env: NodeJS.ProcessEnv = { ...(options.env ?? process.env), PORT: String(port) };
+  env.PATH = [path.join(options.root, "node_modules", ".bin"), env.PATH ?? ""].join(path.delimiter);
+  const child = spawn("/bin/sh", ["-c", script], { cwd: path.join(options.root, pkg.dir), env, stdio: ["ignore", log, log], detached: true });
+  fs.closeSync(log);
+  let exited: string | undefined;
+  const exitedPromise = new Promise<void>((resolve) =>
+    child.on("exit", (code, signal) => {
+      exited = signal ? `killed by ${signal}` : `exited with code ${code}`;
+      resolve();
+    }),
+  );
+  const stop = async () => {
+    if (exited === undefined && child.pid !== undefined) {
+      try {
+        process.kill(-child.pid, "SIGTERM");
+      } catch {
+        // Already gone.
+      }
+      const forced = setTimeout(() => {
+        try {
+          process.kill(-child.pid!, "SIGKILL");
+        } catch {
+          // Already gone.
+        }
+      }, 5000);
+      await exitedPromise;
+      clearTimeout(forced);
+    }
+  };
+  const deadline = started + (options.timeoutMs ?? 30_000);
+  const url = `http://127.0.0.1:${port}/readiness`;
+  try {
+    for (;;) {
+      if (options.signal?.aborted) throw new Error("interrupted");
+      if (exited !== undefined) throw new Error(`${pkg.name} ${exited} before it was ready`);
+      if ((await getStatus(url, 1000)) === 200) return { port, ms: Date.now() - started };
+      if (Date.now() > deadline) throw new Error(`${pkg.name} did not answer 200 on GET /readiness within ${(options.timeoutMs ?? 30_000) / 1000}s`);
+      await new Promise((r) => setTimeout(r, options.pollMs ?? 100));
+    }
+  } finally {
+    await stop();
+  }
+}

@@ -1,0 +1,396 @@
+import { execFileSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { loadFlakyPolicy, loadWorkspace, type Workspace, type WorkspacePackage } from "@monorepo/workspace-tools";
+import { affectedPackages, everything, type Affected } from "./affected";
+import { probeBazel, runBazelTests, BAZEL_PROBE_TIMEOUT_MS } from "./bazel";
+import { BuildStamps, buildTaskId, planBuild, runBuild } from "./build";
+import {
+  checkReadiness,
+  DeployState,
+  outputDigest,
+  selectDeploys,
+  services,
+  SimulatedCluster,
+  SimulatedRegistry,
+  type Cluster,
+  type Registry,
+} from "./deploy";
+import { changedFiles, resolveBase, shortSha, sourceFiles } from "./git";
+import { runJestTarget } from "./jest-target";
+import { Output, seconds, Stopwatch } from "./output";
+import { runCommand, tailOfFile } from "./process";
+import { buildReport, countsLine, isGreen, renderMarkdown, writeReport, type TargetReport } from "./report";
+import { withDependencies } from "./graph";
+import { runTasks } from "./scheduler";
+import { defaultTarget, perfTarget, PERF_TARGET_LABEL, slug, type TestTarget } from "./targets";
+
+export type EngineChoice = "auto" | "bazel" | "pnpm";
+
+export interface PipelineContext {
+  root: string;
+  /** Absolute path of the artifacts folder. */
+  artifacts: string;
+  concurrency: number;
+  engine: EngineChoice;
+  out: Output;
+  env: NodeJS.ProcessEnv;
+  signal?: AbortSignal;
+  bazelProbeTimeoutMs?: number;
+}
+
+/** A failure a person must act on: what failed, in which step, and where its log is. */
+interface Failure {
+  what: string;
+  step: string;
+  log?: string;
+}
+
+function describeFailure(ctx: PipelineContext, failure: Failure): string {
+  const log = failure.log ? `, log: ${path.relative(process.cwd(), path.join(ctx.artifacts, failure.log)) || failure.log}` : "";
+  return `FAILED: ${failure.what} (step: ${failure.step}${log})`;
+}
+
+async function chooseEngine(ctx: PipelineContext): Promise<"bazel" | "pnpm"> {
+  const watch = new Stopwatch();
+  if (ctx.engine !== "auto") {
+    ctx.out.stage("engine", watch.ms(), "ok", `${ctx.engine} (chosen with --engine)`);
+    return ctx.engine;
+  }
+  const probe = await probeBazel(ctx.root, ctx.bazelProbeTimeoutMs ?? BAZEL_PROBE_TIMEOUT_MS, ctx.signal);
+  ctx.out.stage("engine", watch.ms(), "ok", probe.usable ? `bazel (${probe.detail})` : `pnpm (Bazel unusable: ${probe.detail})`);
+  return probe.usable ? "bazel" : "pnpm";
+}
+
+/** Prints the report, writes its files, closes with the verdict and the counts line; returns the exit code. */
+function finish(ctx: PipelineContext, command: string, report: ReturnType<typeof buildReport>, failures: Failure[], total: Stopwatch): number {
+  const watch = new Stopwatch();
+  const written = writeReport(report, ctx.artifacts, ctx.env);
+  ctx.out.stage("report", watch.ms(), "ok", `${path.relative(process.cwd(), written.json)}, ${path.relative(process.cwd(), written.markdown)}`);
+  ctx.out.line();
+  ctx.out.line(renderMarkdown(report).trimEnd());
+  ctx.out.line();
+  for (const failure of failures) ctx.out.line(describeFailure(ctx, failure));
+  const red = failures.length > 0 || report.summary.failed > 0;
+  ctx.out.line(`${command} ${red ? "FAILED" : "passed"} in ${seconds(total.ms())}`);
+  ctx.out.line(countsLine(report));
+  return red ? 1 : 0;
+}
+
+/** JUnit consumers glob testlogs/**: results of targets this run did not run must not linger there. */
+function clearTestlogs(ctx: PipelineContext): void {
+  fs.rmSync(path.join(ctx.artifacts, "testlogs"), { recursive: true, force: true });
+}
+
+/** The Bazel path: one `bazel test`, then the report from its build events. */
+async function bazelTests(ctx: PipelineContext, command: string, patterns: string[], total: Stopwatch): Promise<number> {
+  clearTestlogs(ctx);
+  const watch = new Stopwatch();
+  const result = await runBazelTests({ root: ctx.root, artifacts: ctx.artifacts, patterns, signal: ctx.signal, env: ctx.env });
+  const ok = result.exitCode === 0;
+  ctx.out.stage("bazel test", watch.ms(), ok ? "ok" : "FAILED", `bazel test --config=ci -- ${patterns.join(" ")} (exit ${result.exitCode})`);
+  const failures: Failure[] = ok ? [] : [{ what: `bazel test (exit ${result.exitCode})`, step: "bazel test", log: result.log }];
+  if (!ok) ctx.out.step(tailOfFile(path.join(ctx.artifacts, result.log)));
+  return finish(ctx, command, buildReport("bazel", command, result.targets, result.caveat), failures, total);
+}
+
+interface PnpmTestRequest {
+  /** Packages to build (with their deps) and test. */
+  packages: WorkspacePackage[];
+  targetOf: (pkg: WorkspacePackage) => TestTarget;
+}
+
+/**
+ * The pnpm path: build what the targets need (each package once, dependencies first, skipping those
+ * whose inputs are unchanged since their last build), then run the targets with their attempts.
+ */
+async function pnpmTests(ctx: PipelineContext, command: string, workspace: Workspace, request: PnpmTestRequest, total: Stopwatch) {
+  clearTestlogs(ctx);
+  const failures: Failure[] = [];
+  const built = await buildStage(ctx, workspace, request.packages.map((p) => p.name), failures);
+  const policy = loadFlakyPolicy(ctx.root);
+  const targets = request.packages.map(request.targetOf);
+  const watch = new Stopwatch();
+  const reports = new Map<string, TargetReport>();
+  // A target runs only if every build it needs (its package and deps) succeeded or was up to date.
+  const blockedBy = (target: TestTarget) =>
+    [...withDependencies(workspace, [target.packageName])]
+      .map((name) => built.get(buildTaskId(name)))
+      .find((outcome) => outcome && outcome.status !== "ok");
+  const runnable: TestTarget[] = [];
+  for (const target of targets) {
+    const blocker = blockedBy(target);
+    if (!blocker) runnable.push(target);
+    else {
+      reports.set(target.label, {
+        label: target.label,
+        status: "FAILED_TO_BUILD",
+        attemptsAllowed: policy.attemptsFor(target.label),
+        attempts: [],
+        note: `not run: ${blocker.id} ${blocker.status}`,
+      });
+    }
+  }
+  const outcomes = await runTasks(
+    runnable.map((target) => ({
+      id: target.label,
+      deps: [],
+      run: async (signal: AbortSignal | undefined) => {
+        const report = await runJestTarget(target, {
+          root: ctx.root,
+          artifacts: ctx.artifacts,
+          attempts: policy.attemptsFor(target.label),
+          env: ctx.env,
+          signal,
+          onAttempt: (t, attempt, allowed) => {
+            const counts = attempt.tests ? ` (${attempt.tests.passed} passed, ${attempt.tests.failed} failed)` : attempt.error ? ` (${attempt.error})` : "";
+            ctx.out.step(`${t.label} attempt ${attempt.attempt}/${allowed}: ${attempt.status} in ${seconds(attempt.durationMs ?? 0)}${counts}`);
+          },
+        });
+        return { ok: isGreen(report.status), value: report };
+      },
+    })),
+    { concurrency: ctx.concurrency, signal: ctx.signal },
+  );
+  for (const target of runnable) {
+    const outcome = outcomes.get(target.label)!;
+    if (outcome.status === "skipped") {
+      reports.set(target.label, { label: target.label, status: "INCOMPLETE", attempts: [], note: `not run: ${outcome.reason}` });
+      continue;
+    }
+    const report = outcome.value;
+    reports.set(target.label, report);
+    if (!isGreen(report.status)) {
+      const tries = report.attempts.length > 1 ? ` after ${report.attempts.length} attempts` : "";
+      failures.push({
+        what: `${target.label} of ${target.packageName} ${report.status}${tries}${report.note ? `: ${report.note}` : ""}`,
+        step: "test",
+        log: report.attempts.at(-1)?.log,
+      });
+    }
+  }
+  const all = [...reports.values()];
+  const green = all.filter((r) => isGreen(r.status)).length;
+  const flaky = all.filter((r) => r.status === "FLAKY").length;
+  ctx.out.stage(
+    "test",
+    watch.ms(),
+    green === all.length ? "ok" : "FAILED",
+    `${all.length} target(s): ${green} green${flaky ? ` (${flaky} flaky)` : ""}, ${all.length - green} red`,
+  );
+  return finish(ctx, command, buildReport("pnpm", command, all), failures, total);
+}
+
+/** Builds the packages and their deps; returns the build outcome per build task id (absent: was up to date). */
+async function buildStage(ctx: PipelineContext, workspace: Workspace, wanted: string[], failures: Failure[]) {
+  const watch = new Stopwatch();
+  const stamps = new BuildStamps(ctx.root);
+  const plan = planBuild(workspace, wanted, stamps);
+  const outcomes = await runBuild(workspace, plan, stamps, {
+    artifacts: ctx.artifacts,
+    concurrency: ctx.concurrency,
+    signal: ctx.signal,
+    env: ctx.env,
+    onSettled: (outcome) => {
+      if (outcome.status === "skipped") {
+        ctx.out.step(`${outcome.id}: skipped (${outcome.reason})`);
+        return;
+      }
+      const { pkg, durationMs, exitCode, log } = outcome.value;
+      ctx.out.step(`${outcome.id}: ${outcome.status === "ok" ? "ok" : `FAILED (exit ${exitCode})`} in ${seconds(durationMs)}`);
+      if (outcome.status === "failed") {
+        ctx.out.step(tailOfFile(path.join(ctx.artifacts, log)).replace(/^/gm, "  "));
+        failures.push({ what: `${pkg.name}`, step: "build", log });
+      }
+    },
+  });
+  const failed = [...outcomes.values()].filter((o) => o.status !== "ok").length;
+  const upToDate = plan.upToDate.length ? `, ${plan.upToDate.length} up to date (inputs unchanged since their last build)` : "";
+  ctx.out.stage("build", watch.ms(), failed ? "FAILED" : "ok", `${plan.toBuild.length - failed} built${failed ? `, ${failed} failed or skipped` : ""}${upToDate}`);
+  return outcomes;
+}
+
+function describeAffected(affected: Affected, total: number): string {
+  if (affected.everything) return `all ${total} packages: ${affected.everything}`;
+  const changed = affected.packages.filter((p) => p.why.kind === "changed").length;
+  return `${affected.packages.length} of ${total} packages (${changed} changed, ${affected.packages.length - changed} dependent)`;
+}
+
+export interface CiOptions {
+  base?: string;
+  all?: boolean;
+}
+
+/** Labels the default test patterns: every target but the perf suite. */
+const DEFAULT_PATTERNS = ["//...", `-${PERF_TARGET_LABEL}`];
+
+export async function ci(ctx: PipelineContext, options: CiOptions): Promise<number> {
+  const total = new Stopwatch();
+  ctx.out.line(`pipeline ci: build and test what the change affects (artifacts: ${path.relative(process.cwd(), ctx.artifacts) || "."})`);
+  if ((await chooseEngine(ctx)) === "bazel") return bazelTests(ctx, "ci", DEFAULT_PATTERNS, total);
+
+  const watch = new Stopwatch();
+  const workspace = loadWorkspace(ctx.root);
+  let affected: Affected;
+  let baseText: string;
+  const base = options.all ? { kind: "none" as const, reason: "--all" } : resolveBase(ctx.root, { base: options.base });
+  if (base.kind === "none") {
+    affected = everything(workspace, `no base to diff against (${base.reason})`);
+    baseText = "no base";
+  } else {
+    const files = changedFiles(ctx.root, base.sha);
+    affected = affectedPackages(workspace, files);
+    baseText = `${files.length} changed file(s) since ${shortSha(base.sha)}, ${base.description}`;
+  }
+  ctx.out.stage("affected", watch.ms(), "ok", `${describeAffected(affected, workspace.packages.length)}; ${baseText}`);
+  for (const p of affected.packages) {
+    if (p.why.kind === "changed") ctx.out.step(`${p.name}: changed (${p.why.files.slice(0, 3).join(", ")}${p.why.files.length > 3 ? ", ..." : ""})`);
+    if (p.why.kind === "dependent") ctx.out.step(`${p.name}: depends on ${p.why.on.join(", ")}`);
+  }
+  const names = new Set(affected.packages.map((p) => p.name));
+  const skipped = workspace.packages.filter((p) => !names.has(p.name)).map((p) => p.name);
+  if (skipped.length) ctx.out.step(`skipped, not affected by the change: ${skipped.join(", ")}`);
+  if (affected.ignoredFiles.length) ctx.out.step(`changed files no package reads: ${affected.ignoredFiles.join(", ")}`);
+  ctx.out.step(`skipped: ${PERF_TARGET_LABEL} (the perf suite runs in \`pipeline.sh perf\`)`);
+
+  const packages = affected.packages.map((p) => workspace.byName.get(p.name)!);
+  return pnpmTests(ctx, "ci", workspace, { packages, targetOf: defaultTarget }, total);
+}
+
+/** The whole default test suite: every package's //<dir>:test, with the flaky attempts. */
+export async function test(ctx: PipelineContext): Promise<number> {
+  const total = new Stopwatch();
+  ctx.out.line(`pipeline test: every package's test target (artifacts: ${path.relative(process.cwd(), ctx.artifacts) || "."})`);
+  if ((await chooseEngine(ctx)) === "bazel") return bazelTests(ctx, "test", DEFAULT_PATTERNS, total);
+  const workspace = loadWorkspace(ctx.root);
+  return pnpmTests(ctx, "test", workspace, { packages: workspace.packages, targetOf: defaultTarget }, total);
+}
+
+/** The trading performance suite alone. */
+export async function perf(ctx: PipelineContext): Promise<number> {
+  const total = new Stopwatch();
+  ctx.out.line(`pipeline perf: ${PERF_TARGET_LABEL} (artifacts: ${path.relative(process.cwd(), ctx.artifacts) || "."})`);
+  if ((await chooseEngine(ctx)) === "bazel") return bazelTests(ctx, "perf", [PERF_TARGET_LABEL], total);
+  const workspace = loadWorkspace(ctx.root);
+  const trading = workspace.packages.find((p) => `//${p.dir}:perf_test` === PERF_TARGET_LABEL);
+  if (!trading) throw new Error(`no package at ${PERF_TARGET_LABEL.split(":")[0].slice(2)} for ${PERF_TARGET_LABEL}`);
+  return pnpmTests(ctx, "perf", workspace, { packages: [trading], targetOf: perfTarget }, total);
+}
+
+export interface CdOptions {
+  version: string;
+  registry?: Registry;
+  cluster?: Cluster;
+  readinessTimeoutMs?: number;
+}
+
+const MAINTENANCE_PACKAGE = "@monorepo/maintenance";
+const MAINTENANCE_EXIT: Record<number, string> = { 1: "a subsystem failed", 2: "usage error", 130: "interrupted" };
+
+/** The version label when VERSION is not set: the commit, marked when the work tree has changes. */
+export function defaultVersion(root: string): string {
+  try {
+    const sha = execFileSync("git", ["rev-parse", "--short=10", "HEAD"], { cwd: root, encoding: "utf8" }).trim();
+    const dirty = execFileSync("git", ["status", "--porcelain"], { cwd: root, encoding: "utf8" }).trim() !== "";
+    return dirty ? `${sha}-dirty` : sha;
+  } catch {
+    return "unversioned";
+  }
+}
+
+/**
+ * Maintenance first (a failure stops everything: nothing is deployed); then, for each service whose
+ * build output changed since its last deploy, publish and readiness-check concurrently, deploy once
+ * both succeeded, and record the deploy. Services go concurrently. cd runs no tests: CI runs `ci`
+ * on the same commit before `cd`.
+ */
+export async function cd(ctx: PipelineContext, options: CdOptions): Promise<number> {
+  const total = new Stopwatch();
+  ctx.out.line(`pipeline cd: maintenance, then publish and deploy changed services as version ${options.version}`);
+  const workspace = loadWorkspace(ctx.root);
+  const serviceList = services(workspace);
+  const failures: Failure[] = [];
+  const close = (ok: boolean, summary: string) => {
+    for (const failure of failures) ctx.out.line(describeFailure(ctx, failure));
+    ctx.out.line(`cd ${ok ? "passed" : "FAILED"} in ${seconds(total.ms())}: ${summary}`);
+    return ok ? 0 : 1;
+  };
+
+  const wanted = [...serviceList.map((s) => s.name), ...(workspace.byName.has(MAINTENANCE_PACKAGE) ? [MAINTENANCE_PACKAGE] : [])];
+  const built = await buildStage(ctx, workspace, wanted, failures);
+  if ([...built.values()].some((o) => o.status !== "ok")) return close(false, "the build failed; nothing deployed");
+
+  let watch = new Stopwatch();
+  const maintenance = workspace.byName.get(MAINTENANCE_PACKAGE);
+  if (!maintenance) return close(false, `${MAINTENANCE_PACKAGE} is not in the workspace; nothing deployed`);
+  const maintenanceLog = path.join(ctx.artifacts, "logs", "maintenance.log");
+  const result = await runCommand(
+    process.execPath,
+    [path.join(ctx.root, maintenance.dir, "src", "cli.js"), "--json", path.join(ctx.artifacts, "maintenance.json")],
+    { cwd: ctx.root, env: ctx.env, logFile: maintenanceLog, signal: ctx.signal },
+  );
+  if (result.exitCode !== 0) {
+    const why = result.aborted ? "interrupted" : (MAINTENANCE_EXIT[result.exitCode ?? -1] ?? `exit ${result.exitCode}`);
+    ctx.out.stage("maintenance", watch.ms(), "FAILED", `${why}; stopping before any publish or deploy`);
+    ctx.out.step(tailOfFile(maintenanceLog));
+    failures.push({ what: `${MAINTENANCE_PACKAGE} (${why})`, step: "maintenance", log: path.relative(ctx.artifacts, maintenanceLog) });
+    return close(false, "maintenance failed; nothing published or deployed");
+  }
+  ctx.out.stage("maintenance", watch.ms(), "ok", `report: ${path.relative(process.cwd(), path.join(ctx.artifacts, "maintenance.json"))}`);
+
+  watch = new Stopwatch();
+  const tracked = sourceFiles(ctx.root);
+  const digests = new Map(serviceList.map((s) => [s.name, outputDigest(workspace, s.name, tracked)]));
+  const state = new DeployState(ctx.root);
+  const selection = selectDeploys(digests, state);
+  const chosen = selection.filter((s) => s.deploy);
+  ctx.out.stage("select", watch.ms(), "ok", `${chosen.length} of ${selection.length} services to deploy (build output digests vs ${path.relative(ctx.root, state.file)})`);
+  for (const s of selection) ctx.out.step(`${s.service}: ${s.deploy ? "deploy" : "skip"}, ${s.reason}`);
+
+  watch = new Stopwatch();
+  const registry = options.registry ?? new SimulatedRegistry(ctx.env);
+  const cluster = options.cluster ?? new SimulatedCluster(ctx.env);
+  const deployed: string[] = [];
+  await Promise.all(
+    chosen.map(async ({ service, digest }) => {
+      const pkg = workspace.byName.get(service)!;
+      const image = { service, version: options.version, digest };
+      const readinessLog = path.join(ctx.artifacts, "logs", `${slug(pkg.dir)}.readiness.log`);
+      let step = "publish";
+      try {
+        const started = new Stopwatch();
+        const [, ready] = await Promise.all([
+          registry.publish(image, ctx.signal).then(() => ctx.out.step(`${service}: published ${service}:${image.version} in ${seconds(started.ms())}`)),
+          checkReadiness(pkg, { root: ctx.root, logFile: readinessLog, signal: ctx.signal, env: ctx.env, timeoutMs: options.readinessTimeoutMs }).catch(
+            (error: Error) => {
+              step = "readiness";
+              throw error;
+            },
+          ),
+        ]);
+        ctx.out.step(`${service}: ready on 127.0.0.1:${ready.port} (GET /readiness 200) after ${seconds(ready.ms)}`);
+        step = "deploy";
+        const deployWatch = new Stopwatch();
+        await cluster.deploy(image, ctx.signal);
+        state.record(service, { digest, version: options.version, deployedAt: new Date().toISOString() });
+        ctx.out.step(`${service}: deployed ${service}:${image.version} in ${seconds(deployWatch.ms())}`);
+        deployed.push(service);
+      } catch (error) {
+        ctx.out.step(`${service}: ${step} FAILED: ${(error as Error).message}`);
+        failures.push({
+          what: `${service}: ${(error as Error).message}`,
+          step,
+          log: step === "readiness" ? path.relative(ctx.artifacts, readinessLog) : undefined,
+        });
+      }
+    }),
+  );
+  const ok = deployed.length === chosen.length;
+  ctx.out.stage("deploy", watch.ms(), ok ? "ok" : "FAILED", `${deployed.length} of ${chosen.length} deployed`);
+  const skipped = selection.filter((s) => !s.deploy).map((s) => s.service);
+  return close(
+    ok,
+    `deployed ${deployed.length ? deployed.map((s) => `${s}@${options.version}`).join(", ") : "nothing"}` +
+      (skipped.length ? `; unchanged, not deployed: ${skipped.join(", ")}` : ""),
+  );
+}

@@ -1,0 +1,201 @@
+import fs from "node:fs";
+import path from "node:path";
+
+/** Bazel's TestStatus names (build_event_stream.proto), used on both paths so the reports read the same. */
+export type TestStatus =
+  | "NO_STATUS"
+  | "PASSED"
+  | "FLAKY"
+  | "TIMEOUT"
+  | "FAILED"
+  | "INCOMPLETE"
+  | "REMOTE_FAILURE"
+  | "FAILED_TO_BUILD"
+  | "TOOL_HALTED_BEFORE_TESTING";
+
+export const TEST_STATUSES: readonly TestStatus[] = [
+  "NO_STATUS",
+  "PASSED",
+  "FLAKY",
+  "TIMEOUT",
+  "FAILED",
+  "INCOMPLETE",
+  "REMOTE_FAILURE",
+  "FAILED_TO_BUILD",
+  "TOOL_HALTED_BEFORE_TESTING",
+];
+
+export function isGreen(status: TestStatus): boolean {
+  return status === "PASSED" || status === "FLAKY";
+}
+
+export interface TestCounts {
+  passed: number;
+  failed: number;
+}
+
+export interface AttemptReport {
+  attempt: number;
+  /** Bazel's run and shard numbers; absent on the pnpm path (one run, one shard). */
+  run?: number;
+  shard?: number;
+  status: TestStatus;
+  durationMs?: number;
+  /** Bazel served this attempt from its local or remote cache. */
+  cached?: boolean;
+  tests?: TestCounts;
+  /** Names of the failing tests (or suites that could not run). */
+  failedTests: string[];
+  /** What went wrong when no test result explains it (e.g. jest wrote no results). */
+  error?: string;
+  /** Paths relative to the artifacts folder. */
+  junit?: string;
+  log?: string;
+}
+
+export interface TargetReport {
+  label: string;
+  status: TestStatus;
+  /** Attempts the policy allowed (pnpm path); Bazel decides this itself. */
+  attemptsAllowed?: number;
+  attempts: AttemptReport[];
+  /** Why the target has no attempts, e.g. the build it needs failed. */
+  note?: string;
+  /** Set when several shards or runs decide together (Bazel); otherwise the last attempt's counts are the target's. */
+  tests?: TestCounts;
+}
+
+export interface FlakeReport {
+  engine: "pnpm" | "bazel";
+  command: string;
+  generatedAt: string;
+  /** Set on the Bazel path: how much of the report to trust. */
+  caveat?: string;
+  summary: ReportSummary;
+  targets: TargetReport[];
+}
+
+export interface ReportSummary {
+  targets: number;
+  passed: number;
+  flaky: number;
+  failed: number;
+  tests: TestCounts;
+}
+
+/** The counts of the attempt that decided the target: its last one. */
+export function finalCounts(target: TargetReport): TestCounts {
+  const counts = target.tests ?? target.attempts.at(-1)?.tests ?? { passed: 0, failed: 0 };
+  // A red target with no failing test to show (it did not build, crashed, timed out) still counts
+  // as one failure, so "0 failed" always means green.
+  if (!isGreen(target.status) && counts.failed === 0) return { passed: counts.passed, failed: 1 };
+  return counts;
+}
+
+export function summarize(targets: TargetReport[]): ReportSummary {
+  const tests = targets.map(finalCounts).reduce((a, c) => ({ passed: a.passed + c.passed, failed: a.failed + c.failed }), {
+    passed: 0,
+    failed: 0,
+  });
+  return {
+    targets: targets.length,
+    passed: targets.filter((t) => t.status === "PASSED").length,
+    flaky: targets.filter((t) => t.status === "FLAKY").length,
+    failed: targets.filter((t) => !isGreen(t.status)).length,
+    tests,
+  };
+}
+
+export function buildReport(engine: FlakeReport["engine"], command: string, targets: TargetReport[], caveat?: string): FlakeReport {
+  const sorted = [...targets].sort((a, b) => a.label.localeCompare(b.label));
+  return {
+    engine,
+    command,
+    generatedAt: new Date().toISOString(),
+    ...(caveat ? { caveat } : {}),
+    summary: summarize(sorted),
+    targets: sorted,
+  };
+}
+
+/** The closing line of every test run, for people and for scripts: `N passed, N failed`. */
+export function countsLine(report: FlakeReport): string {
+  return `${report.summary.tests.passed} passed, ${report.summary.tests.failed} failed`;
+}
+
+function attemptCell(target: TargetReport): string {
+  if (target.attempts.length === 0) return "0";
+  const used = target.attempts.length;
+  const per = target.attempts.map((a) => `${a.attempt}: ${a.status}${a.cached ? " (cached)" : ""}`).join(", ");
+  return `${used}${target.attemptsAllowed ? ` of ${target.attemptsAllowed}` : ""} (${per})`;
+}
+
+function testsCell(target: TargetReport): string {
+  const counts = target.tests ?? target.attempts.at(-1)?.tests;
+  return counts ? `${counts.passed} passed, ${counts.failed} failed` : "-";
+}
+
+function escapeCell(text: string): string {
+  return text.replace(/\|/g, "\\|").replace(/\n/g, " ");
+}
+
+export function renderMarkdown(report: FlakeReport): string {
+  const { summary } = report;
+  const lines = [
+    `## Flake report: \`${report.command}\` (${report.engine} path)`,
+    "",
+    `${summary.targets} test targets: ${summary.passed} passed, ${summary.flaky} flaky, ${summary.failed} failed.`,
+  ];
+  if (report.caveat) lines.push("", `> ${report.caveat}`);
+  if (report.targets.length > 0) {
+    lines.push("", "| target | status | attempts | tests (deciding attempt) |", "|---|---|---|---|");
+    for (const t of report.targets) {
+      const status = t.status === "FLAKY" ? "**FLAKY**" : t.status;
+      lines.push(`| \`${t.label}\` | ${status} | ${escapeCell(attemptCell(t))} | ${escapeCell(t.note ?? testsCell(t))} |`);
+    }
+  }
+  const flaky = report.targets.filter((t) => t.status === "FLAKY");
+  if (flaky.length > 0) {
+    lines.push("", "### Flaky: passed only after failing");
+    for (const t of flaky) {
+      const failures = t.attempts.filter((a) => !isGreen(a.status));
+      const names = [...new Set(failures.flatMap((a) => a.failedTests))];
+      lines.push(
+        `- \`${t.label}\`: failed ${failures.length} of ${t.attempts.length} attempts` +
+          (names.length ? `; failing: ${names.map((n) => `\`${escapeCell(n)}\``).join(", ")}` : ""),
+      );
+    }
+  }
+  const red = report.targets.filter((t) => !isGreen(t.status));
+  if (red.length > 0) {
+    lines.push("", "### Failed");
+    for (const t of red) {
+      const last = t.attempts.at(-1);
+      const where = last?.log ? ` (log: \`${last.log}\`)` : "";
+      const names = last?.failedTests.length
+        ? `: ${last.failedTests.map((n) => `\`${escapeCell(n)}\``).join(", ")}`
+        : last?.error
+          ? `: ${escapeCell(last.error)}`
+          : "";
+      lines.push(`- \`${t.label}\` ${t.status}${t.note ? ` (${t.note})` : ""}${names}${where}`);
+    }
+  }
+  return lines.join("\n") + "\n";
+}
+
+export interface WrittenReport {
+  json: string;
+  markdown: string;
+}
+
+/** Writes flake-report.json and flake-report.md into the artifacts folder, and appends to the GitHub step summary if set. */
+export function writeReport(report: FlakeReport, artifacts: string, env: NodeJS.ProcessEnv = process.env): WrittenReport {
+  fs.mkdirSync(artifacts, { recursive: true });
+  const json = path.join(artifacts, "flake-report.json");
+  const markdown = path.join(artifacts, "flake-report.md");
+  const text = renderMarkdown(report);
+  fs.writeFileSync(json, JSON.stringify(report, null, 2) + "\n");
+  fs.writeFileSync(markdown, text);
+  if (env.GITHUB_STEP_SUMMARY) fs.appendFileSync(env.GITHUB_STEP_SUMMARY, text + "\n");
+  return { json, markdown };
+}

@@ -1,0 +1,129 @@
+import { execFileSync, spawn } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+
+/** The real workspace root: fixtures borrow its node_modules (jest, jest-junit) through a symlink. */
+export const REPO_ROOT = path.resolve(__dirname, "..", "..", "..");
+export const CLI = path.resolve(__dirname, "..", "src", "cli.js");
+export const FIXTURES = path.join(__dirname, "fixtures");
+
+export type Files = Record<string, string | object>;
+
+export function writeFiles(root: string, files: Files): void {
+  for (const [file, content] of Object.entries(files)) {
+    const abs = path.join(root, file);
+    fs.mkdirSync(path.dirname(abs), { recursive: true });
+    fs.writeFileSync(abs, typeof content === "string" ? content : JSON.stringify(content, null, 2) + "\n");
+  }
+}
+
+export function tempDir(prefix = "pipeline-test-"): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+export function git(root: string, ...args: string[]): string {
+  return execFileSync("git", args, { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
+}
+
+/** A git repository on branch main holding `files` in one commit. */
+export function makeRepo(files: Files): string {
+  const root = tempDir();
+  writeFiles(root, files);
+  git(root, "init", "-q", "-b", "main");
+  git(root, "config", "user.email", "test@example.com");
+  git(root, "config", "user.name", "test");
+  git(root, "add", "-A");
+  git(root, "commit", "-q", "-m", "initial");
+  return root;
+}
+
+export function commitAll(root: string, message: string): void {
+  git(root, "add", "-A");
+  git(root, "commit", "-q", "-m", message);
+}
+
+const JEST_CONFIG = `module.exports = { testEnvironment: "node", testMatch: ["<rootDir>/test/**/*.test.js"] };\n`;
+const TEST_SCRIPT = "jest --config ../../jest.config.js --rootDir .";
+
+export function passingTest(name = "adds"): string {
+  return `test(${JSON.stringify(name)}, () => { expect(1 + 1).toBe(2); });\n`;
+}
+
+export function failingTest(name = "breaks"): string {
+  return `test(${JSON.stringify(name)}, () => { expect(1 + 1).toBe(3); });\n`;
+}
+
+/** A test that fails on its first run and passes afterwards, counting runs in a file beside the package. */
+export function failsOnceTest(name = "slow upstream answers"): string {
+  return `const fs = require("fs");
+const path = require("path");
+const counter = path.join(__dirname, "..", "runs.txt");
+const runs = (fs.existsSync(counter) ? Number(fs.readFileSync(counter, "utf8")) : 0) + 1;
+fs.writeFileSync(counter, String(runs));
+test(${JSON.stringify(name)}, () => { expect(runs).toBeGreaterThan(1); });
+test("stays green", () => { expect(true).toBe(true); });
+`;
+}
+
+export interface FixturePackage {
+  dir: string;
+  name: string;
+  dependencies?: Record<string, string>;
+  scripts?: Record<string, string>;
+  files?: Files;
+}
+
+/**
+ * A small pnpm-style workspace in a git repo: root manifests, the shared jest config, a flaky
+ * policy, and packages whose test script is the real one (jest through the borrowed node_modules).
+ */
+export function fixtureWorkspace(packages: FixturePackage[], extra: Files = {}): string {
+  const files: Files = {
+    "pnpm-workspace.yaml": "packages:\n  - common/*\n  - services/*\n  - devops/*\n",
+    "package.json": { name: "fixture", private: true },
+    "jest.config.js": JEST_CONFIG,
+    "flaky-tests.json": {},
+    ".gitignore": "node_modules\nartifacts/\n.pipeline/\nruns.txt\n",
+    ...extra,
+  };
+  for (const p of packages) {
+    files[`${p.dir}/package.json`] = {
+      name: p.name,
+      version: "1.0.0",
+      dependencies: p.dependencies ?? {},
+      scripts: { build: "true", test: TEST_SCRIPT, ...p.scripts },
+    };
+    Object.assign(files, Object.fromEntries(Object.entries(p.files ?? {}).map(([f, c]) => [`${p.dir}/${f}`, c])));
+  }
+  const root = makeRepo(files);
+  fs.symlinkSync(path.join(REPO_ROOT, "node_modules"), path.join(root, "node_modules"));
+  return root;
+}
+
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the built CLI as a user would, in `cwd`. */
+export function runCli(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      cwd,
+      env: { ...process.env, GITHUB_STEP_SUMMARY: "", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+export function lastLine(text: string): string {
+  return text.trimEnd().split("\n").at(-1) ?? "";
+}
