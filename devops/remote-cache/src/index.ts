@@ -1,6 +1,6 @@
 export { RemoteCacheError } from "./errors";
 export { ensureNginx, findExecutable } from "./nginx-binary";
-export type { EnsureNginxOptions } from "./nginx-binary";
+export type { EnsureNginxOptions, TextSink } from "./nginx-binary";
 export { renderNginxConfig, renderTemplate, TEMPLATE_FILE } from "./nginx-config";
 export { findRunning, serverStatus, startServer, stopServer } from "./server";
 export type { RunningServer, ServerStatus, StartOptions, StartResult, StopResult } from "./server";

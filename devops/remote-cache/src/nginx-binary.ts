@@ -22,13 +22,18 @@ export function findExecutable(name: string, searchPath: string): string | undef
   return undefined;
 }
 
+/** Where install progress goes: any writable stream (kept structural so .d.ts consumers need no Node types). */
+export interface TextSink {
+  write(text: string): unknown;
+}
+
 export interface EnsureNginxOptions {
   /** Directories to look in (default: $PATH plus the sbin directories). */
   searchPath?: string;
   /** Whether we may install with apt-get (default: effective uid is 0). */
   runningAsRoot?: boolean;
   /** Where apt-get's output goes (default: this process's stderr). */
-  output?: NodeJS.WritableStream;
+  output?: TextSink;
 }
 
 /** Path of the nginx binary; installs Debian's nginx with apt-get when it is missing and we are root. */
@@ -48,7 +53,7 @@ export async function ensureNginx(options: EnsureNginxOptions = {}): Promise<str
   const output = options.output ?? process.stderr;
   output.write("nginx not found: installing Debian's nginx with apt-get (running as root)\n");
   // Another apt run (a teammate's test, unattended-upgrades) may hold the lock: wait for it instead of failing.
-  const lockWait = ["-o", "DPkg::Lock::Timeout=300"];
+  const lockWait = ["-o", "DPkg::Lock::Timeout=120"];
   await run(aptGet, [...lockWait, "update"], output);
   await run(aptGet, [...lockWait, "install", "-y", "--no-install-recommends", "nginx"], output);
 
@@ -59,14 +64,14 @@ export async function ensureNginx(options: EnsureNginxOptions = {}): Promise<str
   return installed;
 }
 
-function run(command: string, args: string[], output: NodeJS.WritableStream): Promise<void> {
+function run(command: string, args: string[], output: TextSink): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, {
       stdio: ["ignore", "pipe", "pipe"],
       env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
     });
-    child.stdout.pipe(output, { end: false });
-    child.stderr.pipe(output, { end: false });
+    child.stdout.on("data", (chunk: Buffer) => output.write(chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => output.write(chunk.toString()));
     child.on("error", (error) => reject(new RemoteCacheError(`${command} could not run: ${error.message}. ${INSTALL_HINT}`)));
     child.on("close", (code, signal) => {
       if (code === 0) return resolve();

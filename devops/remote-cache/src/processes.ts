@@ -59,7 +59,7 @@ export function childPids(pid: number): number[] {
     .filter((child) => readStat(child)?.ppid === pid && isAlive(child));
 }
 
-export function signal(pid: number, name: NodeJS.Signals): void {
+export function signal(pid: number, name: "SIGQUIT" | "SIGKILL"): void {
   try {
     process.kill(pid, name);
   } catch (error) {

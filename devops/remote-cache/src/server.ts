@@ -2,7 +2,7 @@ import { execFile } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
 import { RemoteCacheError } from "./errors";
-import { ensureNginx } from "./nginx-binary";
+import { ensureNginx, TextSink } from "./nginx-binary";
 import { renderNginxConfig } from "./nginx-config";
 import { childPids, commandLine, isAlive, signal, waitUntilGone } from "./processes";
 import { CachePaths, CacheSettings, localUrl, pathsFor } from "./settings";
@@ -20,7 +20,7 @@ export interface StartOptions {
   nginx?: string;
   runningAsRoot?: boolean;
   /** Where install progress goes (default: stderr). */
-  output?: NodeJS.WritableStream;
+  output?: TextSink;
   /** How long both ports may take to answer after nginx daemonized (default 10 s). */
   readyTimeoutMs?: number;
 }

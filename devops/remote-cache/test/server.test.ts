@@ -16,9 +16,11 @@ import {
 /** A fresh machine installs nginx with apt-get inside the first start. */
 const START_TIMEOUT_MS = 10 * 60_000;
 
+/** Fails with the CLI's whole output: a missing nginx must be loud, not a bare "1 !== 0". */
 function expectSuccess(result: CliResult): void {
-  // The whole CLI output in the failure message: a missing nginx must be loud, not a bare "1 !== 0".
-  expect({ code: result.code, stdout: result.stdout, stderr: result.stderr }).toMatchObject({ code: 0 });
+  if (result.code !== 0) {
+    throw new Error(`CLI exited ${result.code}\n--- stdout\n${result.stdout}--- stderr\n${result.stderr}`);
+  }
 }
 
 describe("remote cache server (real nginx, Bazel's HTTP cache protocol)", () => {

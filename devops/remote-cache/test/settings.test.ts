@@ -74,4 +74,20 @@ describe("finding nginx", () => {
   it("says so when root has no apt-get to install with", async () => {
     await expect(ensureNginx({ searchPath: empty, runningAsRoot: true })).rejects.toThrow(/apt-get was not found/);
   });
+
+  it("shows apt-get's output and fails with the install command when apt-get cannot install it", async () => {
+    const bin = fs.mkdtempSync(path.join(os.tmpdir(), "remote-cache-apt-"));
+    try {
+      fs.writeFileSync(path.join(bin, "apt-get"), '#!/bin/sh\necho "E: Unable to locate package nginx" >&2\nexit 100\n', {
+        mode: 0o755,
+      });
+      const output: string[] = [];
+      await expect(
+        ensureNginx({ searchPath: bin, runningAsRoot: true, output: { write: (text: string) => output.push(text) } }),
+      ).rejects.toThrow(/apt-get -o DPkg::Lock::Timeout=120 update failed \(exit 100\).*apt-get install -y nginx/);
+      expect(output.join("")).toContain("E: Unable to locate package nginx");
+    } finally {
+      fs.rmSync(bin, { recursive: true, force: true });
+    }
+  });
 });
