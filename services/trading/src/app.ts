@@ -1,0 +1,139 @@
+import express, { Express, Request } from "express";
+import * as path from "node:path";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { Logger } from "@monorepo/logger";
+import { createServiceApp, HttpError, ReadinessState } from "@monorepo/service";
+import { StockFilter, StockStore, SwapRequest, SwapResult } from "./store";
+import { Stock } from "./stocks";
+
+export const DEFAULT_PORT = 3001;
+/** The package's own stocks.json, found from the compiled file (src/app.js) so it works from any working directory. */
+export const DEFAULT_STOCKS_DATA_FILE = path.join(__dirname, "..", "stocks.json");
+/** Upper bound of one POST /bulk-swap, so one request cannot hold the swap queue for long. */
+export const MAX_BULK_SWAPS = 10_000;
+
+export interface TradingAppDeps {
+  /** stocks.json to load (a missing or corrupt file throws a DataFileError) and to persist swaps to. */
+  dataFile: string;
+  logger?: Logger;
+  readiness?: ReadinessState;
+}
+
+const MISSING_PARAMETERS = "Missing required parameters";
+const NOT_FOUND = "Stock not found";
+const NOT_OWNED = "Stock is not owned by the specified user";
+
+export function createApp(deps: TradingAppDeps): Express {
+  const logger = deps.logger ?? new Logger("trading-service");
+  const store = StockStore.load(deps.dataFile);
+  logger.info("Loaded stocks", { file: deps.dataFile, count: store.size });
+
+  const routes = express.Router();
+  routes.get("/", (_req, res) => {
+    res.json({ message: "Trading Service API" });
+  });
+
+  routes.get("/stocks", async (req, res) => {
+    const filter = parseStockFilter(req);
+    if (filter.limit === undefined && filter.sector === undefined && filter.owned === undefined) {
+      // The whole set can be a million stocks: stream it in chunks instead of building one huge string.
+      res.type("application/json");
+      await pipeline(Readable.from(store.jsonChunks()), res).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== "ERR_STREAM_PREMATURE_CLOSE") throw error;
+      });
+      return;
+    }
+    res.json(keyedById(store.list(filter)));
+  });
+
+  routes.get("/stocks/:id", (req, res) => {
+    const stock = store.get(req.params.id);
+    if (!stock) throw new HttpError(404, NOT_FOUND);
+    res.json(stock);
+  });
+
+  routes.post("/swap", async (req, res) => {
+    const request = parseSwapRequest(req.body);
+    if (!request) throw new HttpError(400, MISSING_PARAMETERS);
+    const [stock] = succeeded(await store.swap([request]));
+    res.json({
+      success: true,
+      message: `Stock ${stock.id} transferred from user ${request.fromUserId} to user ${request.toUserId}`,
+      stock,
+    });
+  });
+
+  routes.post("/bulk-swap", async (req, res) => {
+    const requests = parseBulkSwap(req.body);
+    const stocks = succeeded(await store.swap(requests), true);
+    res.json({ success: true, message: `Swapped ${stocks.length} stocks`, stocks });
+  });
+
+  routes.get("/portfolio/:userId", (req, res) => {
+    const stocks = store.ownedBy(req.params.userId);
+    const totalValue = Math.round(stocks.reduce((sum, stock) => sum + stock.price, 0) * 100) / 100;
+    res.json({ userId: req.params.userId, count: stocks.length, totalValue, stocks });
+  });
+
+  routes.get("/sector-stats", (_req, res) => {
+    res.json({ sectors: store.sectorStats() });
+  });
+
+  return createServiceApp({ logger, routes, readiness: deps.readiness, jsonLimit: "1mb" });
+}
+
+function keyedById(stocks: Stock[]): Record<string, Stock> {
+  return Object.fromEntries(stocks.map((stock) => [stock.id, stock]));
+}
+
+/** ?limit (a positive integer), ?sector, ?owned (non-empty, given once); anything else is a 400. */
+function parseStockFilter(req: Request): StockFilter {
+  const filter: StockFilter = {};
+  const { limit, sector, owned } = req.query;
+  if (limit !== undefined) {
+    if (typeof limit !== "string" || !/^[1-9]\d{0,8}$/.test(limit)) {
+      throw new HttpError(400, "Invalid limit: expected a positive integer");
+    }
+    filter.limit = Number(limit);
+  }
+  for (const [name, value] of [
+    ["sector", sector],
+    ["owned", owned],
+  ] as const) {
+    if (value === undefined) continue;
+    if (typeof value !== "string" || value === "") throw new HttpError(400, `Invalid ${name}: expected a non-empty string`);
+    filter[name] = value;
+  }
+  return filter;
+}
+
+function parseSwapRequest(body: unknown): SwapRequest | undefined {
+  if (typeof body !== "object" || body === null) return undefined;
+  const { stockId, fromUserId, toUserId } = body as Record<string, unknown>;
+  const isId = (value: unknown): value is string => typeof value === "string" && value !== "";
+  if (!isId(stockId) || !isId(fromUserId) || !isId(toUserId)) return undefined;
+  return { stockId, fromUserId, toUserId };
+}
+
+/** The body is {"swaps": [...]} or the bare array; every entry must be a complete swap. */
+function parseBulkSwap(body: unknown): SwapRequest[] {
+  const swaps: unknown = Array.isArray(body) ? body : (body as { swaps?: unknown } | undefined)?.swaps;
+  if (!Array.isArray(swaps) || swaps.length === 0) {
+    throw new HttpError(400, 'Expected a non-empty array of swaps, or {"swaps": [...]}');
+  }
+  if (swaps.length > MAX_BULK_SWAPS) throw new HttpError(400, `At most ${MAX_BULK_SWAPS} swaps per request`);
+  return swaps.map((swap, index) => {
+    const request = parseSwapRequest(swap);
+    if (!request) throw new HttpError(400, `${MISSING_PARAMETERS} (swap ${index})`);
+    return request;
+  });
+}
+
+/** The swapped stocks, or the HttpError for the failed swap (in a bulk swap, naming which one). */
+function succeeded(result: SwapResult, bulk = false): Stock[] {
+  if (result.ok) return result.stocks;
+  const which = bulk ? ` (swap ${result.index}: ${result.stockId})` : "";
+  if (result.reason === "not-found") throw new HttpError(404, NOT_FOUND + which);
+  throw new HttpError(400, NOT_OWNED + which);
+}

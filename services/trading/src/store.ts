@@ -1,0 +1,168 @@
+import { loadJsonDataFile, writeFileAtomic } from "@monorepo/service";
+import { SerialQueue } from "./serial-queue";
+import { parseStocks, Stock, Stocks } from "./stocks";
+
+export interface StockFilter {
+  limit?: number;
+  sector?: string;
+  owned?: string;
+}
+
+export interface SwapRequest {
+  stockId: string;
+  fromUserId: string;
+  toUserId: string;
+}
+
+export type SwapResult =
+  | { ok: true; stocks: Stock[] }
+  | { ok: false; reason: "not-found" | "not-owned"; index: number; stockId: string };
+
+export interface SectorStats {
+  count: number;
+  totalValue: number;
+  averagePrice: number;
+  minPrice: number;
+  maxPrice: number;
+}
+
+/** Stocks per chunk when the data file is written or streamed: big enough to be fast, small enough not to stall requests. */
+const ENTRIES_PER_CHUNK = 2000;
+
+const cents = (value: number): number => Math.round(value * 100) / 100;
+
+/**
+ * All stocks in memory, indexed by owner and sector, backed by the data file.
+ * The file is read once at startup; every swap is written to it atomically
+ * before it becomes visible, one swap at a time, so readers only ever see
+ * committed ownership and a crash leaves the file whole.
+ */
+export class StockStore {
+  private readonly stocks = new Map<string, Stock>();
+  private readonly idsByOwner = new Map<string, Set<string>>();
+  private readonly stocksBySector = new Map<string, Stock[]>();
+  private readonly statsBySector: Record<string, SectorStats> = {};
+  private readonly writes = new SerialQueue();
+
+  constructor(
+    stocks: Stocks,
+    private readonly dataFile: string,
+  ) {
+    for (const [id, stock] of Object.entries(stocks)) {
+      this.stocks.set(id, stock);
+      this.addOwned(stock.owned, id);
+      const sector = this.stocksBySector.get(stock.sector);
+      if (sector) sector.push(stock);
+      else this.stocksBySector.set(stock.sector, [stock]);
+    }
+    // Prices never change at runtime, so sector statistics are computed once.
+    for (const [sector, members] of this.stocksBySector) {
+      const prices = members.map((stock) => stock.price);
+      const total = prices.reduce((sum, price) => sum + price, 0);
+      this.statsBySector[sector] = {
+        count: members.length,
+        totalValue: cents(total),
+        averagePrice: cents(total / members.length),
+        minPrice: prices.reduce((min, price) => Math.min(min, price)),
+        maxPrice: prices.reduce((max, price) => Math.max(max, price)),
+      };
+    }
+  }
+
+  /** Reads the data file; a missing, corrupt or malformed file throws a DataFileError. */
+  static load(dataFile: string): StockStore {
+    return new StockStore(loadJsonDataFile(dataFile, parseStocks), dataFile);
+  }
+
+  get size(): number {
+    return this.stocks.size;
+  }
+
+  get(id: string): Stock | undefined {
+    return this.stocks.get(id);
+  }
+
+  /** Stocks matching every given filter, at most `limit`; served from the indexes, not a full scan. */
+  list(filter: StockFilter = {}): Stock[] {
+    const { limit, sector, owned } = filter;
+    const candidates: Iterable<Stock> =
+      owned !== undefined
+        ? this.ownedBy(owned)
+        : sector !== undefined
+          ? (this.stocksBySector.get(sector) ?? [])
+          : this.stocks.values();
+    const result: Stock[] = [];
+    for (const stock of candidates) {
+      if (sector !== undefined && stock.sector !== sector) continue;
+      result.push(stock);
+      if (result.length === limit) break;
+    }
+    return result;
+  }
+
+  ownedBy(userId: string): Stock[] {
+    return [...(this.idsByOwner.get(userId) ?? [])].map((id) => this.stocks.get(id)!);
+  }
+
+  sectorStats(): Record<string, SectorStats> {
+    return this.statsBySector;
+  }
+
+  /**
+   * Applies the swaps in order, all or none: each is checked against the
+   * ownership the previous ones leave, the result is written to the data file,
+   * and only then does it become visible. Swaps run one batch at a time.
+   */
+  swap(requests: readonly SwapRequest[]): Promise<SwapResult> {
+    return this.writes.run(async () => {
+      const newOwners = new Map<string, string>();
+      const swapped: Stock[] = [];
+      for (const [index, { stockId, fromUserId, toUserId }] of requests.entries()) {
+        const stock = this.stocks.get(stockId);
+        if (!stock) return { ok: false, reason: "not-found", index, stockId };
+        if ((newOwners.get(stockId) ?? stock.owned) !== fromUserId) return { ok: false, reason: "not-owned", index, stockId };
+        newOwners.set(stockId, toUserId);
+        swapped.push({ ...stock, owned: toUserId });
+      }
+      await writeFileAtomic(this.dataFile, this.jsonChunks(newOwners));
+      for (const [stockId, owner] of newOwners) this.setOwner(this.stocks.get(stockId)!, owner);
+      return { ok: true, stocks: swapped };
+    });
+  }
+
+  /**
+   * The whole data set as JSON text in chunks, one stock per line (a swap
+   * changes one line of the file), with `newOwners` applied on top.
+   */
+  *jsonChunks(newOwners: ReadonlyMap<string, string> = new Map()): Generator<string> {
+    if (this.stocks.size === 0) {
+      yield "{}\n";
+      return;
+    }
+    let chunk = "{\n";
+    let count = 0;
+    for (const [id, stock] of this.stocks) {
+      const owner = newOwners.get(id);
+      const entry = `  ${JSON.stringify(id)}: ${JSON.stringify(owner === undefined ? stock : { ...stock, owned: owner })}`;
+      chunk += count === 0 ? entry : `,\n${entry}`;
+      if (++count % ENTRIES_PER_CHUNK === 0) {
+        yield chunk;
+        chunk = "";
+      }
+    }
+    yield `${chunk}\n}\n`;
+  }
+
+  private setOwner(stock: Stock, owner: string): void {
+    if (stock.owned === owner) return;
+    this.idsByOwner.get(stock.owned)?.delete(stock.id);
+    this.addOwned(owner, stock.id);
+    stock.owned = owner;
+  }
+
+  private addOwned(owner: string, id: string): void {
+    const owned = this.idsByOwner.get(owner);
+    if (owned) owned.add(id);
+    else this.idsByOwner.set(owner, new Set([id]));
+  }
+}
