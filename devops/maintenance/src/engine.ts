@@ -98,7 +98,7 @@ export class StepTimeoutError extends Error {
   }
 }
 
-export function runPlan<Clients>(plan: Plan<Clients>, clients: Clients, options: EngineOptions): Promise<RunResult> {
+export async function runPlan<Clients>(plan: Plan<Clients>, clients: Clients, options: EngineOptions): Promise<RunResult> {
   validateGraph(plan.steps);
   for (const steps of Object.values(plan.cleanup)) validateGraph(steps);
   return new PlanRun(plan, clients, options).run();
@@ -154,16 +154,23 @@ class PlanRun<Clients> {
   }
 
   async run(): Promise<RunResult> {
+    // Backoff timers are unref'd (an interrupted run must not wait for them to exit),
+    // so the run itself keeps the process alive while a step waits to retry.
+    const keepAlive = setInterval(() => undefined, 60_000);
     const onAbort = () => this.pump();
     this.signal.addEventListener("abort", onAbort, { once: true });
-    await new Promise<void>((resolve) => {
-      this.finish = resolve;
-      this.pump();
-    });
-    this.signal.removeEventListener("abort", onAbort);
-    const cleanups = new Map<string, CleanupResult>();
-    for (const [subsystem, cleanup] of this.cleanups) cleanups.set(subsystem, await cleanup);
-    return this.summarize(cleanups);
+    try {
+      await new Promise<void>((resolve) => {
+        this.finish = resolve;
+        this.pump();
+      });
+      const cleanups = new Map<string, CleanupResult>();
+      for (const [subsystem, cleanup] of this.cleanups) cleanups.set(subsystem, await cleanup);
+      return this.summarize(cleanups);
+    } finally {
+      this.signal.removeEventListener("abort", onAbort);
+      clearInterval(keepAlive);
+    }
   }
 
   private now(): number {
@@ -240,13 +247,10 @@ class PlanRun<Clients> {
   private attemptWithRetries(step: StepDefinition<Clients>, result: StepResult): Promise<void> {
     const { maxAttempts, backoff } = this.options;
     // Errors are retried unless the run was interrupted: then the step must stop now.
-    const policy = retry(
-      handleWhen(() => !this.signal.aborted),
-      {
-        maxAttempts: maxAttempts - 1,
-        backoff: new ExponentialBackoff({ initialDelay: backoff.initialDelayMs, maxDelay: backoff.maxDelayMs }),
-      },
-    );
+    const policy = retry(handleWhen(() => !this.signal.aborted), {
+      maxAttempts: maxAttempts - 1,
+      backoff: new ExponentialBackoff({ initialDelay: backoff.initialDelayMs, maxDelay: backoff.maxDelayMs }),
+    }).dangerouslyUnref();
     policy.onRetry((event) => {
       const error = "error" in event ? event.error : event.value;
       this.options.onEvent?.({ type: "attempt-failed", step: result, attempt: event.attempt, error, retryInMs: event.delay });

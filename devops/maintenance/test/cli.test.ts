@@ -1,0 +1,191 @@
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { createSimulatedIntegrations } from "@monorepo/integrations";
+import type { MaintenanceReport } from "../src/index";
+import { mockIntegrations, runInProcess, spawnCli, tempDir, waitFor } from "./helpers";
+
+const FAST = { SIMULATION_TIME_SCALE: "0.01", SIMULATION_SEED: "5", SIMULATION_FAULTS: "db.checkForDeadlocks=0" };
+
+describe("usage errors: exit 2, a clear message, and nothing runs", () => {
+  it.each([
+    [["--bogus"], {}, /Unsupported option name \("--bogus"\)/],
+    [["--only", "db,redis"], {}, /--only: unknown subsystem "redis"; choose from db, kafka, s3/],
+    [["--skip", "s4"], {}, /--skip: unknown subsystem "s4"/],
+    [["--only", "db", "--skip", "db"], {}, /leave no subsystem to run/],
+    [["--concurrency", "0"], {}, /Invalid value for --concurrency: expected to be at least 1/],
+    [["--concurrency", "two"], {}, /Invalid value for --concurrency: expected a number/],
+    [["--concurrency", "1.5"], {}, /Invalid value for --concurrency: expected to be an integer/],
+    [["--cleanup", "--fresh"], {}, /--cleanup keeps no journal/],
+    [[], { SIMULATION_FAULTS: "db.vacuum=1" }, /SIMULATION_FAULTS="db.vacuum=1" is invalid: .*unknown operation "db.vacuum"/],
+    [[], { SIMULATION_FAULTS: "db.vacuumDatabase=2" }, /SIMULATION_FAULTS=.* is invalid: .*probability from 0 to 1/],
+    [[], { SIMULATION_TIME_SCALE: "-1" }, /SIMULATION_TIME_SCALE="-1" is invalid/],
+    [[], { SIMULATION_SEED: "soon" }, /SIMULATION_SEED="soon" is invalid/],
+  ])("%j with %j", async (argv, env, message) => {
+    const state = tempDir();
+    const { clients, calls } = mockIntegrations();
+    const result = await runInProcess([...argv, "--json", join(state, "report.json")], { XDG_STATE_HOME: state, ...env }, {
+      // Validates SIMULATION_* like the real factory, but no operation can run for real.
+      createClients: (clientEnv) => (createSimulatedIntegrations(clientEnv), clients),
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(message);
+    expect(calls).toEqual([]);
+    expect(readdirSync(state)).toEqual([]);
+  });
+
+  it("rejects a corrupt journal without touching it", async () => {
+    const state = tempDir();
+    const journal = join(state, "journal.json");
+    writeFileSync(journal, "{ torn");
+    const result = await runInProcess(["--journal", journal], FAST);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/cannot read the journal .*journal.json .*pass --fresh/);
+    expect(readFileSync(journal, "utf8")).toBe("{ torn");
+  });
+
+  it("exits 2 from a real process too", async () => {
+    const result = await spawnCli(["--concurrency", "-3"], FAST);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/--concurrency/);
+  });
+});
+
+describe("the maintenance CLI in process", () => {
+  it("prints the summary table and closes the journal after a complete run", async () => {
+    const state = tempDir();
+    const { clients } = mockIntegrations();
+    const result = await runInProcess(["--verbose"], { SIMULATION_TIME_SCALE: "0", XDG_STATE_HOME: state }, { createClients: () => clients });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^db\.checkForDeadlocks +succeeded +1 +\d+\.\d\ds$/m);
+    expect(result.stdout).toContain("Maintenance succeeded in");
+    expect(result.stdout).toContain("Journal closed (every step done): the next run starts fresh.");
+    expect(result.stdout).toContain("Exit code 0.");
+  });
+
+  it("--dry-run --json writes the plan as JSON and runs nothing", async () => {
+    const dir = tempDir();
+    const { clients, calls } = mockIntegrations();
+    const result = await runInProcess(["--dry-run", "--only", "kafka", "--json", join(dir, "plan.json")], { XDG_STATE_HOME: dir }, { createClients: () => clients });
+    expect(result.code).toBe(0);
+    expect(calls).toEqual([]);
+    const plan = JSON.parse(readFileSync(join(dir, "plan.json"), "utf8"));
+    expect(plan).toMatchObject({ mode: "dry-run", plan: { criticalPath: { seconds: 11 }, serialSeconds: 19, cleanup: { kafka: expect.any(Array) } } });
+    expect(readdirSync(dir)).toEqual(["plan.json"]);
+  });
+});
+
+describe("the maintenance CLI as a process", () => {
+  it("--help shows the options, the exit codes and examples", async () => {
+    const result = await spawnCli(["--help"], {});
+    expect(result.code).toBe(0);
+    for (const text of ["--cleanup", "--verbose", "--dry-run", "--only", "--skip", "--concurrency", "--journal", "--fresh", "--json", "Examples", "130"]) {
+      expect(result.stdout).toContain(text);
+    }
+  });
+
+  it("--dry-run prints the graph, waves and critical path, and creates nothing", async () => {
+    const state = tempDir();
+    const result = await spawnCli(["--dry-run", "--concurrency", "2"], { ...FAST, XDG_STATE_HOME: state });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("Critical path: db.initClient -> db.modifyIndexTriggers -> db.updateIndexes -> db.vacuumDatabase -> db.checkForDeadlocks = 21s");
+    expect(result.stdout).toContain("Estimated wall time: 30s (one after another: 59s)");
+    expect(result.stdout).toContain("1. db.initClient, kafka.initClient, s3.initClient");
+    expect(result.stdout).toContain("Dry run: nothing was run.");
+    expect(readdirSync(state)).toEqual([]);
+  });
+
+  it("runs everything, prints the summary table and writes the --json report relative to BUILD_WORKING_DIRECTORY", async () => {
+    const workspace = tempDir();
+    const state = tempDir();
+    const result = await spawnCli(["--json", "out/report.json", "--concurrency", "4"], { ...FAST, XDG_STATE_HOME: state, BUILD_WORKING_DIRECTORY: workspace });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/STEP +STATUS +ATTEMPTS +DURATION/);
+    expect(result.stdout).toMatch(/kafka\.validateCleaned +succeeded +1 +\d+\.\d\ds/);
+    const report: MaintenanceReport = JSON.parse(readFileSync(join(workspace, "out", "report.json"), "utf8"));
+    expect(report).toMatchObject({ version: 1, mode: "maintenance", status: "succeeded", exitCode: 0, timeScale: 0.01, concurrency: 4, subsystems: ["db", "kafka", "s3"] });
+    expect(report.plan.criticalPath.seconds).toBe(21);
+    expect(report.steps).toHaveLength(15);
+    for (const step of report.steps) {
+      expect(step).toMatchObject({ status: "succeeded", attempts: 1, recoveries: 0, errors: [] });
+      expect(step.durationMs).toBeGreaterThan(0);
+    }
+    expect(report.results).toEqual({ db: { status: "succeeded" }, kafka: { status: "succeeded" }, s3: { status: "succeeded" } });
+    // A complete cycle closes the journal.
+    expect(report.journal).toMatchObject({ path: join(state, "acme-maintenance", "journal.json"), closed: true });
+    expect(existsSync(report.journal!.path)).toBe(false);
+  });
+
+  it("exits 1 and reports the failed subsystem, its cleanup and the healthy ones", async () => {
+    const dir = tempDir();
+    const result = await spawnCli(["--only", "db,kafka", "--journal", join(dir, "j.json"), "--json", join(dir, "r.json")], {
+      ...FAST,
+      SIMULATION_FAULTS: "kafka.validateCleaned=1",
+    });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain("kafka: failed: kafka.validateCleaned - kafka.validateCleaned failed (simulated fault) (cleanup succeeded)");
+    const report: MaintenanceReport = JSON.parse(readFileSync(join(dir, "r.json"), "utf8"));
+    expect(report.exitCode).toBe(1);
+    expect(report.results.db).toEqual({ status: "succeeded" });
+    expect(report.results.kafka.cleanup!.steps.map((step) => [step.id, step.status])).toEqual([
+      ["kafka.cleanup.initClient", "succeeded"],
+      ["kafka.cleanup.cleanupTopics", "succeeded"],
+      ["kafka.cleanup.stopConsumers", "succeeded"],
+    ]);
+    expect(JSON.parse(readFileSync(join(dir, "j.json"), "utf8")).lastRun).toBe("failed");
+  });
+
+  it("--cleanup runs every subsystem's cleanup steps concurrently and no maintenance step", async () => {
+    const dir = tempDir();
+    const result = await spawnCli(["--cleanup", "--json", join(dir, "r.json")], FAST);
+    expect(result.code).toBe(0);
+    const report: MaintenanceReport = JSON.parse(readFileSync(join(dir, "r.json"), "utf8"));
+    expect(report.mode).toBe("cleanup");
+    expect(report.steps.every((step) => step.id.includes(".cleanup.") && step.status === "succeeded")).toBe(true);
+    const start = (id: string) => report.steps.find((step) => step.id === id)!.startMs!;
+    const end = (id: string) => report.steps.find((step) => step.id === id)!.endMs!;
+    expect(start("s3.cleanup.stopHungUploads")).toBeLessThan(end("db.cleanup.stopHungQueries"));
+    expect(start("kafka.cleanup.cleanupTopics")).toBeLessThan(end("kafka.cleanup.stopConsumers"));
+  });
+
+  it.each(["SIGINT", "SIGTERM"] as const)(
+    "on %s mid-run: exits 130 after cleaning up in-flight subsystems and saving the journal; the next run resumes",
+    async (signal) => {
+      const dir = tempDir();
+      const journal = join(dir, "journal.json");
+      const reportPath = join(dir, "report.json");
+      const env = { ...FAST, SIMULATION_TIME_SCALE: "0.05" };
+      const topicsDone = () =>
+        existsSync(journal) && Object.keys(JSON.parse(readFileSync(journal, "utf8")).completed).filter((id) => id.startsWith("kafka.cleanTopic.")).length === 5;
+      const interrupted = await spawnCli(["--journal", journal, "--json", reportPath], env, (child) => {
+        // Once every topic is cleaned, db (its trigger change), kafka (validation) and s3 are mid-step.
+        waitFor(topicsDone).then(
+          () => child.kill(signal),
+          () => child.kill("SIGKILL"),
+        );
+      });
+      expect(interrupted.code).toBe(130);
+      expect(interrupted.stderr).toContain(`${signal}: stopping running steps`);
+      const report: MaintenanceReport = JSON.parse(readFileSync(reportPath, "utf8"));
+      expect(report.status).toBe("interrupted");
+      for (const subsystem of ["db", "kafka", "s3"]) {
+        expect(report.results[subsystem]).toMatchObject({ status: "interrupted", cleanup: { reason: "interrupted", status: "succeeded" } });
+      }
+      expect(report.steps.find((step) => step.id === "kafka.validateCleaned")!.status).toBe("interrupted");
+      expect(report.steps.find((step) => step.id === "db.checkForDeadlocks")!.status).toBe("cancelled");
+      const saved = JSON.parse(readFileSync(journal, "utf8"));
+      expect(saved.lastRun).toBe("interrupted");
+      expect(Object.keys(saved.completed)).toEqual(expect.arrayContaining(["kafka.cleanTopic.user-events", "kafka.cleanTopic.maintenance-events"]));
+      expect(Object.keys(saved.completed)).not.toContain("kafka.validateCleaned");
+
+      const resumed = await spawnCli(["--journal", journal, "--json", reportPath], { ...FAST });
+      expect(resumed.code).toBe(0);
+      const second: MaintenanceReport = JSON.parse(readFileSync(reportPath, "utf8"));
+      expect(second.journal!.resumed).toEqual(expect.arrayContaining(KAFKA_TOPIC_STEPS));
+      expect(second.steps.filter((step) => KAFKA_TOPIC_STEPS.includes(step.id)).every((step) => step.status === "resumed")).toBe(true);
+      expect(second.steps.find((step) => step.id === "kafka.initClient")!.status).toBe("succeeded");
+      expect(existsSync(journal)).toBe(false);
+    },
+  );
+});
+
+const KAFKA_TOPIC_STEPS = ["user-events", "stock-events", "trade-events", "notification-events", "maintenance-events"].map((topic) => `kafka.cleanTopic.${topic}`);

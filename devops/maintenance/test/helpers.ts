@@ -1,0 +1,117 @@
+import { spawn } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Writable } from "node:stream";
+import { createSimulatedIntegrations, type Integrations } from "@monorepo/integrations";
+import { runCli, type MaintenanceContext } from "../src/index";
+
+export const CLI = join(__dirname, "..", "src", "cli.js");
+
+export function tempDir(): string {
+  return mkdtempSync(join(tmpdir(), "maintenance-test-"));
+}
+
+/** A stream that keeps what is written to it. */
+export class Capture extends Writable {
+  text = "";
+  isTTY = false;
+
+  _write(chunk: Buffer | string, _encoding: BufferEncoding, callback: () => void): void {
+    this.text += chunk.toString();
+    callback();
+  }
+}
+
+/** Every client operation as a jest mock that records its call order. */
+export function mockIntegrations(): { clients: Integrations; calls: string[] } {
+  const calls: string[] = [];
+  const op = (name: string) => jest.fn(async (...args: unknown[]) => {
+    calls.push(typeof args[0] === "string" ? `${name}(${args[0]})` : name);
+  });
+  return {
+    calls,
+    clients: {
+      db: {
+        initClient: op("db.initClient"),
+        modifyIndexTriggers: op("db.modifyIndexTriggers"),
+        updateIndexes: op("db.updateIndexes"),
+        vacuumDatabase: op("db.vacuumDatabase"),
+        checkForDeadlocks: op("db.checkForDeadlocks"),
+        stopHungQueries: op("db.stopHungQueries"),
+      },
+      kafka: {
+        initClient: op("kafka.initClient"),
+        cleanTopic: op("kafka.cleanTopic"),
+        validateCleaned: op("kafka.validateCleaned"),
+        cleanupTopics: op("kafka.cleanupTopics"),
+        stopConsumers: op("kafka.stopConsumers"),
+      },
+      s3: {
+        initClient: op("s3.initClient"),
+        moveLargeBlobsToGlacier: op("s3.moveLargeBlobsToGlacier"),
+        cleanUpOldBlobs: op("s3.cleanUpOldBlobs"),
+        stopHungUploads: op("s3.stopHungUploads"),
+      },
+    },
+  };
+}
+
+/** Runs the CLI in this process, as a user would call it, with captured output. */
+export async function runInProcess(
+  argv: string[],
+  env: Record<string, string | undefined>,
+  overrides: Partial<MaintenanceContext> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const stdout = new Capture();
+  const stderr = new Capture();
+  const code = await runCli(argv, {
+    env,
+    stdin: process.stdin,
+    stdout,
+    stderr,
+    colorDepth: 1,
+    cwd: process.cwd(),
+    interrupt: new AbortController().signal,
+    createClients: createSimulatedIntegrations,
+    ...overrides,
+  });
+  return { code, stdout: stdout.text, stderr: stderr.text };
+}
+
+export interface ChildRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Starts `node src/cli.js` as a real child process; `whileRunning` may signal it. */
+export function spawnCli(
+  args: string[],
+  env: Record<string, string>,
+  whileRunning?: (child: ReturnType<typeof spawn>) => void,
+): Promise<ChildRun> {
+  const child = spawn(process.execPath, [CLI, ...args], {
+    env: { PATH: process.env.PATH ?? "", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk) => (stdout += chunk));
+  child.stderr.on("data", (chunk) => (stderr += chunk));
+  whileRunning?.(child);
+  return new Promise((resolve, reject) => {
+    child.on("error", reject);
+    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+}
+
+/** Polls until `condition` holds (a file appears...), failing after `ms`. */
+export async function waitFor(condition: () => boolean, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
