@@ -42,8 +42,8 @@ function timingOf(service: string) {
 export class SimulatedRegistry implements Registry {
   constructor(private readonly env: NodeJS.ProcessEnv = process.env) {}
 
-  publish(image: Image, signal?: AbortSignal): Promise<void> {
-    return simulatedDelay(timingOf(image.service).pushSeconds, { signal, env: this.env });
+  async publish(image: Image, signal?: AbortSignal): Promise<void> {
+    await simulatedDelay(timingOf(image.service).pushSeconds, { signal, env: this.env });
   }
 }
 
@@ -51,8 +51,8 @@ export class SimulatedRegistry implements Registry {
 export class SimulatedCluster implements Cluster {
   constructor(private readonly env: NodeJS.ProcessEnv = process.env) {}
 
-  deploy(image: Image, signal?: AbortSignal): Promise<void> {
-    return simulatedDelay(timingOf(image.service).deploySeconds, { signal, env: this.env });
+  async deploy(image: Image, signal?: AbortSignal): Promise<void> {
+    await simulatedDelay(timingOf(image.service).deploySeconds, { signal, env: this.env });
   }
 }
 

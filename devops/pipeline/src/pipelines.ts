@@ -385,6 +385,7 @@ export async function cd(ctx: PipelineContext, options: CdOptions): Promise<numb
       }
     }),
   );
+  deployed.sort((a, b) => chosen.findIndex((c) => c.service === a) - chosen.findIndex((c) => c.service === b));
   const ok = deployed.length === chosen.length;
   ctx.out.stage("deploy", watch.ms(), ok ? "ok" : "FAILED", `${deployed.length} of ${chosen.length} deployed`);
   const skipped = selection.filter((s) => !s.deploy).map((s) => s.service);

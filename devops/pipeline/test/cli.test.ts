@@ -1,0 +1,185 @@
+import fs from "node:fs";
+import path from "node:path";
+import { commitAll, failingTest, failsOnceTest, fixtureWorkspace, git, lastLine, passingTest, runCli, tempDir, writeFiles } from "./helpers";
+
+// Each case runs the real CLI (and real jest) in a fixture repository, as a person would.
+jest.setTimeout(90_000);
+
+const FLAKY_POLICY = { "//services/flaky:test": { attempts: 3, why: "fails on its first run by design" } };
+
+describe("exit codes for usage errors: 2", () => {
+  const root = fixtureWorkspace([]);
+
+  it.each([
+    [["deploy"], /Command not found/],
+    [["ci", "--all", "--base", "main"], /--all and --base exclude each other/],
+    [["test", "--engine", "docker"], /--engine/],
+    [["test", "--jobs", "0"], /--jobs/],
+  ])("%j", async (args, message) => {
+    const run = await runCli(args, root);
+    expect(run.code).toBe(2);
+    expect(run.stdout + run.stderr).toMatch(message);
+  });
+
+  it("explains a folder outside any workspace", async () => {
+    const run = await runCli(["test", "--engine", "pnpm"], tempDir());
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/no pnpm-workspace.yaml/);
+  });
+});
+
+describe("test", () => {
+  it("runs every target, retries the flaky one, reports it, and ends with the counts line: exit 0", async () => {
+    const root = fixtureWorkspace(
+      [
+        { dir: "common/logger", name: "@fixture/logger", files: { "test/a.test.js": passingTest() } },
+        { dir: "services/flaky", name: "@fixture/flaky", dependencies: { "@fixture/logger": "workspace:*" }, files: { "test/u.test.js": failsOnceTest() } },
+      ],
+      { "flaky-tests.json": FLAKY_POLICY },
+    );
+    const summary = path.join(tempDir(), "step-summary.md");
+    const run = await runCli(["test", "--engine", "pnpm"], root, { GITHUB_STEP_SUMMARY: summary });
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    expect(lastLine(run.stdout)).toBe("3 passed, 0 failed");
+    expect(run.stdout).toContain("//services/flaky:test attempt 1/3: FAILED");
+    expect(run.stdout).toContain("//services/flaky:test attempt 2/3: PASSED");
+    expect(run.stdout).toMatch(/^build +\d+\.\ds  ok +2 built$/m);
+    expect(run.stdout).toMatch(/^test +\d+\.\ds  ok +2 target\(s\): 2 green \(1 flaky\), 0 red$/m);
+    const report = JSON.parse(fs.readFileSync(path.join(root, "artifacts", "flake-report.json"), "utf8"));
+    expect(report.targets.map((t: { label: string; status: string; attempts: unknown[] }) => [t.label, t.status, t.attempts.length])).toEqual([
+      ["//common/logger:test", "PASSED", 1],
+      ["//services/flaky:test", "FLAKY", 2],
+    ]);
+    expect(fs.readFileSync(summary, "utf8")).toContain("| `//services/flaky:test` | **FLAKY** | 2 of 3");
+    expect(fs.existsSync(path.join(root, "artifacts/testlogs/services/flaky/test/test_attempts/attempt_1.xml"))).toBe(true);
+
+    // Nothing changed: no package is rebuilt the second time.
+    const again = await runCli(["test", "--engine", "pnpm", "--artifacts", "out"], root);
+    expect(again.stdout).toMatch(/^build +\d+\.\ds  ok +0 built, 2 up to date/m);
+    expect(fs.existsSync(path.join(root, "out", "flake-report.json"))).toBe(true);
+  });
+
+  it("exits 1 on a red target or a failed build, naming the package, the step and the log", async () => {
+    const root = fixtureWorkspace([
+      { dir: "common/logger", name: "@fixture/logger", files: { "test/a.test.js": passingTest() } },
+      { dir: "services/red", name: "@fixture/red", files: { "test/r.test.js": failingTest(), "test/g.test.js": passingTest() } },
+      {
+        dir: "services/broken",
+        name: "@fixture/broken",
+        scripts: { build: "echo 'src/app.ts(3,1): error TS2304' >&2; exit 2" },
+        files: { "test/a.test.js": passingTest() },
+      },
+    ]);
+    const run = await runCli(["test", "--engine", "pnpm"], root);
+    expect(run.code).toBe(1);
+    expect(lastLine(run.stdout)).toBe("2 passed, 2 failed");
+    expect(run.stdout).toContain("src/app.ts(3,1): error TS2304");
+    expect(run.stdout).toContain("FAILED: @fixture/broken (step: build, log: artifacts/logs/services-broken.build.log)");
+    expect(run.stdout).toContain("FAILED: //services/red:test of @fixture/red FAILED (step: test, log: artifacts/testlogs/services/red/test/test.log)");
+    expect(run.stdout).toContain("| `//services/broken:test` | FAILED_TO_BUILD | 0 | not run: build @fixture/broken failed |");
+    expect(run.stdout).toMatch(/^test FAILED in \d+\.\ds$/m);
+  });
+});
+
+describe("ci", () => {
+  it("builds and tests only what a branch changed, says what it skipped, and picks pnpm where Bazel cannot run", async () => {
+    const root = fixtureWorkspace([
+      { dir: "common/logger", name: "@fixture/logger", files: { "test/a.test.js": passingTest() } },
+      { dir: "services/user", name: "@fixture/user", dependencies: { "@fixture/logger": "workspace:*" }, files: { "test/u.test.js": passingTest() } },
+      { dir: "services/trading", name: "@fixture/trading", dependencies: { "@fixture/logger": "workspace:*" }, files: { "test/t.test.js": passingTest() } },
+    ]);
+    git(root, "checkout", "-q", "-b", "feature");
+    writeFiles(root, { "services/user/test/u2.test.js": passingTest("new route") });
+    commitAll(root, "user change");
+    const run = await runCli(["ci"], root);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^engine .* pnpm \(Bazel unusable: no MODULE.bazel in the workspace\)$/m);
+    expect(run.stdout).toMatch(/^affected .* 1 of 3 packages \(1 changed, 0 dependent\); 1 changed file\(s\) since \w+, merge-base with main$/m);
+    expect(run.stdout).toContain("skipped, not affected by the change: @fixture/logger, @fixture/trading");
+    expect(run.stdout).toContain("skipped: //services/trading:perf_test");
+    // The unaffected dependency is still built (the user package needs it), but only its dependent is tested.
+    expect(run.stdout).toMatch(/^build +\d+\.\ds  ok +2 built$/m);
+    expect(run.stdout).not.toContain("//common/logger:test attempt");
+    expect(lastLine(run.stdout)).toBe("2 passed, 0 failed");
+
+    const all = await runCli(["ci", "--all", "--engine", "pnpm"], root);
+    expect(all.stdout).toMatch(/all 3 packages: no base to diff against \(--all\)/);
+    expect(lastLine(all.stdout)).toBe("4 passed, 0 failed");
+  });
+});
+
+const SERVICE = `const http = require("http");
+http.createServer((req, res) => {
+  res.statusCode = req.url === "/readiness" ? 200 : 404;
+  res.end("{}");
+}).listen(Number(process.env.PORT), "127.0.0.1");
+process.on("SIGTERM", () => process.exit(0));
+`;
+const MAINTENANCE = `const fs = require("fs");
+const json = process.argv[process.argv.indexOf("--json") + 1];
+const code = Number(process.env.FIXTURE_MAINTENANCE_EXIT || 0);
+fs.writeFileSync(json, JSON.stringify({ ok: code === 0 }));
+console.log(code === 0 ? "maintenance done" : "db: Deadlock detected");
+process.exit(code);
+`;
+
+describe("cd", () => {
+  const setup = () =>
+    fixtureWorkspace([
+      { dir: "common/logger", name: "@monorepo/logger", files: { "src/index.js": "exports.v = 1;\n" } },
+      {
+        dir: "services/user",
+        name: "@monorepo/user-service",
+        dependencies: { "@monorepo/logger": "workspace:*" },
+        scripts: { start: "node src/main.js" },
+        files: { "src/main.js": SERVICE },
+      },
+      { dir: "services/trading", name: "@monorepo/trading-service", scripts: { start: "node src/main.js" }, files: { "src/main.js": SERVICE } },
+      { dir: "devops/maintenance", name: "@monorepo/maintenance", files: { "src/cli.js": MAINTENANCE } },
+    ]);
+  const env = { SIMULATION_TIME_SCALE: "0.001", VERSION: "1.2.3" };
+
+  it("stops with exit 1 and deploys nothing when maintenance fails", async () => {
+    const root = setup();
+    const run = await runCli(["cd", "--engine", "pnpm"], root, { ...env, FIXTURE_MAINTENANCE_EXIT: "1" });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/^maintenance +\d+\.\ds  FAILED  a subsystem failed; stopping before any publish or deploy$/m);
+    expect(run.stdout).toContain("FAILED: @monorepo/maintenance (a subsystem failed) (step: maintenance, log: artifacts/logs/maintenance.log)");
+    expect(run.stdout).not.toMatch(/: (published|ready on|deployed) /);
+    expect(fs.existsSync(path.join(root, ".pipeline", "deployed.json"))).toBe(false);
+  });
+
+  it("deploys every service first, then only those whose build output changed", async () => {
+    const root = setup();
+    const first = await runCli(["cd"], root, env);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain("@monorepo/user-service: ready on 127.0.0.1:");
+    expect(first.stdout).toContain("@monorepo/trading-service: deployed @monorepo/trading-service:1.2.3");
+    expect(lastLine(first.stdout)).toMatch(/^cd passed in .*: deployed @monorepo\/trading-service@1.2.3, @monorepo\/user-service@1.2.3$/);
+    const state = JSON.parse(fs.readFileSync(path.join(root, ".pipeline", "deployed.json"), "utf8"));
+    expect(Object.keys(state).sort()).toEqual(["@monorepo/trading-service", "@monorepo/user-service"]);
+    expect(fs.readFileSync(path.join(root, "artifacts", "maintenance.json"), "utf8")).toBe('{"ok":true}');
+
+    const unchanged = await runCli(["cd"], root, { ...env, VERSION: "1.2.4" });
+    expect(unchanged.stdout).toMatch(/^select .* 0 of 2 services to deploy/m);
+    expect(lastLine(unchanged.stdout)).toMatch(/deployed nothing; unchanged, not deployed: @monorepo\/trading-service, @monorepo\/user-service$/);
+
+    // A change in a runtime dependency's output redeploys the service that ships it, and only that one.
+    writeFiles(root, { "common/logger/src/index.js": "exports.v = 2;\n" });
+    const changed = await runCli(["cd"], root, { ...env, VERSION: "1.2.5" });
+    expect(changed.stdout).toContain("@monorepo/user-service: deploy, build output changed since 1.2.3");
+    expect(changed.stdout).toContain("@monorepo/trading-service: skip, build output unchanged since 1.2.3");
+    expect(lastLine(changed.stdout)).toMatch(/deployed @monorepo\/user-service@1.2.5; unchanged, not deployed: @monorepo\/trading-service$/);
+  });
+
+  it("does not record a deploy whose readiness gate failed", async () => {
+    const root = setup();
+    writeFiles(root, { "services/trading/src/main.js": "console.error('stocks.json: unexpected end of JSON'); process.exit(1);\n" });
+    const run = await runCli(["cd"], root, env);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain("FAILED: @monorepo/trading-service: @monorepo/trading-service exited with code 1 before it was ready (step: readiness, log: artifacts/logs/services-trading.readiness.log)");
+    const state = JSON.parse(fs.readFileSync(path.join(root, ".pipeline", "deployed.json"), "utf8"));
+    expect(Object.keys(state)).toEqual(["@monorepo/user-service"]);
+  });
+});

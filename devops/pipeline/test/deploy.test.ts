@@ -1,0 +1,155 @@
+import fs from "node:fs";
+import path from "node:path";
+import { loadWorkspace } from "@monorepo/workspace-tools";
+import { checkReadiness, DeployState, outputDigest, selectDeploys, shippedFiles, SimulatedRegistry, sourceFiles } from "../src";
+import { makeRepo, tempDir, writeFiles } from "./helpers";
+
+function serviceRepo() {
+  return makeRepo({
+    "pnpm-workspace.yaml": "packages:\n  - common/*\n  - services/*\n",
+    ".gitignore": "**/src/**/*.js\n",
+    "common/logger/package.json": { name: "@monorepo/logger" },
+    "common/logger/src/index.ts": "export const log = 1;\n",
+    "common/testkit/package.json": { name: "@monorepo/testkit" },
+    "common/testkit/src/index.ts": "export const kit = 1;\n",
+    "services/user/package.json": {
+      name: "@monorepo/user-service",
+      dependencies: { "@monorepo/logger": "workspace:*", express: "5.3.0" },
+      devDependencies: { "@monorepo/testkit": "workspace:*" },
+    },
+    "services/user/src/main.ts": "import './app';\n",
+    "services/user/user.json": { "1": { id: "1", name: "Ada" } },
+    "services/user/tsconfig.json": { extends: "../../tsconfig.base.json" },
+    "services/user/BUILD.bazel": "# generated\n",
+    "services/user/test/app.test.ts": "test('x', () => {});\n",
+  });
+}
+
+/** Stands in for tsc: the compiled files a build leaves beside the sources (gitignored). */
+function compile(root: string, extra: Record<string, string> = {}) {
+  writeFiles(root, {
+    "common/logger/src/index.js": "exports.log = 1;\n",
+    "common/logger/src/index.d.ts": "export declare const log = 1;\n",
+    "common/testkit/src/index.js": "exports.kit = 1;\n",
+    "services/user/src/main.js": "require('./app');\n",
+    "services/user/src/main.js.map": "{}",
+    ...extra,
+  });
+}
+
+describe("build output digests", () => {
+  it("ship package.json, compiled JavaScript and data files, not sources, tests, maps or build config", () => {
+    const root = serviceRepo();
+    compile(root);
+    const ws = loadWorkspace(root);
+    expect(shippedFiles(root, ws.byName.get("@monorepo/user-service")!, sourceFiles(root))).toEqual([
+      "services/user/package.json",
+      "services/user/src/main.js",
+      "services/user/user.json",
+    ]);
+  });
+
+  it("change with the service's own output, its data, and its runtime deps' output, and only then", () => {
+    const root = serviceRepo();
+    compile(root);
+    const digest = () => outputDigest(loadWorkspace(root), "@monorepo/user-service");
+    const first = digest();
+    expect(digest()).toBe(first);
+
+    // Not shipped: a comment in a source (before compiling), a test, a map, a dev-only dependency.
+    writeFiles(root, {
+      "services/user/src/main.ts": "// comment\nimport './app';\n",
+      "services/user/test/app.test.ts": "test('y', () => {});\n",
+      "services/user/src/main.js.map": '{"version":3}',
+      "common/testkit/src/index.js": "exports.kit = 2;\n",
+    });
+    expect(digest()).toBe(first);
+
+    compile(root, { "common/logger/src/index.js": "exports.log = 2;\n" });
+    const afterDep = digest();
+    expect(afterDep).not.toBe(first);
+
+    writeFiles(root, { "services/user/user.json": { "1": { id: "1", name: "Grace" } } });
+    expect(digest()).not.toBe(afterDep);
+  });
+});
+
+describe("deploy selection", () => {
+  it("deploys a service never deployed or whose digest changed, and records only what it is told", () => {
+    const root = tempDir();
+    const state = new DeployState(root);
+    const digests = new Map([
+      ["@monorepo/user-service", "u1"],
+      ["@monorepo/trading-service", "t1"],
+    ]);
+    expect(selectDeploys(digests, state).map((s) => [s.service, s.deploy, s.reason])).toEqual([
+      ["@monorepo/user-service", true, "never deployed from here"],
+      ["@monorepo/trading-service", true, "never deployed from here"],
+    ]);
+    state.record("@monorepo/user-service", { digest: "u1", version: "1.0.0", deployedAt: "2026-01-01T00:00:00.000Z" });
+    state.record("@monorepo/trading-service", { digest: "t1", version: "1.0.0", deployedAt: "2026-01-01T00:00:00.000Z" });
+    const reread = new DeployState(root);
+    digests.set("@monorepo/trading-service", "t2");
+    expect(selectDeploys(digests, reread).map((s) => [s.service, s.deploy, s.reason])).toEqual([
+      ["@monorepo/user-service", false, "build output unchanged since 1.0.0 (2026-01-01T00:00:00.000Z)"],
+      ["@monorepo/trading-service", true, "build output changed since 1.0.0"],
+    ]);
+    expect(JSON.parse(fs.readFileSync(path.join(root, ".pipeline", "deployed.json"), "utf8"))).toHaveProperty(
+      ["@monorepo/user-service", "digest"],
+      "u1",
+    );
+  });
+});
+
+/** A service that answers 503 on /readiness for its first few polls, then 200 (as a starting service would). */
+const SERVER = `const http = require("http");
+let polls = 0;
+http.createServer((req, res) => {
+  if (req.url !== "/readiness") { res.statusCode = 404; return res.end(); }
+  polls++;
+  res.statusCode = polls > 2 ? 200 : 503;
+  res.end(JSON.stringify({ status: polls > 2 ? "ready" : "starting" }));
+}).listen(Number(process.env.PORT), "127.0.0.1", () => console.log("listening on " + process.env.PORT));
+process.on("SIGTERM", () => { console.log("draining"); process.exit(0); });
+`;
+
+describe("readiness gate", () => {
+  const pkg = (start: string) => ({ dir: "services/user", name: "@monorepo/user-service", dependencies: {}, devDependencies: {}, workspaceDeps: [], scripts: { start } });
+
+  it("starts the built service on a free port, waits for GET /readiness 200, then stops it", async () => {
+    const root = tempDir();
+    writeFiles(root, { "services/user/server.js": SERVER });
+    const logFile = path.join(root, "readiness.log");
+    const { port } = await checkReadiness(pkg("node server.js"), { root, logFile, pollMs: 20 });
+    expect(port).toBeGreaterThan(0);
+    expect(fs.readFileSync(logFile, "utf8")).toBe(`listening on ${port}\ndraining\n`);
+  });
+
+  it("fails when the service exits before it is ready", async () => {
+    const root = tempDir();
+    writeFiles(root, { "services/user/crash.js": "console.error('stocks.json is torn'); process.exit(3);\n" });
+    await expect(checkReadiness(pkg("node crash.js"), { root, logFile: path.join(root, "r.log"), pollMs: 20 })).rejects.toThrow(
+      "@monorepo/user-service exited with code 3 before it was ready",
+    );
+    expect(fs.readFileSync(path.join(root, "r.log"), "utf8")).toContain("stocks.json is torn");
+  });
+
+  it("gives up on a service that never gets ready, and stops it", async () => {
+    const root = tempDir();
+    writeFiles(root, { "services/user/idle.js": "setInterval(() => {}, 1000);\n" });
+    await expect(
+      checkReadiness(pkg("node idle.js"), { root, logFile: path.join(root, "r.log"), pollMs: 20, timeoutMs: 300 }),
+    ).rejects.toThrow(/did not answer 200 on GET \/readiness within 0.3s/);
+  });
+});
+
+describe("simulated registry", () => {
+  it("refuses a service it has no timing for, and stops waiting when aborted", async () => {
+    const registry = new SimulatedRegistry({ SIMULATION_TIME_SCALE: "1" });
+    await expect(registry.publish({ service: "@monorepo/unknown", version: "1", digest: "d" })).rejects.toThrow(/no publish\/deploy timing/);
+    const controller = new AbortController();
+    const push = registry.publish({ service: "@monorepo/trading-service", version: "1", digest: "d" }, controller.signal);
+    controller.abort(new Error("stop"));
+    await expect(push).rejects.toThrow("stop");
+  });
+});
