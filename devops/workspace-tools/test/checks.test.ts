@@ -1,0 +1,270 @@
+import { checkAttrs } from "../src/check-attrs";
+import { checkBazelrc } from "../src/check-bazelrc";
+import { checkFlaky } from "../src/check-flaky";
+import { checkFormat } from "../src/check-format";
+import { checkLockfile } from "../src/check-lockfile";
+import { checkModule } from "../src/check-module";
+import { checkSync } from "../src/check-sync";
+import { checkTsconfig } from "../src/check-tsconfig";
+import { runChecks, type CheckName } from "../src/checks";
+import type { Finding } from "../src/deps";
+import { generate, writeFiles } from "../src/generate";
+import { bazelWorkspace, edit, FIXTURE_MANIFESTS, lockfileFor, replaceIn } from "./fixtures";
+
+/** A fixture with its BUILD files generated: every check starts from zero findings. */
+function ready(): string {
+  const root = bazelWorkspace();
+  writeFiles(root, generate(root).files);
+  return root;
+}
+
+function messages(findings: Finding[]): string[] {
+  return findings.map((f) => `${f.file}: ${f.message}`);
+}
+
+const USER_BUILD = "services/user/BUILD.bazel";
+
+describe("every check on a consistent workspace", () => {
+  it("reports nothing", () => {
+    expect(runChecks(ready())).toEqual([]);
+  });
+});
+
+describe("(a) format: buildifier -mode=check -lint=warn", () => {
+  it("catches an unformatted file, a lint warning and a syntax error", () => {
+    const root = ready();
+    replaceIn(root, USER_BUILD, 'name = "pkg",', 'name="pkg",');
+    replaceIn(root, "common/logger/BUILD.bazel", 'load("@npm//:defs.bzl", "npm_link_all_packages")', 'load("@npm//:defs.bzl", "npm_link_all_packages")\nload("@aspect_rules_js//js:defs.bzl", "js_test")');
+    edit(root, { "tools/broken.bzl": '"""Broken."""\n\ndef f(:\n' });
+    expect(messages(checkFormat(root))).toEqual(
+      expect.arrayContaining([
+        `${USER_BUILD}: not formatted; run \`buildifier\` on it (or \`pnpm bazel:generate\` for BUILD files)`,
+        expect.stringMatching(/^common\/logger\/BUILD.bazel: line \d+: load: Loaded symbol "js_test" is unused/),
+        expect.stringMatching(/^tools\/broken.bzl: syntax error/),
+      ]),
+    );
+  });
+});
+
+describe("(b) attrs: only parameters the pinned rules accept", () => {
+  it("catches a misspelled parameter, one the macro sets itself, a missing mandatory one and a wrong load", () => {
+    const root = ready();
+    replaceIn(root, USER_BUILD, '    flaky = True,\n', '    flaky = True,\n    shardcount = 2,\n    testonly = True,\n');
+    replaceIn(root, USER_BUILD, '    entry_point = "src/main.js",\n', "");
+    replaceIn(root, USER_BUILD, 'load("@aspect_rules_ts//ts:defs.bzl", "ts_config", "ts_project")', 'load("@aspect_rules_js//js:defs.bzl", "ts_project")\nload("@aspect_rules_ts//ts:defs.bzl", "ts_config")');
+    expect(messages(checkAttrs(root))).toEqual(
+      expect.arrayContaining([
+        `${USER_BUILD}: //services/user:test: jest_test has no parameter "shardcount"`,
+        `${USER_BUILD}: //services/user:test: jest_test must not set "testonly": the macro sets it itself (duplicate keyword argument)`,
+        `${USER_BUILD}: //services/user:user: js_binary needs "entry_point"`,
+        `${USER_BUILD}: //services/user:tsc: ts_project must be loaded from "@aspect_rules_ts//ts:defs.bzl"`,
+      ]),
+    );
+  });
+
+  it("checks MODULE.bazel extension tags too", () => {
+    const root = ready();
+    replaceIn(root, "MODULE.bazel", 'pnpm_lock = "//:pnpm-lock.yaml"', 'pnpm_lock = "//:pnpm-lock.yaml",\n    root_package = ""');
+    replaceIn(root, "MODULE.bazel", 'node.toolchain(node_version = "22.22.2")', 'node.toolchain(node_version = "22.22.2")\nnode.toolchains(name = "x")');
+    expect(messages(checkAttrs(root))).toEqual([
+      'MODULE.bazel: node.toolchains: @rules_nodejs//nodejs:extensions.bzl%node has no tag "toolchains"',
+      'MODULE.bazel: npm.npm_translate_lock has no parameter "root_package"',
+    ]);
+  });
+});
+
+describe("(c) sync: BUILD files match package.json, imports and test files", () => {
+  it("catches a missing dep, an unused dep, a stale file and the generator's own problems", () => {
+    const root = ready();
+    replaceIn(root, USER_BUILD, '        ":node_modules/express",\n', '        ":node_modules/yaml",\n');
+    const found = messages(checkSync(root));
+    expect(found).toEqual(
+      expect.arrayContaining([
+        `${USER_BUILD}: //services/user:tsc: deps lacks :node_modules/express, which its sources import`,
+        `${USER_BUILD}: //services/user:tsc: deps has :node_modules/yaml, which none of its sources import`,
+        `${USER_BUILD}: //services/user:tsc deps: :node_modules/yaml does not exist: services/user/package.json does not list yaml`,
+        expect.stringMatching(/^services\/user\/BUILD.bazel: services\/user\/BUILD.bazel: stale\n/),
+      ]),
+    );
+  });
+
+  it("catches a test file no jest_test runs, a source in no ts_project and a missing :pkg", () => {
+    const root = ready();
+    edit(root, { "services/user/test/new.test.ts": 'it("runs", () => expect(1).toBe(1));\n', "common/logger/src/more.ts": "export const more = 1;\n" });
+    replaceIn(root, "common/logger/BUILD.bazel", /js_library\(\n    name = "pkg",[^)]*\)\n/, "");
+    expect(messages(checkSync(root))).toEqual(
+      expect.arrayContaining([
+        `${USER_BUILD}: test/new.test.ts is in no ts_project's srcs`,
+        "common/logger/BUILD.bazel: src/more.ts is in no ts_project's srcs",
+        "common/logger/BUILD.bazel: no js_library \"pkg\": rules_js links workspace packages through //common/logger:pkg",
+        "common/logger/BUILD.bazel: @monorepo/user-service depends on @monorepo/logger, so //common/logger:pkg must exist",
+      ]),
+    );
+  });
+
+  it("catches a test project missing from jest_test data and a config file taken from another package", () => {
+    const root = ready();
+    replaceIn(root, USER_BUILD, '        ":test_ts",\n        ":tsc",\n    ],\n    flaky', '        ":tsc",\n    ],\n    flaky');
+    replaceIn(root, USER_BUILD, 'config = "//:jest_config",\n    data = [\n        ":tsc"', 'config = "//:jest.config.js",\n    data = [\n        ":tsc"');
+    expect(messages(checkSync(root))).toEqual(
+      expect.arrayContaining([
+        `${USER_BUILD}: test/app.test.ts is compiled by :test_ts, which no jest_test has in data, so no test runs it`,
+        expect.stringContaining("//services/user:test: config //:jest.config.js is a file of another package"),
+      ]),
+    );
+  });
+
+  it("catches library code importing a devDependency and a main that is not compiled", () => {
+    const root = ready();
+    replaceIn(root, "services/user/src/index.ts", "import express", 'import "@types/jest";\nimport express');
+    edit(root, { "common/logger/package.json": { ...FIXTURE_MANIFESTS["common/logger"], main: "dist/index.js" } });
+    expect(messages(checkSync(root))).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^services\/user\/src\/index.ts: library code imports "@types\/jest" from devDependencies/),
+        "common/logger/package.json: \"main\" is dist/index.js, which is not the output of a source the tsc target compiles (compile in place: src/x.ts -> src/x.js)",
+      ]),
+    );
+  });
+});
+
+describe("(d) tsconfig: ts_project attributes agree with tsconfig.json", () => {
+  it("catches an attribute the tsconfig contradicts, an extends the ts_config does not provide, and ESM output", () => {
+    const root = ready();
+    replaceIn(root, USER_BUILD, /(name = "tsc",[\s\S]*?)    source_map = True,\n/, "$1");
+    replaceIn(root, "common/logger/BUILD.bazel", '    deps = ["//:tsconfig"],\n', "");
+    edit(root, { "tsconfig.base.json": { compilerOptions: { module: "esnext", strict: true, declaration: true, sourceMap: true } } });
+    expect(messages(checkTsconfig(root))).toEqual(
+      expect.arrayContaining([
+        `${USER_BUILD}: //services/user:tsc: attribute source_map=False does not match compilerOptions.sourceMap=true`,
+        "common/logger/BUILD.bazel: //common/logger:tsc: common/logger/tsconfig.json extends tsconfig.base.json, which its ts_config deps do not provide",
+        `${USER_BUILD}: //services/user:tsc: compilerOptions.module is esnext; tests and binaries expect CommonJS output`,
+      ]),
+    );
+  });
+
+  it("accepts what the validator accepts: implied options and unset options on False attributes", () => {
+    const root = ready();
+    edit(root, { "tsconfig.base.json": { compilerOptions: { module: "commonjs", declaration: true, sourceMap: true, checkJs: true } } });
+    // checkJs implies allowJs; the rule may leave allow_js unset.
+    expect(checkTsconfig(root)).toEqual([]);
+  });
+});
+
+describe("(e) lockfile: version, allow-list, importers", () => {
+  it("catches an old lockfile version, a missing allow-list and a package.json the lockfile does not match", () => {
+    const root = ready();
+    edit(root, {
+      "pnpm-lock.yaml": lockfileFor(FIXTURE_MANIFESTS, "'6.0'"),
+      "pnpm-workspace.yaml": "packages:\n  - common/*\n  - services/*\nhoist: false\n",
+      "common/logger/package.json": { ...FIXTURE_MANIFESTS["common/logger"], dependencies: { yaml: "2.9.1" } },
+    });
+    expect(messages(checkLockfile(root))).toEqual([
+      "pnpm-lock.yaml: lockfileVersion is 6.0; rules_js 3 accepts only '9.0' (pnpm 9-11)",
+      "pnpm-workspace.yaml: no lifecycle-script allow-list (onlyBuiltDependencies: [] or allowBuilds: {}); rules_js refuses to translate the lockfile without one",
+      "pnpm-lock.yaml: common/logger: dependencies.yaml (2.9.1) from common/logger/package.json is not locked; run `pnpm install`",
+    ]);
+  });
+
+  it("catches a changed specifier, a removed dependency and a missing importer", () => {
+    const root = ready();
+    const manifests = { ...FIXTURE_MANIFESTS, "services/user": { ...FIXTURE_MANIFESTS["services/user"]!, dependencies: { express: "5.2.0" } } };
+    delete (manifests as Record<string, unknown>)["common/logger"];
+    edit(root, { "pnpm-lock.yaml": lockfileFor(manifests) });
+    expect(messages(checkLockfile(root))).toEqual([
+      "pnpm-lock.yaml: has no importer for common/logger; run `pnpm install`",
+      "pnpm-lock.yaml: services/user: dependencies.@monorepo/logger (workspace:*) from services/user/package.json is not locked; run `pnpm install`",
+      "pnpm-lock.yaml: services/user: dependencies.@types/express (5.0.6) from services/user/package.json is not locked; run `pnpm install`",
+      "pnpm-lock.yaml: services/user: dependencies.express is 5.3.0 in services/user/package.json but 5.2.0 in the lockfile; run `pnpm install`",
+    ]);
+  });
+});
+
+describe("(f) flaky: .bazelrc and flaky = True follow flaky-tests.json", () => {
+  it("catches a blanket attempts number, a missing per-target line and a flaky attribute out of sync", () => {
+    const root = ready();
+    replaceIn(root, ".bazelrc", "test --flaky_test_attempts=//services/user:test$@4", "test --flaky_test_attempts=3");
+    replaceIn(root, USER_BUILD, "    flaky = True,\n", "");
+    replaceIn(root, "common/logger/BUILD.bazel", '    node_modules = "//:node_modules",', '    flaky = True,\n    node_modules = "//:node_modules",');
+    expect(messages(checkFlaky(root))).toEqual([
+      '.bazelrc: lacks "test --flaky_test_attempts=//services/user:test$@4" (from flaky-tests.json); run `pnpm bazel:generate`',
+      '.bazelrc: "test --flaky_test_attempts=3" is not declared in flaky-tests.json; only declared targets are retried, each by its own regex',
+      `${USER_BUILD}: //services/user:test is declared flaky in flaky-tests.json but lacks flaky = True`,
+      "common/logger/BUILD.bazel: //common/logger:test has flaky = True but flaky-tests.json does not declare it (a flake must be declared, with why)",
+    ]);
+  });
+
+  it("catches attempts changed in flaky-tests.json but not regenerated", () => {
+    const root = ready();
+    edit(root, { "flaky-tests.json": { "//services/user:test": { attempts: 5, why: "fails one run in four by design" } } });
+    expect(messages(checkFlaky(root))).toEqual([
+      '.bazelrc: lacks "test --flaky_test_attempts=//services/user:test$@5" (from flaky-tests.json); run `pnpm bazel:generate`',
+      '.bazelrc: "test --flaky_test_attempts=//services/user:test$@4" is not declared in flaky-tests.json; only declared targets are retried, each by its own regex',
+    ]);
+  });
+});
+
+describe("(g) module: pinned versions and wiring", () => {
+  it("catches a drifted version, update_pnpm_lock, an undeclared .npmrc, a missing use_repo and the Bazel version", () => {
+    const root = ready();
+    replaceIn(root, "MODULE.bazel", 'version = "3.4.1"', 'version = "2.9.3"');
+    replaceIn(root, "MODULE.bazel", 'pnpm_lock = "//:pnpm-lock.yaml",', 'pnpm_lock = "//:pnpm-lock.yaml",\n    update_pnpm_lock = True,');
+    replaceIn(root, "MODULE.bazel", 'use_repo(typescript, "npm_typescript")\n', "");
+    edit(root, { ".npmrc": "hoist=false\n", ".bazelversion": "9.0.1\n" });
+    expect(messages(checkModule(root))).toEqual([
+      ".bazelversion: must be 8.7.0 (bazelisk downloads that Bazel), found 9.0.1",
+      "MODULE.bazel: bazel_dep aspect_rules_js is 2.9.3; the researched consistent set pins 3.4.1",
+      "MODULE.bazel: update_pnpm_lock runs pnpm inside Bazel and fails the first build; update the lockfile with `pnpm install` instead",
+      'MODULE.bazel: .npmrc exists, so npm_translate_lock must declare npmrc = "//:.npmrc" (rules_js 3 refuses an undeclared one)',
+      'MODULE.bazel: needs use_repo(typescript, "npm_typescript"): ts_project\'s defaults name @npm_typescript',
+    ]);
+  });
+
+  it("catches node_modules folders Bazel would read as packages", () => {
+    const root = ready();
+    edit(root, { "REPO.bazel": '"""Fixture."""\n', ".bazelignore": "node_modules\n**/node_modules\n" });
+    expect(messages(checkModule(root))).toEqual([
+      'REPO.bazel: needs ignore_directories(["**/node_modules"])',
+      '.bazelignore: "**/node_modules": .bazelignore takes literal paths, not globs',
+      ".bazelignore: lacks common/logger/node_modules; run `pnpm bazel:generate`",
+      ".bazelignore: lacks services/user/node_modules; run `pnpm bazel:generate`",
+    ]);
+  });
+});
+
+describe("bazelrc: the settings the setup depends on", () => {
+  it("catches telemetry left on, a missing transpiler flag, a secret in git and flags after the user import", () => {
+    const root = ready();
+    replaceIn(root, ".bazelrc", "ASPECT_TOOLS_TELEMETRY=-all", "ASPECT_TOOLS_TELEMETRY=off");
+    replaceIn(root, ".bazelrc", "common --@aspect_rules_ts//ts:default_to_tsc_transpiler\n", "");
+    replaceIn(root, ".bazelrc", "try-import %workspace%/user.bazelrc\n", "try-import %workspace%/user.bazelrc\ncommon:ci --remote_header=Authorization=Basic c2VjcmV0\n");
+    expect(messages(checkBazelrc(root))).toEqual([
+      '.bazelrc: needs `common --@aspect_rules_ts//ts:default_to_tsc_transpiler` (else analysis fails with "Required Transpiler Selection")',
+      ".bazelrc: ASPECT_TOOLS_TELEMETRY=off does not turn telemetry off (it is a feature set: use -all, or DO_NOT_TRACK=1)",
+      ".bazelrc: needs `common --repo_env=ASPECT_TOOLS_TELEMETRY=-all` or `common --repo_env=DO_NOT_TRACK=1` (the Aspect rules report usage otherwise)",
+      ".bazelrc: --remote_header: credentials belong in the git-ignored user.bazelrc, never in .bazelrc",
+      ".bazelrc: must end with `try-import %workspace%/user.bazelrc` (personal settings and CI secrets, git-ignored, override everything above)",
+    ]);
+  });
+
+  it("catches developers writing to the cache and settings that break a fresh checkout", () => {
+    const root = ready();
+    replaceIn(root, ".bazelrc", "common --noremote_upload_local_results\n", "common --remote_upload_local_results\ncommon:ci --lockfile_mode=error\nbuild --spawn_strategy=local\n");
+    expect(messages(checkBazelrc(root))).toEqual([
+      ".bazelrc: needs `common --noremote_upload_local_results`: developers only read the remote cache",
+      ".bazelrc: `common --remote_upload_local_results`: only CI may write to the remote cache",
+      ".bazelrc: --lockfile_mode=error needs a committed, current MODULE.bazel.lock, which this repository does not have",
+      ".bazelrc: --spawn_strategy=local: unsandboxed actions let ts_project see files it did not declare",
+    ]);
+  });
+});
+
+describe("runChecks", () => {
+  it("runs only the checks asked for", () => {
+    const root = ready();
+    edit(root, { ".bazelversion": "7.0.0\n" });
+    replaceIn(root, ".bazelrc", "common --test_output=errors\n", "");
+    const only: CheckName[] = ["bazelrc"];
+    expect(runChecks(root, only).map((f) => f.check)).toEqual(["bazelrc"]);
+    expect(runChecks(root).map((f) => f.check).sort()).toEqual(["bazelrc", "module"]);
+  });
+});
