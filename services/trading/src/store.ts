@@ -32,13 +32,24 @@ const ENTRIES_PER_CHUNK = 2000;
 const cents = (value: number): number => Math.round(value * 100) / 100;
 
 /**
+ * A stock and its line in the data file. Serialising a million stocks is most
+ * of the cost of rewriting the file, so each line is kept until its stock changes.
+ */
+interface Entry {
+  stock: Stock;
+  line?: string;
+}
+
+const lineOf = (stock: Stock): string => `  ${JSON.stringify(stock.id)}: ${JSON.stringify(stock)}`;
+
+/**
  * All stocks in memory, indexed by owner and sector, backed by the data file.
  * The file is read once at startup; every swap is written to it atomically
  * before it becomes visible, one swap at a time, so readers only ever see
  * committed ownership and a crash leaves the file whole.
  */
 export class StockStore {
-  private readonly stocks = new Map<string, Stock>();
+  private readonly entries = new Map<string, Entry>();
   private readonly idsByOwner = new Map<string, Set<string>>();
   private readonly stocksBySector = new Map<string, Stock[]>();
   private readonly statsBySector: Record<string, SectorStats> = {};
@@ -49,7 +60,7 @@ export class StockStore {
     private readonly dataFile: string,
   ) {
     for (const [id, stock] of Object.entries(stocks)) {
-      this.stocks.set(id, stock);
+      this.entries.set(id, { stock });
       this.addOwned(stock.owned, id);
       const sector = this.stocksBySector.get(stock.sector);
       if (sector) sector.push(stock);
@@ -75,11 +86,11 @@ export class StockStore {
   }
 
   get size(): number {
-    return this.stocks.size;
+    return this.entries.size;
   }
 
   get(id: string): Stock | undefined {
-    return this.stocks.get(id);
+    return this.entries.get(id)?.stock;
   }
 
   /** Stocks matching every given filter, at most `limit`; served from the indexes, not a full scan. */
@@ -90,7 +101,7 @@ export class StockStore {
         ? this.ownedBy(owned)
         : sector !== undefined
           ? (this.stocksBySector.get(sector) ?? [])
-          : this.stocks.values();
+          : this.allStocks();
     const result: Stock[] = [];
     for (const stock of candidates) {
       if (sector !== undefined && stock.sector !== sector) continue;
@@ -101,7 +112,7 @@ export class StockStore {
   }
 
   ownedBy(userId: string): Stock[] {
-    return [...(this.idsByOwner.get(userId) ?? [])].map((id) => this.stocks.get(id)!);
+    return [...(this.idsByOwner.get(userId) ?? [])].map((id) => this.entries.get(id)!.stock);
   }
 
   sectorStats(): Record<string, SectorStats> {
@@ -118,14 +129,14 @@ export class StockStore {
       const newOwners = new Map<string, string>();
       const swapped: Stock[] = [];
       for (const [index, { stockId, fromUserId, toUserId }] of requests.entries()) {
-        const stock = this.stocks.get(stockId);
+        const stock = this.entries.get(stockId)?.stock;
         if (!stock) return { ok: false, reason: "not-found", index, stockId };
         if ((newOwners.get(stockId) ?? stock.owned) !== fromUserId) return { ok: false, reason: "not-owned", index, stockId };
         newOwners.set(stockId, toUserId);
         swapped.push({ ...stock, owned: toUserId });
       }
       await writeFileAtomic(this.dataFile, this.jsonChunks(newOwners));
-      for (const [stockId, owner] of newOwners) this.setOwner(this.stocks.get(stockId)!, owner);
+      for (const [stockId, owner] of newOwners) this.setOwner(this.entries.get(stockId)!, owner);
       return { ok: true, stocks: swapped };
     });
   }
@@ -135,16 +146,16 @@ export class StockStore {
    * changes one line of the file), with `newOwners` applied on top.
    */
   *jsonChunks(newOwners: ReadonlyMap<string, string> = new Map()): Generator<string> {
-    if (this.stocks.size === 0) {
+    if (this.entries.size === 0) {
       yield "{}\n";
       return;
     }
     let chunk = "{\n";
     let count = 0;
-    for (const [id, stock] of this.stocks) {
+    for (const [id, entry] of this.entries) {
       const owner = newOwners.get(id);
-      const entry = `  ${JSON.stringify(id)}: ${JSON.stringify(owner === undefined ? stock : { ...stock, owned: owner })}`;
-      chunk += count === 0 ? entry : `,\n${entry}`;
+      const line = owner === undefined ? (entry.line ??= lineOf(entry.stock)) : lineOf({ ...entry.stock, owned: owner });
+      chunk += count === 0 ? line : `,\n${line}`;
       if (++count % ENTRIES_PER_CHUNK === 0) {
         yield chunk;
         chunk = "";
@@ -153,11 +164,17 @@ export class StockStore {
     yield `${chunk}\n}\n`;
   }
 
-  private setOwner(stock: Stock, owner: string): void {
+  private *allStocks(): Generator<Stock> {
+    for (const entry of this.entries.values()) yield entry.stock;
+  }
+
+  private setOwner(entry: Entry, owner: string): void {
+    const { stock } = entry;
     if (stock.owned === owner) return;
     this.idsByOwner.get(stock.owned)?.delete(stock.id);
     this.addOwned(owner, stock.id);
     stock.owned = owner;
+    entry.line = undefined;
   }
 
   private addOwned(owner: string, id: string): void {

@@ -87,7 +87,7 @@ describe("src/main.js", () => {
     let acknowledged = 0;
 
     // Kill at a different moment after an unacknowledged swap each round.
-    for (const delayMs of [0, 10, 30]) {
+    for (const delayMs of [5, 25]) {
       const { service, url } = await startMain({ STOCKS_DATA_FILE: file });
       for (let i = 0; i < 2; i++, acknowledged++) {
         expect((await swap(url, stock.id, owners[acknowledged % 2], owners[(acknowledged + 1) % 2])).status).toBe(200);
@@ -102,7 +102,6 @@ describe("src/main.js", () => {
       // Either the last acknowledged owner, or the unacknowledged swap made it.
       expect([owners[acknowledged % 2], owners[(acknowledged + 1) % 2]]).toContain(data[stock.id].owned);
       if (data[stock.id].owned !== owners[acknowledged % 2]) acknowledged++;
-      console.log("DEBUG", delayMs, readdirSync(dir));
       for (const temp of readdirSync(dir).filter((name) => name.endsWith(".tmp"))) await fsp.rm(path.join(dir, temp));
     }
 
