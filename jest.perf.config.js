@@ -1,0 +1,11 @@
+// The trading performance suite (SPEC: a generated 1,000,000-stock data set) is its
+// own target, outside the default run: it matches *.perf.js, which jest.config.js
+// does not, so `pnpm test` never pays for it. Run it with `pnpm -F <pkg> test:perf`.
+// Tests are compiled by tsc first, so jest only ever sees JavaScript.
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: "node",
+  testMatch: ["<rootDir>/test/**/*.perf.js"],
+  // A million stocks take minutes on a small CI machine; the suite asserts results, not speed.
+  testTimeout: 30 * 60 * 1000,
+};

@@ -1,0 +1,145 @@
+/**
+ * The trading performance suite (SPEC): a generated data set of
+ * PERF_STOCK_COUNT stocks (default 1,000,000), the /stocks filters, /bulk-swap,
+ * /portfolio/:userId, /sector-stats and 20 sequential swaps that each rewrite
+ * the whole data file. It is its own target (`pnpm -F @monorepo/trading-service
+ * test:perf`), never part of the default run. It asserts results only; the time
+ * of each step is logged as JSON lines ("Timing") for whoever tracks speed.
+ */
+import { mkdtempSync, promises as fsp, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { Logger } from "@monorepo/logger";
+import { integerFromEnv, RunningServer, startServer } from "@monorepo/service";
+import { createApp, Stock, Stocks } from "../src";
+import { memoryLogger } from "./helpers";
+import { generatedStock, SECTORS, USER_COUNT, writeGeneratedStocks } from "./stock-data";
+
+const STOCK_COUNT = integerFromEnv(process.env, "PERF_STOCK_COUNT", 1_000_000, 100, 100_000_000);
+const SEQUENTIAL_SWAPS = 20;
+const BULK_SWAPS = 1_000;
+
+const timings = new Logger("trading-perf");
+async function timed<T>(step: string, work: () => Promise<T>): Promise<T> {
+  const started = process.hrtime.bigint();
+  const result = await work();
+  timings.info("Timing", { step, stocks: STOCK_COUNT, ms: Math.round(Number(process.hrtime.bigint() - started) / 1e6) });
+  return result;
+}
+
+let dir: string;
+let file: string;
+let running: RunningServer;
+
+async function getJson<T>(route: string): Promise<T> {
+  const response = await fetch(`${running.url}${route}`);
+  expect(response.status).toBe(200);
+  return (await response.json()) as T;
+}
+
+async function postJson(route: string, body: unknown): Promise<{ status: number; body: any }> {
+  const response = await fetch(`${running.url}${route}`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  return { status: response.status, body: await response.json() };
+}
+
+/** What the generator put in for every stock matching `accept`, computed independently of the service. */
+function expectedStocks(accept: (stock: Stock) => boolean): Stock[] {
+  const result: Stock[] = [];
+  for (let i = 0; i < STOCK_COUNT; i++) {
+    const stock = generatedStock(i);
+    if (accept(stock)) result.push(stock);
+  }
+  return result;
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(path.join(tmpdir(), "trading-perf-"));
+  file = path.join(dir, "stocks.json");
+  await timed("generate data file", () => writeGeneratedStocks(file, STOCK_COUNT));
+  const { logger } = memoryLogger("trading-perf-service");
+  const app = await timed("load data file", async () => createApp({ dataFile: file, logger }));
+  running = await startServer(app, { port: 0, host: "127.0.0.1", logger });
+});
+
+afterAll(async () => {
+  await running?.shutdown();
+  await fsp.rm(dir, { recursive: true, force: true });
+});
+
+describe(`trading service on ${STOCK_COUNT} generated stocks`, () => {
+  it("filters /stocks by limit, sector and owned", async () => {
+    const limited = await timed("GET /stocks?limit=100", () => getJson<Stocks>("/stocks?limit=100"));
+    expect(Object.values(limited)).toEqual(expectedStocks(() => true).slice(0, 100));
+
+    const sector = await timed("GET /stocks?sector=Energy&limit=500", () => getJson<Stocks>("/stocks?sector=Energy&limit=500"));
+    expect(Object.values(sector)).toEqual(expectedStocks((s) => s.sector === "Energy").slice(0, 500));
+
+    const owned = await timed("GET /stocks?owned=3&limit=500", () => getJson<Stocks>("/stocks?owned=3&limit=500"));
+    expect(Object.values(owned)).toEqual(expectedStocks((s) => s.owned === "3").slice(0, 500));
+
+    const both = await timed("GET /stocks?sector=Finance&owned=2&limit=50", () =>
+      getJson<Stocks>("/stocks?sector=Finance&owned=2&limit=50"),
+    );
+    expect(Object.values(both)).toEqual(expectedStocks((s) => s.sector === "Finance" && s.owned === "2").slice(0, 50));
+
+    const all = await timed("GET /stocks?sector=Materials (no limit)", () => getJson<Stocks>("/stocks?sector=Materials"));
+    expect(Object.keys(all)).toHaveLength(expectedStocks((s) => s.sector === "Materials").length);
+  });
+
+  it("computes /sector-stats over every stock", async () => {
+    const { sectors } = await timed("GET /sector-stats", () =>
+      getJson<{ sectors: Record<string, { count: number; minPrice: number; maxPrice: number }> }>("/sector-stats"),
+    );
+    expect(Object.keys(sectors).sort()).toEqual([...SECTORS].sort());
+    expect(Object.values(sectors).reduce((sum, s) => sum + s.count, 0)).toBe(STOCK_COUNT);
+    const energy = expectedStocks((s) => s.sector === "Energy").map((s) => s.price);
+    expect(sectors.Energy.count).toBe(energy.length);
+    expect(sectors.Energy.minPrice).toBe(Math.min(...energy));
+    expect(sectors.Energy.maxPrice).toBe(Math.max(...energy));
+  });
+
+  it("answers /portfolio/:userId for every user", async () => {
+    for (let user = 1; user <= USER_COUNT; user++) {
+      const portfolio = await timed(`GET /portfolio/${user}`, () =>
+        getJson<{ count: number; totalValue: number }>(`/portfolio/${user}`),
+      );
+      const expected = expectedStocks((s) => s.owned === String(user));
+      expect(portfolio.count).toBe(expected.length);
+      expect(portfolio.totalValue).toBeCloseTo(expected.reduce((sum, s) => sum + s.price, 0), 0);
+    }
+  });
+
+  it(`applies a /bulk-swap of ${BULK_SWAPS} stocks in one write`, async () => {
+    const swaps = Array.from({ length: BULK_SWAPS }, (_, k) => {
+      const stock = generatedStock(STOCK_COUNT - 1 - k);
+      return { stockId: stock.id, fromUserId: stock.owned, toUserId: "bulk-buyer" };
+    });
+    const response = await timed(`POST /bulk-swap (${BULK_SWAPS} swaps)`, () => postJson("/bulk-swap", { swaps }));
+    expect(response.status).toBe(200);
+    expect(response.body.stocks).toHaveLength(BULK_SWAPS);
+    const portfolio = await getJson<{ count: number }>("/portfolio/bulk-buyer");
+    expect(portfolio.count).toBe(BULK_SWAPS);
+  });
+
+  it(`runs ${SEQUENTIAL_SWAPS} sequential swaps, each rewriting the whole data file`, async () => {
+    for (let k = 0; k < SEQUENTIAL_SWAPS; k++) {
+      const stock = generatedStock(k);
+      const response = await timed(`POST /swap #${k + 1}`, () =>
+        postJson("/swap", { stockId: stock.id, fromUserId: stock.owned, toUserId: "swap-buyer" }),
+      );
+      expect(response.status).toBe(200);
+      expect(response.body.stock.owned).toBe("swap-buyer");
+    }
+
+    const persisted = await timed("read back the data file", async () => JSON.parse(readFileSync(file, "utf8")) as Stocks);
+    expect(Object.keys(persisted)).toHaveLength(STOCK_COUNT);
+    for (let k = 0; k < SEQUENTIAL_SWAPS; k++) expect(persisted[generatedStock(k).id].owned).toBe("swap-buyer");
+    for (let k = 0; k < BULK_SWAPS; k++) expect(persisted[generatedStock(STOCK_COUNT - 1 - k).id].owned).toBe("bulk-buyer");
+    const untouched = generatedStock(SEQUENTIAL_SWAPS);
+    expect(persisted[untouched.id]).toEqual(untouched);
+  });
+});
