@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import { ExponentialBackoff, handleWhen, retry } from "cockatiel";
 import {
   byPriority,
@@ -104,8 +105,6 @@ export async function runPlan<Clients>(plan: Plan<Clients>, clients: Clients, op
   return new PlanRun(plan, clients, options).run();
 }
 
-const neverAborted = new AbortController().signal;
-
 /** Rejects with the signal's reason as soon as it aborts, whatever `work` does. */
 function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
   work.catch(() => undefined);
@@ -128,7 +127,9 @@ class PlanRun<Clients> {
   private readonly cleanupReasons = new Map<string, CleanupResult["reason"]>();
   private readonly cleanups = new Map<string, Promise<CleanupResult>>();
   private readonly chain: Map<string, number>;
-  private readonly signal: AbortSignal;
+  /** The run's own signal: the caller's interrupt forwarded, one listener per running step. */
+  private readonly interrupt = new AbortController();
+  private readonly signal = this.interrupt.signal;
   private readonly startedAt = performance.now();
   private finish: () => void = () => undefined;
 
@@ -138,7 +139,7 @@ class PlanRun<Clients> {
     private readonly options: EngineOptions,
   ) {
     this.chain = remainingChainSeconds(plan.steps);
-    this.signal = options.signal ?? neverAborted;
+    setMaxListeners(plan.steps.length + 1, this.signal);
     for (const step of plan.steps) {
       this.results.set(step.id, {
         id: step.id,
@@ -157,8 +158,10 @@ class PlanRun<Clients> {
     // Backoff timers are unref'd (an interrupted run must not wait for them to exit),
     // so the run itself keeps the process alive while a step waits to retry.
     const keepAlive = setInterval(() => undefined, 60_000);
-    const onAbort = () => this.pump();
-    this.signal.addEventListener("abort", onAbort, { once: true });
+    const forward = () => this.interrupt.abort(this.options.signal!.reason);
+    if (this.options.signal?.aborted) forward();
+    this.options.signal?.addEventListener("abort", forward, { once: true });
+    this.signal.addEventListener("abort", () => this.pump(), { once: true });
     try {
       await new Promise<void>((resolve) => {
         this.finish = resolve;
@@ -168,7 +171,7 @@ class PlanRun<Clients> {
       for (const [subsystem, cleanup] of this.cleanups) cleanups.set(subsystem, await cleanup);
       return this.summarize(cleanups);
     } finally {
-      this.signal.removeEventListener("abort", onAbort);
+      this.options.signal?.removeEventListener("abort", forward);
       clearInterval(keepAlive);
     }
   }
