@@ -18,6 +18,8 @@ function seconds(ms: number): string {
 
 interface Writable {
   write(chunk: string): unknown;
+  /** A terminal's width; a drawn line longer than it would wrap and break the redraw. */
+  columns?: number;
 }
 
 interface RunningStep {
@@ -112,7 +114,8 @@ export class LiveProgress implements Progress {
         `  ${id.padEnd(width)}  attempt ${step.attempt}/${this.options.maxAttempts}  ${seconds(this.now() - step.startedAt).padStart(6)}  ${step.activity}`,
     );
     if (lines.length === 0) return;
-    this.stream.write(lines.join("\n") + "\n");
+    const columns = this.stream.columns ?? Infinity;
+    this.stream.write(lines.map((line) => line.slice(0, columns - 1)).join("\n") + "\n");
     this.drawnLines = lines.length;
   }
 }

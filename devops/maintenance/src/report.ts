@@ -35,7 +35,7 @@ export function formatSummary(report: MaintenanceReport): string {
   return [
     table(rows),
     "",
-    `${report.mode === "cleanup" ? "Cleanup" : "Maintenance"} ${report.status} in ${seconds(report.durationMs)}${scale} (${estimate}); ${recoveries} recoveries.`,
+    `${report.mode === "cleanup" ? "Cleanup" : "Maintenance"} ${report.status} in ${seconds(report.durationMs)}${scale} (${estimate}); recoveries: ${recoveries}.`,
     ...verdicts,
     ...(report.journal
       ? [report.journal.closed ? `Journal closed (every step done): the next run starts fresh.` : `Journal saved: ${report.journal.path} (the next run resumes from it).`]

@@ -33,6 +33,15 @@ describe("LiveProgress (a terminal)", () => {
     progress.close();
     expect(stream.text.endsWith("\x1b[1F\x1b[0J")).toBe(true);
   });
+
+  it("cuts running lines to the terminal width so the redraw stays in place", () => {
+    const stream = new Capture();
+    Object.assign(stream, { columns: 30 }); // 29 characters fit without wrapping
+    const progress = new LiveProgress(stream, { verbose: false, maxAttempts: 7, now: () => 0 });
+    progress.onEvent({ type: "attempt-started", step: step(), attempt: 1 });
+    progress.close();
+    expect(stream.text).toContain("  db.checkForDeadlocks  attem\n");
+  });
 });
 
 describe("LogProgress (not a terminal)", () => {
