@@ -323,12 +323,32 @@ export function writeFiles(root: string, files: GeneratedFile[]): string[] {
   return written;
 }
 
-/** A short line-based diff of a stale file, enough to see what changed. */
+/** Lines only in `before` (-) or only in `after` (+), in file order, from a longest-common-subsequence diff. */
+export function lineDiff(before: string[], after: string[]): string[] {
+  const common: number[][] = Array.from({ length: before.length + 1 }, () => new Array<number>(after.length + 1).fill(0));
+  for (let i = before.length - 1; i >= 0; i--) {
+    for (let j = after.length - 1; j >= 0; j--) {
+      common[i]![j] = before[i] === after[j] ? common[i + 1]![j + 1]! + 1 : Math.max(common[i + 1]![j]!, common[i]![j + 1]!);
+    }
+  }
+  const out: string[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < before.length || j < after.length) {
+    if (i < before.length && j < after.length && before[i] === after[j]) {
+      i++;
+      j++;
+    } else if (j < after.length && (i === before.length || common[i]![j + 1]! >= common[i + 1]![j]!)) {
+      out.push(`  + ${after[j++]}`);
+    } else {
+      out.push(`  - ${before[i++]}`);
+    }
+  }
+  return out;
+}
+
+/** What a stale file would change into: the lines removed and added. */
 export function describeStale(stale: StaleFile): string {
   if (stale.actual === undefined) return `${stale.path}: missing`;
-  const expected = stale.expected.split("\n");
-  const actual = stale.actual.split("\n");
-  const removed = actual.filter((line) => !expected.includes(line)).map((line) => `  - ${line}`);
-  const added = expected.filter((line) => !actual.includes(line)).map((line) => `  + ${line}`);
-  return [`${stale.path}: stale`, ...removed, ...added].join("\n");
+  return [`${stale.path}: stale`, ...lineDiff(stale.actual.split("\n"), stale.expected.split("\n"))].join("\n");
 }

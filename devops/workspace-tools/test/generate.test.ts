@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { boolAttr, listAttr, readBuildFiles, stringAttr, type BuildRule } from "../src/build-files";
 import { checkFormat } from "../src/check-format";
-import { describeStale, generate, staleFiles, writeFiles } from "../src/generate";
+import { describeStale, generate, lineDiff, staleFiles, writeFiles } from "../src/generate";
 import { parseTestTags } from "../src/test-tags";
 import { bazelWorkspace, edit, replaceIn } from "./fixtures";
 
@@ -122,6 +122,14 @@ describe("generate", () => {
   it("refuses a tsconfig that moves outputs away from the sources", () => {
     const root = bazelWorkspace({ "tsconfig.base.json": { compilerOptions: { module: "commonjs", outDir: "dist" } } });
     expect(() => generate(root)).toThrow(/compilerOptions.outDir is set, but this layout compiles in place/);
+  });
+});
+
+describe("lineDiff", () => {
+  it("shows a line added where the same text already appears elsewhere", () => {
+    expect(lineDiff(["a", "x", "b"], ["a", "x", "b", "x"])).toEqual(["  + x"]);
+    expect(lineDiff(["a", "b", "c"], ["a", "c", "d"])).toEqual(["  - b", "  + d"]);
+    expect(lineDiff([], [])).toEqual([]);
   });
 });
 

@@ -1,7 +1,10 @@
+import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
-import { formatFindings, runChecks } from "../src/checks";
+import { formatFindings, runChecks, type CheckName } from "../src/checks";
 import { loadFlakyPolicy } from "../src/flaky";
 import { describeStale, generate, staleFiles } from "../src/generate";
+import { replaceIn } from "./fixtures";
 
 /**
  * The real checkout, not a fixture: what CI proves about the Bazel setup without running Bazel.
@@ -27,5 +30,33 @@ describe("this repository", () => {
     expect(user).toBeDefined();
     // The slow-upstream test fails with probability 0.25 per run (SPEC); all attempts must fail for a red.
     expect(0.25 ** user!.attempts).toBeLessThan(1 / 200);
+  });
+});
+
+/** A throwaway copy of the checkout: everything but dependencies, git data and Bazel's output links. */
+function copyOfRepository(): string {
+  const copy = fs.mkdtempSync(path.join(os.tmpdir(), "repository-copy-"));
+  fs.cpSync(ROOT, copy, {
+    recursive: true,
+    filter: (source) => !/(^|[/\\])(node_modules|\.git|bazel-[^/\\]*)$/.test(path.relative(ROOT, source)),
+  });
+  return copy;
+}
+
+describe("a copy of this repository with one thing broken", () => {
+  it.each<[CheckName, string, string | RegExp, string, RegExp]>([
+    ["format", "services/user/BUILD.bazel", 'name = "pkg",', 'name="pkg",', /not formatted/],
+    ["attrs", "services/user/BUILD.bazel", "    flaky = True,\n", "    flaky = True,\n    testonly = True,\n", /must not set "testonly"/],
+    ["sync", "services/user/BUILD.bazel", '        ":node_modules/express",\n', "", /deps lacks :node_modules\/express/],
+    ["tsconfig", "tsconfig.base.json", '"sourceMap": true', '"sourceMap": false', /attribute source_map=True does not match compilerOptions.sourceMap=false/],
+    ["lockfile", "services/user/package.json", /"express": "[^"]+"/, '"express": "4.0.0"', /express is 4.0.0 in services\/user\/package.json/],
+    ["flaky", "flaky-tests.json", /"attempts": \d+/, '"attempts": 9', /lacks "test --flaky_test_attempts=\/\/services\/user:test\$@9"/],
+    ["module", "MODULE.bazel", 'name = "aspect_rules_ts", version = "3.10.1"', 'name = "aspect_rules_ts", version = "3.9.0"', /aspect_rules_ts is 3.9.0/],
+    ["bazelrc", ".bazelrc", "common --incompatible_strict_action_env\n", "", /incompatible_strict_action_env/],
+  ])("the %s check catches a break in %s", (check, file, from, to, expected) => {
+    const copy = copyOfRepository();
+    expect(runChecks(copy, [check])).toEqual([]);
+    replaceIn(copy, file, from, to);
+    expect(formatFindings(runChecks(copy, [check]))).toMatch(expected);
   });
 });
