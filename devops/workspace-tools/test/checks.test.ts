@@ -24,6 +24,9 @@ function messages(findings: Finding[]): string[] {
 
 const USER_BUILD = "services/user/BUILD.bazel";
 
+// Each test generates a fixture's BUILD files through buildifier and reads them with buildozer.
+jest.setTimeout(30_000);
+
 describe("every check on a consistent workspace", () => {
   it("reports nothing", () => {
     expect(runChecks(ready())).toEqual([]);

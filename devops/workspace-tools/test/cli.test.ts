@@ -5,6 +5,8 @@ import { findRoot } from "../src/cli";
 import { bazelWorkspace, replaceIn } from "./fixtures";
 
 const CLI = path.resolve(__dirname, "..", "src", "cli.js");
+/** Each test starts node processes that load TypeScript and run buildifier/buildozer: seconds on a busy 2-core machine. */
+const PROCESS_TIMEOUT_MS = 60_000;
 
 function run(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
@@ -30,7 +32,7 @@ describe("workspace-tools CLI", () => {
 
     const checked = await run(["check", "--root", root]);
     expect(checked).toMatchObject({ code: 0, stdout: "0 finding(s)\n" });
-  });
+  }, PROCESS_TIMEOUT_MS);
 
   it("prints every finding with its file and check, and exits 1", async () => {
     const root = bazelWorkspace();
@@ -39,7 +41,7 @@ describe("workspace-tools CLI", () => {
     const result = await run(["check", "--root", root, "--only", "module"]);
     expect(result.code).toBe(1);
     expect(result.stdout).toBe("MODULE.bazel: [module] bazel_dep aspect_rules_jest is 0.25.3; the researched consistent set pins 0.26.0\n1 finding(s)\n");
-  });
+  }, PROCESS_TIMEOUT_MS);
 
   it("explains a wrong --root or an unknown check", async () => {
     const notRoot = await run(["check", "--root", __dirname]);
@@ -48,7 +50,7 @@ describe("workspace-tools CLI", () => {
     const unknown = await run(["check", "--only", "speed"]);
     expect(unknown.code).toBe(1);
     expect(unknown.stdout).toMatch(/Invalid value for --only/);
-  });
+  }, PROCESS_TIMEOUT_MS);
 });
 
 describe("findRoot", () => {

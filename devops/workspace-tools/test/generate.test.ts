@@ -19,6 +19,9 @@ function rulesOf(root: string, pkg: string): Map<string, BuildRule> {
   return new Map((build?.rules ?? []).map((r) => [r.name, r]));
 }
 
+// Each test generates a fixture's BUILD files through buildifier and reads them with buildozer.
+jest.setTimeout(30_000);
+
 describe("generate", () => {
   it("derives each package's targets from package.json, imports and test files", () => {
     const root = generated();

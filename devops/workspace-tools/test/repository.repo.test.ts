@@ -12,17 +12,19 @@ import { replaceIn } from "./fixtures";
  * `bazel run //devops/workspace-tools -- check` is the Bazel-side equivalent.
  */
 const ROOT = process.env.BUILD_WORKSPACE_DIRECTORY ?? path.resolve(__dirname, "../../..");
+/** Whole-repository runs spawn buildifier and buildozer over every package: seconds on a busy 2-core machine. */
+const REPO_TIMEOUT_MS = 60_000;
 
 describe("this repository", () => {
   it("has every generated Bazel file up to date", () => {
     const { files, findings } = generate(ROOT);
     expect(formatFindings(findings)).toBe("");
     expect(staleFiles(ROOT, files).map(describeStale).join("\n")).toBe("");
-  });
+  }, REPO_TIMEOUT_MS);
 
   it("passes every check with zero findings", () => {
     expect(formatFindings(runChecks(ROOT))).toBe("");
-  });
+  }, REPO_TIMEOUT_MS);
 
   it("keeps its flaky policy within the 1-in-200 false-red budget", () => {
     const policy = loadFlakyPolicy(ROOT);
@@ -58,5 +60,5 @@ describe("a copy of this repository with one thing broken", () => {
     expect(runChecks(copy, [check])).toEqual([]);
     replaceIn(copy, file, from, to);
     expect(formatFindings(runChecks(copy, [check]))).toMatch(expected);
-  });
+  }, REPO_TIMEOUT_MS);
 });
