@@ -44,18 +44,22 @@ export function createServiceApp(options: ServiceAppOptions): Express {
   return app;
 }
 
-/** Logs every request except health probes, which healthLoggingMiddleware already logs. */
+/**
+ * Logs every request except health probes, which healthLoggingMiddleware already
+ * logs. Logged on "close" so a request whose client went away is logged too, as aborted.
+ */
 function requestLoggingMiddleware(logger: Logger): RequestHandler {
   return (req, res, next) => {
     if (HEALTH_PATHS.includes(req.path)) return next();
     const started = process.hrtime.bigint();
-    res.once("finish", () => {
+    res.once("close", () => {
       const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
       logger.info("Request", {
         method: req.method,
         path: req.originalUrl,
         status: res.statusCode,
         durationMs: Math.round(durationMs * 1000) / 1000,
+        ...(res.writableFinished ? {} : { aborted: true }),
       });
     });
     next();

@@ -1,10 +1,20 @@
 import express from "express";
+import { get as httpGet } from "node:http";
 import { Logger } from "@monorepo/logger";
 import { createServiceApp, HttpError, ReadinessState, RunningServer, startServer } from "../src";
 
 const lines: string[] = [];
 const logger = new Logger("app-test", { stream: { write: (line: string) => lines.push(line) } });
 const records = (): Array<Record<string, any>> => lines.map((line) => JSON.parse(line));
+
+/** Polls until `find` returns something: the server side of a hang-up is seen a moment after the client's. */
+async function waitFor<T>(find: () => T | undefined): Promise<T> {
+  for (;;) {
+    const found = find();
+    if (found !== undefined) return found;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
 
 function testRoutes(): express.Router {
   const routes = express.Router();
@@ -19,6 +29,9 @@ function testRoutes(): express.Router {
   });
   routes.get("/refused", () => {
     throw new HttpError(409, "Already done");
+  });
+  routes.get("/stall", (_req, res) => {
+    res.write("partial");
   });
   routes.get("/items/:id", (req, res) => {
     res.json({ id: req.params.id });
@@ -129,5 +142,14 @@ describe("createServiceApp", () => {
     expect(typeof request!.data.durationMs).toBe("number");
     expect(logged.filter((r) => r.message === "Health check").map((r) => r.data.path)).toEqual(["/liveness"]);
     expect(logged.filter((r) => r.message === "Request").map((r) => r.data.path)).toEqual(["/echo"]);
+    expect("aborted" in request!.data).toBe(false);
+  });
+
+  it("logs a request whose client hung up before the response ended, marked aborted", async () => {
+    await new Promise<void>((resolve, reject) => {
+      httpGet(`${running.url}/stall`, (res) => res.once("data", () => (res.destroy(), resolve()))).on("error", reject);
+    });
+    const aborted = await waitFor(() => records().find((r) => r.message === "Request" && r.data.path === "/stall"));
+    expect(aborted.data).toMatchObject({ method: "GET", status: 200, aborted: true });
   });
 });
