@@ -1,8 +1,9 @@
 import { promises as fsp, readFileSync } from "node:fs";
+import { get as httpGet } from "node:http";
 import { RunningServer, startServer } from "@monorepo/service";
 import { createApp, Stocks } from "../src";
-import { memoryLogger } from "./helpers";
-import { SAMPLE_STOCKS, tempDataFile } from "./stock-data";
+import { memoryLogger, waitFor } from "./helpers";
+import { generatedStock, SAMPLE_STOCKS, tempDataFile, writeGeneratedStocks } from "./stock-data";
 
 interface TradingServer {
   running: RunningServer;
@@ -302,4 +303,43 @@ describe("POST /bulk-swap", () => {
     expect(readFile(server)).toEqual(SAMPLE_STOCKS);
     await expectJson(await fetch(`${server.running.url}/stocks/AAA`), 200, SAMPLE_STOCKS.AAA);
   });
+});
+
+describe("GET /stocks on a large set", () => {
+  // About 6.6 MB of JSON: more than loopback socket buffers hold for a client that stops reading.
+  const count = 60_000;
+  let server: TradingServer;
+  beforeAll(async () => {
+    const { dir, file } = tempDataFile({});
+    await writeGeneratedStocks(file, count);
+    const { logger, records } = memoryLogger("trading-test");
+    const running = await startServer(createApp({ dataFile: file, logger }), { port: 0, host: "127.0.0.1", logger });
+    server = { running, file, dir, records };
+  }, 30_000);
+  afterAll(() => stopTrading(server));
+
+  it("streams every stock as one JSON object", async () => {
+    const response = await fetch(`${server.running.url}/stocks`);
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as Stocks;
+    expect(Object.keys(body)).toHaveLength(count);
+    expect(body[generatedStock(count - 1).id]).toEqual(generatedStock(count - 1));
+  }, 30_000);
+
+  it("treats a client that hangs up mid-stream as an aborted request, not a server error", async () => {
+    await new Promise<void>((resolve, reject) => {
+      httpGet(`${server.running.url}/stocks`, (res) => {
+        // Stop reading at once, so the server is still streaming when the client leaves.
+        res.pause();
+        setTimeout(() => {
+          res.destroy();
+          resolve();
+        }, 20);
+      }).on("error", reject);
+    });
+    const aborted = await waitFor(() => server.records().find((r) => r.message === "Request" && r.data.aborted));
+    expect(aborted.data).toMatchObject({ method: "GET", path: "/stocks", status: 200 });
+    expect(server.records().filter((r) => r.level === "ERROR")).toEqual([]);
+    await expectJson(await fetch(`${server.running.url}/stocks/${generatedStock(0).id}`), 200, generatedStock(0));
+  }, 30_000);
 });

@@ -72,3 +72,12 @@ export function memoryLogger(context = "test"): { logger: Logger; records: () =>
   const logger = new Logger(context, { stream: { write: (line: string) => lines.push(line) } });
   return { logger, records: () => lines.map((line) => JSON.parse(line)) };
 }
+
+/** Polls until `find` returns something, e.g. a log record the server writes a moment after the client acts. */
+export async function waitFor<T>(find: () => T | undefined): Promise<T> {
+  for (;;) {
+    const found = find();
+    if (found !== undefined) return found;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
