@@ -70,10 +70,14 @@ interface BuildozerField {
   error?: string;
 }
 
-function buildozerJson(root: string, command: string, targets: string[]): BuildozerField[][] {
+/**
+ * Exit 3 means "no changes", normal for print. Exit 2 (a file it cannot parse) still prints the
+ * other files' records: unless `strict`, keep them (the format check reports the syntax error).
+ */
+function buildozerJson(root: string, command: string, targets: string[], strict = false): BuildozerField[][] {
   const result = runBuildozer([`-root_dir=${root}`, "-output_json", command, ...targets]);
-  // Exit 3 means "no changes", normal for print; 2 means a package or target is missing.
-  if (result.status !== 0 && result.status !== 3) throw new ToolError(`buildozer ${command}: ${result.stderr.trim()}`);
+  const failed = result.status !== 0 && result.status !== 3;
+  if (failed && (strict || result.stdout.trim() === "")) throw new ToolError(`buildozer ${command}: ${result.stderr.trim()}`);
   const json = JSON.parse(result.stdout || '{"records":[]}') as { records?: Array<{ fields: BuildozerField[] }> };
   return (json.records ?? []).map((r) => r.fields);
 }
@@ -169,12 +173,12 @@ export interface ModuleFile {
 /** MODULE.bazel's calls with their keyword arguments (buildozer), plus use_extension/use_repo (positional, so read from the text). */
 export function readModuleFile(root: string): ModuleFile {
   const text = fs.readFileSync(path.join(root, "MODULE.bazel"), "utf8");
-  const listed = buildozerJson(root, "print kind attrs", ["//MODULE.bazel:*"]).map(([kind, attrs]) => ({
+  const listed = buildozerJson(root, "print kind attrs", ["//MODULE.bazel:*"], true).map(([kind, attrs]) => ({
     kind: kind!.text!,
     names: attrs?.list?.strings ?? [],
   }));
   const attrNames = [...new Set(listed.flatMap((c) => c.names))].sort();
-  const values = attrNames.length > 0 ? buildozerJson(root, `print ${attrNames.join(" ")}`, ["//MODULE.bazel:*"]) : [];
+  const values = attrNames.length > 0 ? buildozerJson(root, `print ${attrNames.join(" ")}`, ["//MODULE.bazel:*"], true) : [];
   const calls = listed.map((call, index) => {
     const attrs = new Map<string, AttrValue>();
     attrNames.forEach((name, i) => {

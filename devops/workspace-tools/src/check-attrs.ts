@@ -1,6 +1,7 @@
-import { readBuildFiles, readModuleFile, stringAttr, type BuildFile } from "./build-files";
+import { readBuildFiles, readModuleFile, stringAttr, type BuildFile, type ModuleFile } from "./build-files";
 import type { Finding } from "./deps";
 import { loadRuleApi, type RuleApiTable } from "./rule-api";
+import { ToolError } from "./tools";
 
 /** Bazel's own BUILD functions; they need no load() and api.json does not describe them. */
 const NATIVE_KINDS = new Set(["alias", "config_setting", "exports_files", "filegroup", "genrule", "licenses", "package", "package_group", "test_suite"]);
@@ -58,7 +59,14 @@ export function checkAttrs(root: string, buildFiles: BuildFile[] = readBuildFile
 function checkModuleAttrs(root: string, api: RuleApiTable): Finding[] {
   const findings: Finding[] = [];
   const finding = (message: string) => findings.push({ check: "attrs", file: "MODULE.bazel", message });
-  const module = readModuleFile(root);
+  let module: ModuleFile;
+  try {
+    module = readModuleFile(root);
+  } catch (error) {
+    if (!(error instanceof ToolError)) throw error;
+    finding(`cannot be read: ${error.message}`);
+    return findings;
+  }
   for (const call of module.calls) {
     const names = [...call.attrs.keys()];
     const builtin = MODULE_BUILTINS[call.kind];

@@ -1,8 +1,9 @@
 import fs from "node:fs";
 import path from "node:path";
-import { readModuleFile, stringAttr } from "./build-files";
+import { readModuleFile, stringAttr, type ModuleFile } from "./build-files";
 import type { Finding } from "./deps";
 import { BAZELIGNORE } from "./generate";
+import { ToolError } from "./tools";
 import { loadWorkspace } from "./workspace";
 
 /**
@@ -39,7 +40,14 @@ export function checkModule(root: string): Finding[] {
     finding("MODULE.bazel", "missing");
     return findings;
   }
-  const module = readModuleFile(root);
+  let module: ModuleFile;
+  try {
+    module = readModuleFile(root);
+  } catch (error) {
+    if (!(error instanceof ToolError)) throw error;
+    finding("MODULE.bazel", `cannot be read: ${error.message}`);
+    return findings;
+  }
   const variableOf = (extension: string) => [...module.extensions].find(([, id]) => id === extension)?.[0];
   const deps = new Map(module.calls.filter((c) => c.kind === "bazel_dep").map((c) => [stringAttr(c, "name") ?? "", stringAttr(c, "version")]));
   for (const [name, version] of Object.entries(PINNED_MODULES)) {

@@ -262,6 +262,28 @@ describe("bazelrc: the settings the setup depends on", () => {
 });
 
 describe("runChecks", () => {
+  it("keeps checking the other files when one BUILD file does not parse", () => {
+    const root = ready();
+    edit(root, { "common/logger/BUILD.bazel": "ts_project(\n" });
+    const found = messages(runChecks(root));
+    expect(found).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^common\/logger\/BUILD.bazel: syntax error/),
+        "common/logger/BUILD.bazel: no npm_link_all_packages(name = \"node_modules\"): :node_modules/... labels would not exist",
+      ]),
+    );
+    expect(found.filter((f) => f.startsWith(USER_BUILD))).toEqual([]);
+  });
+
+  it("reports a MODULE.bazel it cannot parse instead of stopping", () => {
+    const root = ready();
+    edit(root, { "MODULE.bazel": "bazel_dep(\n" });
+    expect(messages(runChecks(root, ["module", "attrs"]))).toEqual([
+      expect.stringMatching(/^MODULE.bazel: cannot be read: buildozer/),
+      expect.stringMatching(/^MODULE.bazel: cannot be read: buildozer/),
+    ]);
+  });
+
   it("runs only the checks asked for", () => {
     const root = ready();
     edit(root, { ".bazelversion": "7.0.0\n" });
