@@ -98,7 +98,7 @@ export class StockStore {
     const { limit, sector, owned } = filter;
     const candidates: Iterable<Stock> =
       owned !== undefined
-        ? this.ownedBy(owned)
+        ? this.ownedStocks(owned)
         : sector !== undefined
           ? (this.stocksBySector.get(sector) ?? [])
           : this.allStocks();
@@ -112,7 +112,7 @@ export class StockStore {
   }
 
   ownedBy(userId: string): Stock[] {
-    return [...(this.idsByOwner.get(userId) ?? [])].map((id) => this.entries.get(id)!.stock);
+    return [...this.ownedStocks(userId)];
   }
 
   sectorStats(): Record<string, SectorStats> {
@@ -166,6 +166,11 @@ export class StockStore {
 
   private *allStocks(): Generator<Stock> {
     for (const entry of this.entries.values()) yield entry.stock;
+  }
+
+  /** Lazily, so ?owned=x&limit=n touches n stocks, not everything x owns. */
+  private *ownedStocks(userId: string): Generator<Stock> {
+    for (const id of this.idsByOwner.get(userId) ?? []) yield this.entries.get(id)!.stock;
   }
 
   private setOwner(entry: Entry, owner: string): void {
