@@ -86,6 +86,8 @@ if pipeline_is_stale; then
   pnpm --filter "@monorepo/pipeline..." run build >"$BOOTSTRAP_LOG" 2>&1 ||
     { cat "$BOOTSTRAP_LOG" >&2; die "building the pipeline failed (log: $BOOTSTRAP_LOG)"; }
   stage bootstrap "$started" "built the pipeline and its workspace deps"
+  # The CLI records these builds so that its own build stage does not redo them.
+  export PIPELINE_BOOTSTRAP_BUILT=1
 else
   stage bootstrap "$started" "pipeline up to date"
 fi

@@ -90,6 +90,20 @@ export class BuildStamps {
   }
 }
 
+/**
+ * pipeline.sh builds the pipeline and the workspace packages it is made of before the CLI can start,
+ * and says so in this variable; the CLI then records those builds so that they are not redone.
+ */
+export const BOOTSTRAP_ENV = "PIPELINE_BOOTSTRAP_BUILT";
+
+export function adoptBootstrapBuild(workspace: Workspace, stamps: BuildStamps, digests: Map<string, string>, pipelinePackage: string): string[] {
+  const adopted = [...withDependencies(workspace, [pipelinePackage])]
+    .map((name) => workspace.byName.get(name)!)
+    .filter((pkg) => outputsPresent(workspace.root, pkg));
+  for (const pkg of adopted) stamps.set(pkg.name, digests.get(pkg.name));
+  return adopted.map((pkg) => pkg.name).sort();
+}
+
 export interface BuildPlan {
   /** In dependency order. */
   toBuild: WorkspacePackage[];

@@ -2,9 +2,9 @@ import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { loadFlakyPolicy, loadWorkspace, type Workspace, type WorkspacePackage } from "@monorepo/workspace-tools";
-import { affectedPackages, everything, type Affected } from "./affected";
+import { affectedPackages, everything, PIPELINE_PACKAGE, type Affected } from "./affected";
 import { probeBazel, runBazelTests, BAZEL_PROBE_TIMEOUT_MS } from "./bazel";
-import { BuildStamps, buildTaskId, planBuild, runBuild } from "./build";
+import { adoptBootstrapBuild, BuildStamps, buildTaskId, inputDigests, planBuild, runBuild } from "./build";
 import {
   checkReadiness,
   DeployState,
@@ -37,6 +37,8 @@ export interface PipelineContext {
   env: NodeJS.ProcessEnv;
   signal?: AbortSignal;
   bazelProbeTimeoutMs?: number;
+  /** pipeline.sh has just built the pipeline's own packages (see BOOTSTRAP_ENV). */
+  bootstrapBuilt?: boolean;
 }
 
 /** A failure a person must act on: what failed, in which step, and where its log is. */
@@ -185,7 +187,13 @@ async function pnpmTests(ctx: PipelineContext, command: string, workspace: Works
 async function buildStage(ctx: PipelineContext, workspace: Workspace, wanted: string[], failures: Failure[]) {
   const watch = new Stopwatch();
   const stamps = new BuildStamps(ctx.root);
-  const plan = planBuild(workspace, wanted, stamps);
+  const digests = inputDigests(workspace);
+  if (ctx.bootstrapBuilt) {
+    const adopted = adoptBootstrapBuild(workspace, stamps, digests, PIPELINE_PACKAGE);
+    ctx.out.step(`built by pipeline.sh just before: ${adopted.join(", ")}`);
+    ctx.bootstrapBuilt = false;
+  }
+  const plan = planBuild(workspace, wanted, stamps, digests);
   const outcomes = await runBuild(workspace, plan, stamps, {
     artifacts: ctx.artifacts,
     concurrency: ctx.concurrency,

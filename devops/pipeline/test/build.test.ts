@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { loadWorkspace } from "@monorepo/workspace-tools";
-import { BuildStamps, inputDigests, planBuild, runBuild, type BuildStep, type Outcome } from "../src";
+import { adoptBootstrapBuild, BuildStamps, inputDigests, planBuild, runBuild, type BuildStep, type Outcome } from "../src";
 import { makeRepo, writeFiles } from "./helpers";
 
 /** Packages whose build copies src/index.ts to src/index.js and counts its runs in a file. */
@@ -65,6 +65,17 @@ describe("build once, and only what is stale", () => {
     const before = inputDigests(loadWorkspace(root)).get("@monorepo/logger");
     writeFiles(root, { "tsconfig.base.json": '{"compilerOptions":{}}\n' });
     expect(inputDigests(loadWorkspace(root)).get("@monorepo/logger")).not.toBe(before);
+  });
+
+  it("adopts the builds pipeline.sh made of the pipeline's own packages, and only those", () => {
+    const root = repo();
+    writeFiles(root, { "common/logger/src/index.js": "exports.a = 1;\n", "services/user/src/index.js": "exports.b = 1;\n" });
+    const ws = loadWorkspace(root);
+    const stamps = new BuildStamps(root);
+    const digests = inputDigests(ws);
+    expect(adoptBootstrapBuild(ws, stamps, digests, "@monorepo/user-service")).toEqual(["@monorepo/logger", "@monorepo/user-service"]);
+    const plan = planBuild(ws, ["@monorepo/user-service", "@monorepo/trading-service"], stamps, digests);
+    expect(plan.toBuild.map((p) => p.name)).toEqual(["@monorepo/trading-service"]);
   });
 
   it("skips dependents of a failed build and keeps no stamp for the failure", async () => {
