@@ -4,8 +4,12 @@ import { parseBuildEvents, reportsFromBuildEvents, BEP_CAVEAT } from "./bep";
 import { runCommand } from "./process";
 import type { TargetReport } from "./report";
 
-/** How long `bazel --version` may take before Bazel counts as unusable: a cached Bazel answers in well under a second. */
-export const BAZEL_PROBE_TIMEOUT_MS = 5000;
+/**
+ * How long `bazel --version` may take before Bazel counts as unusable. A Bazel that bazelisk has
+ * already downloaded answers in well under a second; `auto` does not wait for a download (where
+ * downloads fail, bazelisk retries for ~20 s on every run). `--engine bazel` waits for it.
+ */
+export const BAZEL_PROBE_TIMEOUT_MS = 2000;
 
 export interface Probe {
   usable: boolean;

@@ -74,7 +74,7 @@ class CiCommand extends PipelineCommand {
   static usage = Command.Usage({
     description: "Build and test what the change affects",
     details: `
-      With Bazel usable here (bazelisk can start it within a few seconds), runs \`bazel test //... --config=ci\` without the perf suite and lets Bazel's cache decide what runs.
+      With Bazel usable here (bazelisk answers \`bazel --version\` within 2 s), runs \`bazel test //... --config=ci\` without the perf suite and lets Bazel's cache decide what runs.
 
       Otherwise the pnpm path: the packages with changed files since the base, plus every package depending on them; a change to a root file every package reads (lockfile, package.json, tsconfig, jest configs, pnpm-workspace.yaml, flaky-tests.json, .gitignore) or to the pipeline itself (pipeline.sh, .ci/, devops/pipeline and its workspace deps) affects everything. Committed, staged, unstaged and untracked changes all count.
 

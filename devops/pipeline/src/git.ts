@@ -34,11 +34,12 @@ export interface BaseOptions {
 /**
  * Chooses the base of the diff:
  * - `--base <rev>` when given;
- * - on a branch (or a detached checkout) that is not yet in main: the merge-base with main, so a
- *   pull request is judged by everything it changes and nothing main changed meanwhile;
- * - on main itself (HEAD is main or behind it): HEAD^, the change the last commit brought (a merge
- *   commit's first parent is the previous main, so a merged pull request counts as a whole). A CI
- *   system that knows the previous green commit should pass it with --base;
+ * - on main itself (or a detached checkout of a commit already in main): HEAD^, the change the last
+ *   commit brought (a merge commit's first parent is the previous main, so a merged pull request
+ *   counts as a whole). A CI system that knows the previous green commit should pass it with --base;
+ * - on any other branch, or a detached checkout not in main (a pull request's merge commit): the
+ *   merge-base with main, so the change is judged by everything it brings and nothing main did
+ *   meanwhile. A branch with no commit of its own has no change;
  * - no main branch, or a first commit without parent: no base.
  */
 export function resolveBase(root: string, options: BaseOptions = {}): Base {
@@ -54,7 +55,9 @@ export function resolveBase(root: string, options: BaseOptions = {}): Base {
   if (!mainRef) return { kind: "none", reason: `there is no ${mainBranch} or origin/${mainBranch} branch to compare with` };
   const mergeBase = tryGit(root, ["merge-base", "HEAD", mainRef]);
   if (!mergeBase) return { kind: "none", reason: `HEAD shares no history with ${mainRef}` };
-  if (mergeBase !== head) return { kind: "commit", sha: mergeBase, description: `merge-base with ${mainRef}` };
+  const branch = tryGit(root, ["symbolic-ref", "--quiet", "--short", "HEAD"]);
+  const onMain = branch === mainBranch || (branch === undefined && mergeBase === head);
+  if (!onMain) return { kind: "commit", sha: mergeBase, description: `merge-base with ${mainRef}` };
   const parent = tryGit(root, ["rev-parse", "--verify", "--quiet", "HEAD^"]);
   if (!parent) return { kind: "none", reason: `HEAD is on ${mainRef} and has no parent commit` };
   return { kind: "commit", sha: parent, description: `HEAD^ (on ${mainRef}: the last commit's change)` };

@@ -140,6 +140,16 @@ describe("resolveBase and changedFiles", () => {
     expect(changedFiles(root, forkPoint)).toEqual(["services/user/app.ts"]);
   });
 
+  it("finds no change on a branch without commits of its own, and HEAD^ on a detached checkout of main", () => {
+    const root = setup();
+    const head = git(root, "rev-parse", "HEAD");
+    git(root, "checkout", "-q", "-b", "feature");
+    expect(resolveBase(root)).toMatchObject({ kind: "commit", sha: head, description: "merge-base with main" });
+    expect(changedFiles(root, head)).toEqual([]);
+    git(root, "checkout", "-q", "--detach", "main");
+    expect(resolveBase(root)).toMatchObject({ kind: "commit", sha: git(root, "rev-parse", "HEAD^") });
+  });
+
   it("counts staged, unstaged and untracked changes, and deletions, but not ignored files", () => {
     const root = setup();
     writeFiles(root, { ".gitignore": "out/\n" });

@@ -53,11 +53,6 @@ describe("test", () => {
     ]);
     expect(fs.readFileSync(summary, "utf8")).toContain("| `//services/flaky:test` | **FLAKY** | 2 of 3");
     expect(fs.existsSync(path.join(root, "artifacts/testlogs/services/flaky/test/test_attempts/attempt_1.xml"))).toBe(true);
-
-    // Nothing changed: no package is rebuilt the second time.
-    const again = await runCli(["test", "--engine", "pnpm", "--artifacts", "out"], root);
-    expect(again.stdout).toMatch(/^build +\d+\.\ds  ok +0 built, 2 up to date/m);
-    expect(fs.existsSync(path.join(root, "out", "flake-report.json"))).toBe(true);
   });
 
   it("exits 1 on a red target or a failed build, naming the package, the step and the log", async () => {
@@ -71,14 +66,50 @@ describe("test", () => {
         files: { "test/a.test.js": passingTest() },
       },
     ]);
-    const run = await runCli(["test", "--engine", "pnpm"], root);
+    const run = await runCli(["test", "--engine", "pnpm", "--artifacts", "out"], root);
     expect(run.code).toBe(1);
     expect(lastLine(run.stdout)).toBe("2 passed, 2 failed");
     expect(run.stdout).toContain("src/app.ts(3,1): error TS2304");
-    expect(run.stdout).toContain("FAILED: @fixture/broken (step: build, log: artifacts/logs/services-broken.build.log)");
-    expect(run.stdout).toContain("FAILED: //services/red:test of @fixture/red FAILED (step: test, log: artifacts/testlogs/services/red/test/test.log)");
+    expect(run.stdout).toContain("FAILED: @fixture/broken (step: build, log: out/logs/services-broken.build.log)");
+    expect(run.stdout).toContain("FAILED: //services/red:test of @fixture/red FAILED (step: test, log: out/testlogs/services/red/test/test.log)");
+    expect(fs.existsSync(path.join(root, "out", "flake-report.json"))).toBe(true);
     expect(run.stdout).toContain("| `//services/broken:test` | FAILED_TO_BUILD | 0 | not run: build @fixture/broken failed |");
     expect(run.stdout).toMatch(/^test FAILED in \d+\.\ds$/m);
+  });
+});
+
+/** Alive and not a zombie (this machine's init may be slow to reap orphans). */
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+  return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
+}
+
+describe("interrupting", () => {
+  it("stops the running jest on SIGINT, still writes the report, and exits 130", async () => {
+    const pidFile = path.join(tempDir(), "jest.pid");
+    const slow = `require("fs").writeFileSync(${JSON.stringify(pidFile)}, String(process.pid));
+test("waits for an upstream that never answers", () => new Promise((resolve) => setTimeout(resolve, 60000)), 70000);
+`;
+    const root = fixtureWorkspace([{ dir: "services/slow", name: "@fixture/slow", files: { "test/slow.test.js": slow } }]);
+    const run = await runCli(["test", "--engine", "pnpm"], root, {}, (child) => {
+      const poll = setInterval(() => {
+        if (fs.existsSync(pidFile)) {
+          clearInterval(poll);
+          child.kill("SIGINT");
+        }
+      }, 50);
+    });
+    expect(run.code).toBe(130);
+    expect(run.stderr).toContain("SIGINT received, stopping running steps");
+    expect(run.stdout).toContain("//services/slow:test attempt 1/1: INCOMPLETE");
+    expect(lastLine(run.stdout)).toBe("0 passed, 1 failed");
+    const jestPid = Number(fs.readFileSync(pidFile, "utf8"));
+    expect(isRunning(jestPid)).toBe(false);
   });
 });
 
@@ -103,9 +134,17 @@ describe("ci", () => {
     expect(run.stdout).not.toContain("//common/logger:test attempt");
     expect(lastLine(run.stdout)).toBe("2 passed, 0 failed");
 
-    const all = await runCli(["ci", "--all", "--engine", "pnpm"], root);
-    expect(all.stdout).toMatch(/all 3 packages: no base to diff against \(--all\)/);
-    expect(lastLine(all.stdout)).toBe("4 passed, 0 failed");
+    // Run again with nothing new: nothing is rebuilt.
+    const again = await runCli(["ci", "--engine", "pnpm"], root);
+    expect(again.stdout).toMatch(/^build +\d+\.\ds  ok +0 built, 2 up to date/m);
+  });
+
+  it("takes --all as everything, whatever the diff", async () => {
+    const root = fixtureWorkspace([{ dir: "devops/tools", name: "@fixture/tools", scripts: { test: "false" } }]);
+    const run = await runCli(["ci", "--all", "--engine", "pnpm"], root);
+    expect(run.stdout).toMatch(/all 1 packages: no base to diff against \(--all\)/);
+    expect(run.stdout).toContain("//devops/tools:test attempt 1/1: FAILED");
+    expect(run.code).toBe(1);
   });
 });
 

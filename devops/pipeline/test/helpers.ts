@@ -107,8 +107,13 @@ export interface CliRun {
   stderr: string;
 }
 
-/** Runs the built CLI as a user would, in `cwd`. */
-export function runCli(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
+/** Runs the built CLI as a user would, in `cwd`; `onStart` gets the child, e.g. to interrupt it. */
+export function runCli(
+  args: string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv = {},
+  onStart?: (child: ReturnType<typeof spawn>) => void,
+): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], {
       cwd,
@@ -121,6 +126,7 @@ export function runCli(args: string[], cwd: string, env: NodeJS.ProcessEnv = {})
     child.stderr.on("data", (d) => (stderr += d));
     child.on("error", reject);
     child.on("close", (code) => resolve({ code, stdout, stderr }));
+    onStart?.(child);
   });
 }
 
