@@ -73,7 +73,9 @@ export async function runJestTarget(target: TestTarget, options: JestTargetOptio
       ...baseEnv,
       SIMULATION_TIME_SCALE: baseEnv.SIMULATION_TIME_SCALE ?? DEFAULT_TEST_TIME_SCALE,
       JEST_JUNIT_OUTPUT_FILE: files.xml,
+      // jest's CI mode refuses to write missing snapshots instead of passing with new ones.
       CI: baseEnv.CI ?? "true",
+      // Logs are files: no colour codes in them.
       FORCE_COLOR: "0",
     };
     const result = await runPackageScript(

@@ -20,7 +20,7 @@ import { changedFiles, resolveBase, shortSha, sourceFiles } from "./git";
 import { runJestTarget } from "./jest-target";
 import { Output, seconds, Stopwatch } from "./output";
 import { runCommand, tailOfFile } from "./process";
-import { buildReport, countsLine, isGreen, renderMarkdown, writeReport, type TargetReport } from "./report";
+import { buildReport, countsLine, isGreen, renderMarkdown, writeReport, type FlakeReport, type TargetReport } from "./report";
 import { withDependencies } from "./graph";
 import { runTasks } from "./scheduler";
 import { defaultTarget, perfTarget, PERF_TARGET_LABEL, slug, type TestTarget } from "./targets";
@@ -65,7 +65,7 @@ async function chooseEngine(ctx: PipelineContext): Promise<"bazel" | "pnpm"> {
 }
 
 /** Prints the report, writes its files, closes with the verdict and the counts line; returns the exit code. */
-function finish(ctx: PipelineContext, command: string, report: ReturnType<typeof buildReport>, failures: Failure[], total: Stopwatch): number {
+function finish(ctx: PipelineContext, command: string, report: FlakeReport, failures: Failure[], total: Stopwatch): number {
   const watch = new Stopwatch();
   const written = writeReport(report, ctx.artifacts, ctx.env);
   ctx.out.stage("report", watch.ms(), "ok", `${path.relative(process.cwd(), written.json)}, ${path.relative(process.cwd(), written.markdown)}`);
