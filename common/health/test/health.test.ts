@@ -1,7 +1,7 @@
 import express from "express";
 import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
-import { Logger } from "@monorepo/logger";
+import { memoryLogger } from "@monorepo/testing";
 import { healthLoggingMiddleware, ReadinessState, registerHealthChecks } from "../src";
 
 interface Started {
@@ -22,12 +22,6 @@ async function listen(app: express.Express): Promise<Started> {
         server.close((err) => (err ? reject(err) : resolve()));
       }),
   };
-}
-
-function collectingLogger(): { logger: Logger; records: () => Record<string, any>[] } {
-  const lines: string[] = [];
-  const logger = new Logger("health-test", { stream: { write: (line: string) => lines.push(line) } });
-  return { logger, records: () => lines.map((line) => JSON.parse(line)) };
 }
 
 describe("ReadinessState", () => {
@@ -96,7 +90,7 @@ describe("registerHealthChecks", () => {
 
 describe("healthLoggingMiddleware", () => {
   it("logs each health request with status and duration, and nothing else", async () => {
-    const { logger, records } = collectingLogger();
+    const { logger, records } = memoryLogger("health-test");
     const app = express();
     app.use(healthLoggingMiddleware(logger));
     registerHealthChecks(app, new ReadinessState("starting"));

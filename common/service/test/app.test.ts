@@ -1,20 +1,9 @@
 import express from "express";
 import { get as httpGet } from "node:http";
-import { Logger } from "@monorepo/logger";
+import { memoryLogger, waitFor } from "@monorepo/testing";
 import { createServiceApp, HttpError, ReadinessState, RunningServer, startServer } from "../src";
 
-const lines: string[] = [];
-const logger = new Logger("app-test", { stream: { write: (line: string) => lines.push(line) } });
-const records = (): Array<Record<string, any>> => lines.map((line) => JSON.parse(line));
-
-/** Polls until `find` returns something: the server side of a hang-up is seen a moment after the client's. */
-async function waitFor<T>(find: () => T | undefined): Promise<T> {
-  for (;;) {
-    const found = find();
-    if (found !== undefined) return found;
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
+const { logger, records, clear } = memoryLogger("app-test");
 
 function testRoutes(): express.Router {
   const routes = express.Router();
@@ -47,7 +36,7 @@ beforeAll(async () => {
   running = await startServer(app, { port: 0, host: "127.0.0.1", logger, readiness });
 });
 afterAll(() => running.shutdown());
-beforeEach(() => lines.splice(0));
+beforeEach(clear);
 
 const post = (path: string, body: string, contentType = "application/json") =>
   fetch(`${running.url}${path}`, { method: "POST", headers: { "content-type": contentType }, body });

@@ -2,7 +2,7 @@ import { mkdtempSync, promises as fsp, readdirSync, readFileSync, statSync, writ
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { DataFileError, loadJsonDataFile, writeFileAtomic, writeJsonFileAtomic } from "../src";
-import { startNode } from "./helpers";
+import { startNode } from "@monorepo/testing";
 
 let dir: string;
 beforeEach(() => {

@@ -2,14 +2,8 @@ import express from "express";
 import { Agent, request } from "node:http";
 import * as path from "node:path";
 import { Logger } from "@monorepo/logger";
+import { logMessage, memoryLogger, startNode } from "@monorepo/testing";
 import { ConfigError, createServiceApp, integerFromEnv, portFromEnv, ReadinessState, startServer } from "../src";
-import { logMessage, startNode } from "./helpers";
-
-const quietLogger = () => {
-  const lines: string[] = [];
-  const logger = new Logger("server-test", { stream: { write: (line: string) => lines.push(line) } });
-  return { logger, records: () => lines.map((line): Record<string, any> => JSON.parse(line)) };
-};
 
 /** An app whose GET /hold waits until release() is called, so a request stays in flight on demand. */
 function holdingApp(logger: Logger, readiness: ReadinessState) {
@@ -61,7 +55,7 @@ describe("portFromEnv / integerFromEnv", () => {
 
 describe("startServer", () => {
   it("marks the service ready once listening and reports its URL", async () => {
-    const { logger, records } = quietLogger();
+    const { logger, records } = memoryLogger("server-test");
     const readiness = new ReadinessState();
     const { app } = holdingApp(logger, readiness);
     const running = await startServer(app, { port: 0, host: "127.0.0.1", logger, readiness });
@@ -75,7 +69,7 @@ describe("startServer", () => {
   });
 
   it("rejects when the port is taken", async () => {
-    const { logger } = quietLogger();
+    const { logger } = memoryLogger("server-test");
     const first = await startServer(express(), { port: 0, host: "127.0.0.1", logger });
     try {
       await expect(startServer(express(), { port: first.port, host: "127.0.0.1", logger })).rejects.toThrow(/EADDRINUSE/);
@@ -85,7 +79,7 @@ describe("startServer", () => {
   });
 
   it("drains: readiness 503, the in-flight request finishes, idle keep-alive connections close, then it stops", async () => {
-    const { logger } = quietLogger();
+    const { logger } = memoryLogger("server-test");
     const readiness = new ReadinessState();
     const { app, nextHeld, release } = holdingApp(logger, readiness);
     const running = await startServer(app, { port: 0, host: "127.0.0.1", logger, readiness, shutdownTimeoutMs: 30_000 });
@@ -123,7 +117,7 @@ describe("startServer", () => {
   });
 
   it("stops at once when nothing is in flight", async () => {
-    const { logger } = quietLogger();
+    const { logger } = memoryLogger("server-test");
     const running = await startServer(express(), { port: 0, host: "127.0.0.1", logger, shutdownTimeoutMs: 30_000 });
     const agent = new Agent({ keepAlive: true });
     try {
@@ -136,7 +130,7 @@ describe("startServer", () => {
   });
 
   it("cuts the remaining connections when the drain times out", async () => {
-    const { logger, records } = quietLogger();
+    const { logger, records } = memoryLogger("server-test");
     const readiness = new ReadinessState();
     const { app, nextHeld } = holdingApp(logger, readiness);
     const running = await startServer(app, { port: 0, host: "127.0.0.1", logger, readiness, shutdownTimeoutMs: 50 });

@@ -1,8 +1,9 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createSimulatedIntegrations } from "@monorepo/integrations";
+import { waitFor } from "@monorepo/testing";
 import type { MaintenanceReport } from "../src/index";
-import { mockIntegrations, runInProcess, spawnCli, tempDir, waitFor } from "./helpers";
+import { mockIntegrations, runInProcess, spawnCli, tempDir } from "./helpers";
 
 const FAST = { SIMULATION_TIME_SCALE: "0.01", SIMULATION_SEED: "5", SIMULATION_FAULTS: "db.checkForDeadlocks=0" };
 

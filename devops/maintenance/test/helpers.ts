@@ -1,9 +1,10 @@
-import { spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { createSimulatedIntegrations, type Integrations } from "@monorepo/integrations";
+import { runNode, type NodeRun } from "@monorepo/testing";
 import { runCli, type MaintenanceContext } from "../src/index";
 
 export const CLI = join(__dirname, "..", "src", "cli.js");
@@ -79,39 +80,7 @@ export async function runInProcess(
   return { code, stdout: stdout.text, stderr: stderr.text };
 }
 
-export interface ChildRun {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Starts `node src/cli.js` as a real child process; `whileRunning` may signal it. */
-export function spawnCli(
-  args: string[],
-  env: Record<string, string>,
-  whileRunning?: (child: ReturnType<typeof spawn>) => void,
-): Promise<ChildRun> {
-  const child = spawn(process.execPath, [CLI, ...args], {
-    env: { PATH: process.env.PATH ?? "", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (chunk) => (stdout += chunk));
-  child.stderr.on("data", (chunk) => (stderr += chunk));
-  whileRunning?.(child);
-  return new Promise((resolve, reject) => {
-    child.on("error", reject);
-    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
-}
-
-/** Polls until `condition` holds (a file appears...), failing after `ms`. */
-export async function waitFor(condition: () => boolean, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
+/** Runs `node src/cli.js` as a real child process, with PATH and `env` only; `whileRunning` may signal it. */
+export function spawnCli(args: string[], env: Record<string, string>, whileRunning?: (child: ChildProcess) => void): Promise<NodeRun> {
+  return runNode(CLI, args, { env: { PATH: process.env.PATH ?? "", ...env }, inheritEnv: false, whileRunning });
 }

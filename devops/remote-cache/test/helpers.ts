@@ -1,31 +1,15 @@
-import { execFile } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import http from "node:http";
 import net from "node:net";
 import path from "node:path";
+import { runNode, type NodeRun } from "@monorepo/testing";
 
 export const CLI = path.resolve(__dirname, "..", "src", "cli.js");
 
-export interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs the compiled CLI as a user would (a separate node process); never rejects on a non-zero exit. */
-export function runCli(args: string[], options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      [CLI, ...args],
-      { timeout: options.timeoutMs ?? 30_000, env: { ...process.env, ...options.env } },
-      (error, stdout, stderr) => {
-        if (error && typeof error.code !== "number") return reject(error);
-        resolve({ code: error ? Number(error.code) : 0, stdout, stderr });
-      },
-    );
-  });
+export function runCli(args: string[], options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<NodeRun> {
+  return runNode(CLI, args, { timeoutMs: options.timeoutMs ?? 30_000, env: options.env });
 }
 
 /** Distinct ports the kernel just reported free (held together so the two differ). */

@@ -2,8 +2,8 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import type { NodeRun } from "@monorepo/testing";
 import {
-  CliResult,
   freePorts,
   liveProcesses,
   refusesConnections,
@@ -17,7 +17,7 @@ import {
 const START_TIMEOUT_MS = 10 * 60_000;
 
 /** Fails with the CLI's whole output: a missing nginx must be loud, not a bare "1 !== 0". */
-function expectSuccess(result: CliResult): void {
+function expectSuccess(result: NodeRun): void {
   if (result.code !== 0) {
     throw new Error(`CLI exited ${result.code}\n--- stdout\n${result.stdout}--- stderr\n${result.stderr}`);
   }

@@ -1,8 +1,8 @@
 import { promises as fsp, readFileSync } from "node:fs";
 import { get as httpGet } from "node:http";
 import { RunningServer, startServer } from "@monorepo/service";
+import { memoryLogger, waitFor } from "@monorepo/testing";
 import { createApp, Stocks } from "../src";
-import { memoryLogger, waitFor } from "./helpers";
 import { generatedStock, SAMPLE_STOCKS, tempDataFile, writeGeneratedStocks } from "./stock-data";
 
 interface TradingServer {

@@ -1,7 +1,7 @@
 import { mkdtempSync, promises as fsp, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { logMessage, startNode } from "./helpers";
+import { logMessage, startNode } from "@monorepo/testing";
 import { generatedStock, SAMPLE_STOCKS, writeGeneratedStocks } from "./stock-data";
 
 const main = path.join(__dirname, "..", "src", "main.js");

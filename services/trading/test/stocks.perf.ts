@@ -11,8 +11,8 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { Logger } from "@monorepo/logger";
 import { integerFromEnv, RunningServer, startServer } from "@monorepo/service";
+import { memoryLogger } from "@monorepo/testing";
 import { createApp, Stock, Stocks } from "../src";
-import { memoryLogger } from "./helpers";
 import { generatedStock, SECTORS, USER_COUNT, writeGeneratedStocks } from "./stock-data";
 
 const STOCK_COUNT = integerFromEnv(process.env, "PERF_STOCK_COUNT", 1_000_000, 100, 100_000_000);

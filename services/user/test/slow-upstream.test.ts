@@ -10,8 +10,8 @@
  */
 import { scaledMs, simulatedDelay } from "@monorepo/simulation";
 import { RunningServer, startServer } from "@monorepo/service";
+import { memoryLogger } from "@monorepo/testing";
 import { createApp } from "../src";
-import { memoryLogger } from "./helpers";
 
 const UPSTREAM_SECONDS = 5;
 const UPSTREAM_FAILURE_RATE = 0.25;

@@ -1,0 +1,127 @@
+import { ChildProcess, spawn } from "node:child_process";
+
+/** How a child process ended: an exit code, or the signal that ended it. */
+export interface NodeExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export interface NodeProcess {
+  child: ChildProcess;
+  /** Every stdout line so far. */
+  lines(): string[];
+  /** Resolves with the first stdout line (past or future) that matches. */
+  waitForLine(match: (line: string) => boolean): Promise<string>;
+  /** Resolves when the process has exited. */
+  exited: Promise<NodeExit>;
+}
+
+interface SpawnOptions {
+  env: Record<string, string | undefined>;
+  /** false: `env` is the child's whole environment, so the caller's own variables cannot leak into a test. */
+  inheritEnv: boolean;
+  cwd?: string;
+}
+
+function spawnNode(script: string, args: string[], options: SpawnOptions): ChildProcess {
+  return spawn(process.execPath, [script, ...args], {
+    cwd: options.cwd,
+    env: options.inheritEnv ? { ...process.env, ...options.env } : options.env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+}
+
+/**
+ * Starts `node script args...` with extra env (in `cwd`, if given) and follows its stdout line by line,
+ * for a long-running process (a service) that a test talks to and then stops.
+ */
+export function startNode(script: string, args: string[] = [], env: Record<string, string> = {}, cwd?: string): NodeProcess {
+  const child = spawnNode(script, args, { env, inheritEnv: true, cwd });
+  const lines: string[] = [];
+  const waiters: Array<{ match: (line: string) => boolean; resolve: (line: string) => void }> = [];
+  let partial = "";
+  let stderr = "";
+  child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stdout!.on("data", (chunk: Buffer) => {
+    const parts = (partial + chunk.toString()).split("\n");
+    partial = parts.pop()!;
+    for (const line of parts) {
+      lines.push(line);
+      for (const waiter of [...waiters]) {
+        if (waiter.match(line)) {
+          waiters.splice(waiters.indexOf(waiter), 1);
+          waiter.resolve(line);
+        }
+      }
+    }
+  });
+  const exited = new Promise<NodeExit>((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
+  return {
+    child,
+    lines: () => [...lines],
+    waitForLine: (match) =>
+      new Promise((resolve, reject) => {
+        const seen = lines.find(match);
+        if (seen !== undefined) return resolve(seen);
+        waiters.push({ match, resolve });
+        void exited.then(({ code, signal }) =>
+          reject(new Error(`process exited (${code ?? signal}) before the line came; stdout:\n${lines.join("\n")}\nstderr:\n${stderr}`)),
+        );
+      }),
+    exited,
+  };
+}
+
+/** A finished child process and everything it wrote. */
+export interface NodeRun extends NodeExit {
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunNodeOptions {
+  /** Added to this process's environment, or the whole environment when `inheritEnv` is false. */
+  env?: Record<string, string | undefined>;
+  /** Default true. */
+  inheritEnv?: boolean;
+  cwd?: string;
+  /** Kills the process (SIGKILL) and rejects once it has run this long. */
+  timeoutMs?: number;
+  /** Called right after the start, e.g. to send the process a signal once it is mid-run. */
+  whileRunning?: (child: ChildProcess) => void;
+}
+
+/**
+ * Runs `node script args...` to the end, as a user runs a CLI, and resolves with its exit and whole
+ * output. A non-zero exit or a signal resolves too: what a test asserts on, not an error.
+ */
+export function runNode(script: string, args: string[] = [], options: RunNodeOptions = {}): Promise<NodeRun> {
+  const child = spawnNode(script, args, { env: options.env ?? {}, inheritEnv: options.inheritEnv ?? true, cwd: options.cwd });
+  let stdout = "";
+  let stderr = "";
+  child.stdout!.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  let timedOut = false;
+  const timer =
+    options.timeoutMs === undefined
+      ? undefined
+      : setTimeout(() => {
+          timedOut = true;
+          child.kill("SIGKILL");
+        }, options.timeoutMs);
+  options.whileRunning?.(child);
+  return new Promise((resolve, reject) => {
+    child.once("error", (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    // "close", not "exit": only then has all of stdout and stderr been read.
+    child.once("close", (code, signal) => {
+      clearTimeout(timer);
+      if (timedOut) {
+        reject(new Error(`${script} ${args.join(" ")} did not finish within ${options.timeoutMs} ms; stdout:\n${stdout}\nstderr:\n${stderr}`));
+      } else {
+        resolve({ code, signal, stdout, stderr });
+      }
+    });
+  });
+}
