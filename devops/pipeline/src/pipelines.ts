@@ -240,17 +240,17 @@ export async function ci(ctx: PipelineContext, options: CiOptions): Promise<numb
   const watch = new Stopwatch();
   const workspace = loadWorkspace(ctx.root);
   let affected: Affected;
-  let baseText: string;
+  let detail: string;
   const base = options.all ? { kind: "none" as const, reason: "--all" } : resolveBase(ctx.root, { base: options.base });
   if (base.kind === "none") {
     affected = everything(workspace, `no base to diff against (${base.reason})`);
-    baseText = "no base";
+    detail = describeAffected(affected, workspace.packages.length);
   } else {
     const files = changedFiles(ctx.root, base.sha);
     affected = affectedPackages(workspace, files);
-    baseText = `${files.length} changed file(s) since ${shortSha(base.sha)}, ${base.description}`;
+    detail = `${describeAffected(affected, workspace.packages.length)}; ${files.length} changed file(s) since ${shortSha(base.sha)}, ${base.description}`;
   }
-  ctx.out.stage("affected", watch.ms(), "ok", `${describeAffected(affected, workspace.packages.length)}; ${baseText}`);
+  ctx.out.stage("affected", watch.ms(), "ok", detail);
   for (const p of affected.packages) {
     if (p.why.kind === "changed") ctx.out.step(`${p.name}: changed (${p.why.files.slice(0, 3).join(", ")}${p.why.files.length > 3 ? ", ..." : ""})`);
     if (p.why.kind === "dependent") ctx.out.step(`${p.name}: depends on ${p.why.on.join(", ")}`);
