@@ -205,12 +205,16 @@ export async function checkReadiness(pkg: WorkspacePackage, options: ReadinessOp
   const child = spawn("/bin/sh", ["-c", script], { cwd: path.join(options.root, pkg.dir), env, stdio: ["ignore", log, log], detached: true });
   fs.closeSync(log);
   let exited: string | undefined;
-  const exitedPromise = new Promise<void>((resolve) =>
+  const exitedPromise = new Promise<void>((resolve) => {
     child.on("exit", (code, signal) => {
       exited = signal ? `killed by ${signal}` : `exited with code ${code}`;
       resolve();
-    }),
-  );
+    });
+    child.on("error", (error) => {
+      exited = `could not start (${error.message})`;
+      resolve();
+    });
+  });
   const stop = async () => {
     if (exited === undefined && child.pid !== undefined) {
       try {
