@@ -12,5 +12,6 @@ export {
   startServer,
   StartServerOptions,
 } from "./server";
-export { DataFileError, FileContent, loadJsonDataFile, writeFileAtomic, writeJsonFileAtomic } from "./files";
+export { DataFileError, loadJsonDataFile } from "./files";
+export { FileContent, writeFileAtomic, writeJsonFileAtomic } from "@monorepo/files";
 export { ReadinessState, ReadinessStatus } from "@monorepo/health";

@@ -3,7 +3,7 @@ import { Logger } from "@monorepo/logger";
 import { SimulationConfigError, timeScale } from "@monorepo/simulation";
 import { Command, Option, UsageError, type BaseContext } from "clipanion";
 import * as t from "typanion";
-import { defaultJournalPath, resolveUserPath, writeFileAtomic } from "./files";
+import { defaultJournalPath, resolveUserPath, writeJsonFile } from "./files";
 import { Journal, JournalError } from "./journal";
 import { buildPlan, describePlan, EXIT_CODES, MAX_ATTEMPTS, resumedSteps, runMaintenance, type Mode } from "./maintenance";
 import { LiveProgress, LogProgress, type Progress } from "./progress";
@@ -133,7 +133,7 @@ export class MaintenanceCommand extends Command<MaintenanceContext> {
     const journal = request.journal ? `; journal ${request.journal.path}` : "";
     const header = `Plan: ${request.mode} of ${request.subsystems.join(", ")}, concurrency ${concurrency}${journal}; times are simulated seconds (SIMULATION_TIME_SCALE=${timeScale(this.context.env)}).`;
     this.context.stdout.write(formatPlan(description, header));
-    if (request.jsonPath) writeFileAtomic(request.jsonPath, JSON.stringify({ version: 1, mode: "dry-run", plan: description }, null, 2) + "\n");
+    if (request.jsonPath) writeJsonFile(request.jsonPath, { version: 1, mode: "dry-run", plan: description });
     return EXIT_CODES.succeeded;
   }
 
@@ -166,7 +166,7 @@ export class MaintenanceCommand extends Command<MaintenanceContext> {
       progress.close();
     }
     stdout.write(formatSummary(report));
-    if (request.jsonPath) writeFileAtomic(request.jsonPath, JSON.stringify(report, null, 2) + "\n");
+    if (request.jsonPath) writeJsonFile(request.jsonPath, report);
     return report.exitCode;
   }
 }

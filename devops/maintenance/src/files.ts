@@ -1,6 +1,7 @@
-import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, isAbsolute, join, resolve } from "node:path";
+import { writeJsonFileAtomicSync } from "@monorepo/files";
 
 type Env = Record<string, string | undefined>;
 
@@ -22,15 +23,11 @@ export function defaultJournalPath(env: Env, home: string = homedir()): string {
   return join(stateHome, "acme-maintenance", "journal.json");
 }
 
-/** Writes via a temp file and rename, so a crash leaves the old file or the new one, never half of one. */
-export function writeFileAtomic(path: string, content: string): void {
+/**
+ * Saves `value` as indented JSON, atomically and durably (the journal must survive a crash between
+ * steps), creating the directory first: the journal's state folder or a --json path may not exist yet.
+ */
+export function writeJsonFile(path: string, value: unknown): void {
   mkdirSync(dirname(path), { recursive: true });
-  const temp = `${path}.${process.pid}.tmp`;
-  try {
-    writeFileSync(temp, content);
-    renameSync(temp, path);
-  } catch (error) {
-    rmSync(temp, { force: true });
-    throw error;
-  }
+  writeJsonFileAtomicSync(path, value);
 }

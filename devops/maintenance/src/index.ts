@@ -40,7 +40,7 @@ export {
 } from "./maintenance";
 export { formatPlan, formatSummary } from "./report";
 export { CLEANUP_STEPS, MAINTENANCE_STEPS, SUBSYSTEMS, type MaintenanceStep, type Subsystem } from "./steps";
-export { defaultJournalPath, resolveUserPath, writeFileAtomic } from "./files";
+export { defaultJournalPath, resolveUserPath } from "./files";
 export { LiveProgress, LogProgress, type Progress } from "./progress";
 export { MaintenanceCommand, type MaintenanceContext } from "./command";
 export { createCli, runCli } from "./cli";

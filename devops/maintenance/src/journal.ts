@@ -1,5 +1,5 @@
 import { existsSync, readFileSync, rmSync } from "node:fs";
-import { writeFileAtomic } from "./files";
+import { writeJsonFile } from "./files";
 
 /** The journal cannot be used; the message says how to fix it. */
 export class JournalError extends Error {
@@ -67,7 +67,7 @@ export class Journal {
 
   save(lastRun: JournalContent["lastRun"]): void {
     this.content = { ...this.content, lastRun, updatedAt: new Date().toISOString() };
-    writeFileAtomic(this.path, JSON.stringify(this.content, null, 2) + "\n");
+    writeJsonFile(this.path, this.content);
   }
 
   /** The cycle is complete: the next run starts fresh. */

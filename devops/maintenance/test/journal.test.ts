@@ -1,6 +1,6 @@
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { defaultJournalPath, Journal, JournalError, resolveUserPath, writeFileAtomic } from "../src/index";
+import { defaultJournalPath, Journal, JournalError, resolveUserPath } from "../src/index";
 import { tempDir } from "./helpers";
 
 describe("Journal", () => {
@@ -33,20 +33,6 @@ describe("Journal", () => {
     writeFileSync(path, content);
     expect(() => Journal.open(path)).toThrow(JournalError);
     expect(() => Journal.open(path)).toThrow(message);
-  });
-});
-
-describe("writeFileAtomic", () => {
-  it("replaces the file whole and leaves no temp file behind, even when the rename fails", () => {
-    const dir = tempDir();
-    const path = join(dir, "report.json");
-    writeFileAtomic(path, "one");
-    writeFileAtomic(path, "two");
-    expect(readFileSync(path, "utf8")).toBe("two");
-    const directory = join(dir, "taken");
-    mkdirSync(join(directory, "child"), { recursive: true });
-    expect(() => writeFileAtomic(directory, "x")).toThrow();
-    expect(readdirSync(dir).sort()).toEqual(["report.json", "taken"]);
   });
 });
 
