@@ -1,5 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
+import { parseByTestLabel } from "./label-json";
 
 /**
  * The one declaration of which test targets are flaky and how many attempts each gets.
@@ -29,18 +30,8 @@ export class FlakyPolicy {
   }
 }
 
-const LABEL = /^\/\/[a-z0-9_./-]+:[a-z0-9_]+$/;
-
 export function parseFlakyPolicy(text: string, source = FLAKY_POLICY_FILE): FlakyPolicy {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new Error(`${source}: not valid JSON (${(error as Error).message})`);
-  }
-  if (!json || typeof json !== "object" || Array.isArray(json)) throw new Error(`${source}: expected an object keyed by test label`);
-  const targets = Object.entries(json as Record<string, { attempts?: unknown; why?: unknown }>).map(([label, entry]) => {
-    if (!LABEL.test(label)) throw new Error(`${source}: "${label}" is not a test label like //services/user:test`);
+  const targets = parseByTestLabel(text, source, "//services/user:test", (label, entry: { attempts?: unknown; why?: unknown }) => {
     const attempts = entry?.attempts;
     if (typeof attempts !== "number" || !Number.isInteger(attempts) || attempts < 2 || attempts > 10) {
       throw new Error(`${source}: ${label}.attempts must be an integer from 2 to 10`);

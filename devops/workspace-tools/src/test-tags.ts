@@ -1,5 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
+import { parseByTestLabel } from "./label-json";
 
 /**
  * Tests that cannot run in a Bazel sandbox as they are (they need the host's tools, root, or the
@@ -26,20 +27,10 @@ export interface TaggedTest {
 export const TEST_SIZES = ["small", "medium", "large", "enormous"] as const;
 export type TestSize = (typeof TEST_SIZES)[number];
 
-const LABEL = /^\/\/[a-z0-9_./-]+:[a-z0-9_]+$/;
-
 const TEST_FILE = /^test\/[A-Za-z0-9_./-]+\.ts$/;
 
 export function parseTestTags(text: string, source = TEST_TAGS_FILE): TaggedTest[] {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new Error(`${source}: not valid JSON (${(error as Error).message})`);
-  }
-  if (!json || typeof json !== "object" || Array.isArray(json)) throw new Error(`${source}: expected an object keyed by test label`);
-  return Object.entries(json as Record<string, { tags?: unknown; why?: unknown; files?: unknown; size?: unknown }>).map(([label, entry]) => {
-    if (!LABEL.test(label)) throw new Error(`${source}: "${label}" is not a test label like //devops/remote-cache:test`);
+  return parseByTestLabel(text, source, "//devops/remote-cache:test", (label, entry: { tags?: unknown; why?: unknown; files?: unknown; size?: unknown }) => {
     const tags = entry?.tags;
     if (!Array.isArray(tags) || tags.length === 0 || !tags.every((t) => (KNOWN_TEST_TAGS as readonly unknown[]).includes(t))) {
       throw new Error(`${source}: ${label}.tags must be a non-empty list of ${KNOWN_TEST_TAGS.join(", ")}`);
