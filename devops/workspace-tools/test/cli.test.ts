@@ -1,6 +1,6 @@
-import { execFile } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
+import { runNode, type RunNodeOptions } from "@monorepo/testing";
 import { findRoot } from "../src/cli";
 import { bazelWorkspace, replaceIn } from "./fixtures";
 
@@ -8,14 +8,7 @@ const CLI = path.resolve(__dirname, "..", "src", "cli.js");
 /** Each test starts node processes that load TypeScript and run buildifier/buildozer: seconds on a busy 2-core machine. */
 const PROCESS_TIMEOUT_MS = 60_000;
 
-function run(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, [CLI, ...args], { cwd: options.cwd, env: { ...process.env, ...options.env } }, (error, stdout, stderr) => {
-      if (error && typeof error.code !== "number") return reject(error);
-      resolve({ code: error ? Number(error.code) : 0, stdout, stderr });
-    });
-  });
-}
+const run = (args: string[], options?: RunNodeOptions) => runNode(CLI, args, options);
 
 describe("workspace-tools CLI", () => {
   it("check mode lists stale files and fails; generate writes them; then check passes", async () => {
