@@ -1,6 +1,7 @@
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
+import { writeJsonFileAtomicSync } from "@monorepo/files";
 import { packageOfFile, topologicalOrder, type Workspace, type WorkspacePackage } from "@monorepo/workspace-tools";
 import { sourceFiles } from "./git";
 import { withDependencies } from "./graph";
@@ -84,9 +85,7 @@ export class BuildStamps {
     if (digest === undefined) delete this.stamps[name];
     else this.stamps[name] = digest;
     fs.mkdirSync(path.dirname(this.file), { recursive: true });
-    const tmp = `${this.file}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, JSON.stringify(this.stamps, null, 2) + "\n");
-    fs.renameSync(tmp, this.file);
+    writeJsonFileAtomicSync(this.file, this.stamps);
   }
 }
 

@@ -4,6 +4,7 @@ import fs from "node:fs";
 import http from "node:http";
 import net from "node:net";
 import path from "node:path";
+import { writeJsonFileAtomicSync } from "@monorepo/files";
 import { simulatedDelay } from "@monorepo/simulation";
 import type { Workspace, WorkspacePackage } from "@monorepo/workspace-tools";
 import { STATE_DIR } from "./build";
@@ -134,9 +135,7 @@ export class DeployState {
   record(service: string, record: DeployedRecord): void {
     this.records = { ...this.records, [service]: record };
     fs.mkdirSync(path.dirname(this.file), { recursive: true });
-    const tmp = `${this.file}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, JSON.stringify(this.records, null, 2) + "\n");
-    fs.renameSync(tmp, this.file);
+    writeJsonFileAtomicSync(this.file, this.records);
   }
 }
 

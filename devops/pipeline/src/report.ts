@@ -1,5 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
+import { writeFileAtomicSync, writeJsonFileAtomicSync } from "@monorepo/files";
 
 /** Bazel's TestStatus names (build_event_stream.proto), used on both paths so the reports read the same. */
 export type TestStatus =
@@ -194,8 +195,8 @@ export function writeReport(report: FlakeReport, artifacts: string, env: NodeJS.
   const json = path.join(artifacts, "flake-report.json");
   const markdown = path.join(artifacts, "flake-report.md");
   const text = renderMarkdown(report);
-  fs.writeFileSync(json, JSON.stringify(report, null, 2) + "\n");
-  fs.writeFileSync(markdown, text);
+  writeJsonFileAtomicSync(json, report);
+  writeFileAtomicSync(markdown, text);
   if (env.GITHUB_STEP_SUMMARY) fs.appendFileSync(env.GITHUB_STEP_SUMMARY, text + "\n");
   return { json, markdown };
 }
