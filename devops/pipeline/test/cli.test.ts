@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
-import { commitAll, failingTest, failsOnceTest, fixtureWorkspace, git, lastLine, passingTest, runCli, tempDir, writeFiles } from "./helpers";
+import { waitFor } from "@monorepo/testing";
+import { commitAll, failingTest, failsOnceTest, fixtureWorkspace, git, isRunning, lastLine, passingTest, runCli, tempDir, writeFiles } from "./helpers";
 
 // Each case runs the real CLI (and real jest) in a fixture repository, as a person would.
 jest.setTimeout(90_000);
@@ -78,17 +79,6 @@ describe("test", () => {
   });
 });
 
-/** Alive and not a zombie (this machine's init may be slow to reap orphans). */
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-  return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
-}
-
 describe("interrupting", () => {
   it("stops the running jest on SIGINT, still writes the report, and exits 130", async () => {
     const pidFile = path.join(tempDir(), "jest.pid");
@@ -96,13 +86,11 @@ describe("interrupting", () => {
 test("waits for an upstream that never answers", () => new Promise((resolve) => setTimeout(resolve, 60000)), 70000);
 `;
     const root = fixtureWorkspace([{ dir: "services/slow", name: "@fixture/slow", files: { "test/slow.test.js": slow } }]);
+    // Interrupted once jest is running (it wrote its pid); if it never does, the pid read below fails.
     const run = await runCli(["test", "--engine", "pnpm"], root, {}, (child) => {
-      const poll = setInterval(() => {
-        if (fs.existsSync(pidFile)) {
-          clearInterval(poll);
-          child.kill("SIGINT");
-        }
-      }, 50);
+      void waitFor(() => fs.existsSync(pidFile), 60_000)
+        .catch(() => undefined)
+        .then(() => child.kill("SIGINT"));
     });
     expect(run.code).toBe(130);
     expect(run.stderr).toContain("SIGINT received, stopping running steps");

@@ -1,7 +1,8 @@
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { runNode, type NodeRun, type RunNodeOptions } from "@monorepo/testing";
 
 /** The real workspace root: fixtures borrow its node_modules (jest, jest-junit) through a symlink. */
 export const REPO_ROOT = path.resolve(__dirname, "..", "..", "..");
@@ -101,35 +102,25 @@ export function fixtureWorkspace(packages: FixturePackage[], extra: Files = {}):
   return root;
 }
 
-export interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the built CLI as a user would, in `cwd`; `onStart` gets the child, e.g. to interrupt it. */
-export function runCli(
-  args: string[],
-  cwd: string,
-  env: NodeJS.ProcessEnv = {},
-  onStart?: (child: ReturnType<typeof spawn>) => void,
-): Promise<CliRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      cwd,
-      env: { ...process.env, GITHUB_STEP_SUMMARY: "", ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-    onStart?.(child);
-  });
+/**
+ * Runs the built CLI as a user would, in `cwd`, to the end (exit code and whole output); no GitHub
+ * step summary unless `env` sets one. `whileRunning` gets the child, e.g. to interrupt it.
+ */
+export function runCli(args: string[], cwd: string, env: Record<string, string> = {}, whileRunning?: RunNodeOptions["whileRunning"]): Promise<NodeRun> {
+  return runNode(CLI, args, { cwd, env: { GITHUB_STEP_SUMMARY: "", ...env }, whileRunning });
 }
 
 export function lastLine(text: string): string {
   return text.trimEnd().split("\n").at(-1) ?? "";
+}
+
+/** Alive and not a zombie (an orphan's zombie lingers until init reaps it, and this machine's init may be slow). */
+export function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
+  } catch {
+    return false;
+  }
 }
