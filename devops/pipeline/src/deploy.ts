@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import http from "node:http";
@@ -9,6 +8,7 @@ import { simulatedDelay } from "@monorepo/simulation";
 import type { Workspace, WorkspacePackage } from "@monorepo/workspace-tools";
 import { STATE_DIR } from "./build";
 import { sourceFiles } from "./git";
+import { runPackageScript } from "./process";
 
 /** What is published and deployed: one service at one version, identified by the digest of its build output. */
 export interface Image {
@@ -190,59 +190,45 @@ export interface ReadinessOptions {
 
 /**
  * The deploy gate: starts the built service (its "start" script) on a free port on 127.0.0.1, polls
- * GET /readiness until it answers 200, then stops it. Fails if the service exits or never gets ready.
+ * GET /readiness until it answers 200, then stops it and everything it started (the script's shell
+ * may exit before the service does), so its log is complete and its port free on return. Fails if
+ * the service exits or never gets ready.
  */
 export async function checkReadiness(pkg: WorkspacePackage, options: ReadinessOptions): Promise<{ port: number; ms: number }> {
   const started = Date.now();
   const script = pkg.scripts.start;
   if (!script) throw new Error(`${pkg.dir}/package.json has no "start" script`);
   const port = await freePort();
-  fs.mkdirSync(path.dirname(options.logFile), { recursive: true });
-  const log = fs.openSync(options.logFile, "w");
-  const env: NodeJS.ProcessEnv = { ...(options.env ?? process.env), PORT: String(port) };
-  env.PATH = [path.join(options.root, "node_modules", ".bin"), env.PATH ?? ""].join(path.delimiter);
-  const child = spawn("/bin/sh", ["-c", script], { cwd: path.join(options.root, pkg.dir), env, stdio: ["ignore", log, log], detached: true });
-  fs.closeSync(log);
-  let exited: string | undefined;
-  const exitedPromise = new Promise<void>((resolve) => {
-    child.on("exit", (code, signal) => {
-      exited = signal ? `killed by ${signal}` : `exited with code ${code}`;
-      resolve();
-    });
-    child.on("error", (error) => {
-      exited = `could not start (${error.message})`;
-      resolve();
-    });
-  });
-  const stop = async () => {
-    if (exited === undefined && child.pid !== undefined) {
-      try {
-        process.kill(-child.pid, "SIGTERM");
-      } catch {
-        // Already gone.
-      }
-      const forced = setTimeout(() => {
-        try {
-          process.kill(-child.pid!, "SIGKILL");
-        } catch {
-          // Already gone.
-        }
-      }, 5000);
-      await exitedPromise;
-      clearTimeout(forced);
-    }
-  };
-  const deadline = started + (options.timeoutMs ?? 30_000);
+  const stopping = new AbortController();
+  const stopWithCaller = () => stopping.abort();
+  options.signal?.addEventListener("abort", stopWithCaller, { once: true });
+  /** Why the service is gone, once it is. */
+  let gone: string | undefined;
+  const service = runPackageScript(options.root, path.join(options.root, pkg.dir), script, [], {
+    env: { ...(options.env ?? process.env), PORT: String(port) },
+    logFile: options.logFile,
+    signal: stopping.signal,
+  }).then(
+    (result) => {
+      gone = `${pkg.name} ${result.signal ? `was killed by ${result.signal}` : `exited with code ${result.exitCode}`} before it was ready`;
+    },
+    (error: Error) => {
+      gone = `${pkg.name} could not be started: ${error.message}`;
+    },
+  );
+  const timeoutMs = options.timeoutMs ?? 30_000;
   const url = `http://127.0.0.1:${port}/readiness`;
   try {
     for (;;) {
       if (options.signal?.aborted) throw new Error("interrupted");
-      if (exited !== undefined) throw new Error(`${pkg.name} ${exited} before it was ready`);
+      if (gone !== undefined) throw new Error(gone);
       if ((await getStatus(url, 1000)) === 200) return { port, ms: Date.now() - started };
-      if (Date.now() > deadline) throw new Error(`${pkg.name} did not answer 200 on GET /readiness within ${(options.timeoutMs ?? 30_000) / 1000}s`);
+      if (Date.now() - started > timeoutMs) throw new Error(`${pkg.name} did not answer 200 on GET /readiness within ${timeoutMs / 1000}s`);
       await new Promise((r) => setTimeout(r, options.pollMs ?? 100));
     }
   } finally {
-    await stop();
+    stopping.abort();
+    await service;
+    options.signal?.removeEventListener("abort", stopWithCaller);
   }
 }

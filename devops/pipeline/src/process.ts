@@ -15,6 +15,8 @@ export interface RunOptions {
 export interface RunResult {
   /** null when the process was killed by a signal. */
   exitCode: number | null;
+  /** The signal that killed it, if one did. */
+  signal: NodeJS.Signals | null;
   timedOut: boolean;
   aborted: boolean;
   durationMs: number;
@@ -32,7 +34,7 @@ export function runCommand(command: string, args: string[], options: RunOptions)
   const started = Date.now();
   return new Promise((resolve, reject) => {
     if (options.signal?.aborted) {
-      resolve({ exitCode: null, timedOut: false, aborted: true, durationMs: 0, output: "" });
+      resolve({ exitCode: null, signal: null, timedOut: false, aborted: true, durationMs: 0, output: "" });
       return;
     }
     let log: fs.WriteStream | undefined;
@@ -78,7 +80,7 @@ export function runCommand(command: string, args: string[], options: RunOptions)
       log?.end();
       reject(new Error(`cannot start ${command}: ${error.message}`));
     });
-    child.on("close", (exitCode) => {
+    child.on("close", (exitCode, signal) => {
       clearTimeout(timer);
       clearTimeout(killTimer);
       options.signal?.removeEventListener("abort", onAbort);
@@ -86,6 +88,7 @@ export function runCommand(command: string, args: string[], options: RunOptions)
       if (child.pid !== undefined) signalGroup(child.pid, "SIGKILL");
       const result = {
         exitCode,
+        signal,
         timedOut,
         aborted,
         durationMs: Date.now() - started,

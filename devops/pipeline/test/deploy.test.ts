@@ -1,8 +1,12 @@
 import fs from "node:fs";
 import path from "node:path";
+import { waitFor } from "@monorepo/testing";
 import { loadWorkspace } from "@monorepo/workspace-tools";
 import { checkReadiness, DeployState, outputDigest, selectDeploys, shippedFiles, SimulatedRegistry, sourceFiles } from "../src";
-import { makeRepo, tempDir, writeFiles } from "./helpers";
+import { isRunning, makeRepo, tempDir, writeFiles } from "./helpers";
+
+// The readiness gate starts real node processes: far above jest's 5 s default, for a busy 2-core CI machine.
+jest.setTimeout(60_000);
 
 function serviceRepo() {
   return makeRepo({
@@ -134,12 +138,31 @@ describe("readiness gate", () => {
     expect(fs.readFileSync(path.join(root, "r.log"), "utf8")).toContain("stocks.json is torn");
   });
 
-  it("gives up on a service that never gets ready, and stops it", async () => {
+  it("fails when the service cannot even be started", async () => {
+    const root = tempDir();
+    await expect(checkReadiness(pkg("node server.js"), { root, logFile: path.join(root, "r.log"), pollMs: 20 })).rejects.toThrow(
+      /^@monorepo\/user-service could not be started: cannot start \/bin\/sh: .*ENOENT/,
+    );
+  });
+
+  it("gives up on a service that never gets ready", async () => {
     const root = tempDir();
     writeFiles(root, { "services/user/idle.js": "setInterval(() => {}, 1000);\n" });
     await expect(
       checkReadiness(pkg("node idle.js"), { root, logFile: path.join(root, "r.log"), pollMs: 20, timeoutMs: 300 }),
     ).rejects.toThrow(/did not answer 200 on GET \/readiness within 0.3s/);
+  });
+
+  it("stops the service, and what its script started, when the pipeline is interrupted", async () => {
+    const root = tempDir();
+    writeFiles(root, { "services/user/idle.js": "require('fs').writeFileSync('idle.pid', String(process.pid));\nsetInterval(() => {}, 1000);\n" });
+    const pidFile = path.join(root, "services/user/idle.pid");
+    const controller = new AbortController();
+    const gate = checkReadiness(pkg("node idle.js"), { root, logFile: path.join(root, "r.log"), pollMs: 20, signal: controller.signal });
+    await waitFor(() => fs.existsSync(pidFile), 20_000);
+    controller.abort();
+    await expect(gate).rejects.toThrow("interrupted");
+    expect(isRunning(Number(fs.readFileSync(pidFile, "utf8")))).toBe(false);
   });
 });
 
