@@ -63,8 +63,9 @@ export function everything(workspace: Workspace, reason: string): Affected {
  * skipping work on a guess is worse than doing it.
  */
 export function affectedPackages(workspace: Workspace, files: string[]): Affected {
-  // The pipeline and the workspace packages it is made of: changing them changes how every package is checked.
-  const pipeline = withDependencies(workspace, [PIPELINE_PACKAGE]);
+  // The pipeline and the workspace packages it runs on: changing them changes how every package is
+  // checked. Its test-only dependencies are not among them; a change there retests the pipeline alone.
+  const pipeline = withDependencies(workspace, [PIPELINE_PACKAGE], { runtimeOnly: true });
   const changed = new Map<string, string[]>();
   const ignoredFiles: string[] = [];
   for (const file of files) {

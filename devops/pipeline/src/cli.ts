@@ -76,7 +76,7 @@ class CiCommand extends PipelineCommand {
     details: `
       With Bazel usable here (bazelisk answers \`bazel --version\` within 2 s), runs \`bazel test //... --config=ci\` without the perf suite and lets Bazel's cache decide what runs.
 
-      Otherwise the pnpm path: the packages with changed files since the base, plus every package depending on them; a change to a root file every package reads (lockfile, package.json, tsconfig, jest configs, pnpm-workspace.yaml, flaky-tests.json, .gitignore) or to the pipeline itself (pipeline.sh, .ci/, devops/pipeline and its workspace deps) affects everything. Committed, staged, unstaged and untracked changes all count.
+      Otherwise the pnpm path: the packages with changed files since the base, plus every package depending on them; a change to a root file every package reads (lockfile, package.json, tsconfig, jest configs, pnpm-workspace.yaml, flaky-tests.json, .gitignore) or to the pipeline itself (pipeline.sh, .ci/, devops/pipeline and the workspace packages it runs on) affects everything. Committed, staged, unstaged and untracked changes all count.
 
       The base is \`--base\` when given; on a branch, its merge-base with main; on main, HEAD^ (the last commit's change). Without a base, or with \`--all\`, everything is affected.
 

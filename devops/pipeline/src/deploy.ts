@@ -8,6 +8,7 @@ import { simulatedDelay } from "@monorepo/simulation";
 import type { Workspace, WorkspacePackage } from "@monorepo/workspace-tools";
 import { STATE_DIR } from "./build";
 import { sourceFiles } from "./git";
+import { withDependencies } from "./graph";
 import { runPackageScript } from "./process";
 
 /** What is published and deployed: one service at one version, identified by the digest of its build output. */
@@ -92,19 +93,13 @@ export function shippedFiles(root: string, pkg: WorkspacePackage, tracked: strin
  */
 export function outputDigest(workspace: Workspace, service: string, tracked: string[] = sourceFiles(workspace.root)): string {
   const hash = crypto.createHash("sha256");
-  const seen = new Set<string>();
-  const visit = (name: string) => {
-    const pkg = workspace.byName.get(name);
-    if (!pkg || seen.has(name)) return;
-    seen.add(name);
-    for (const file of shippedFiles(workspace.root, pkg, tracked)) {
+  for (const name of withDependencies(workspace, [service], { runtimeOnly: true })) {
+    for (const file of shippedFiles(workspace.root, workspace.byName.get(name)!, tracked)) {
       const abs = path.join(workspace.root, file);
       if (!fs.existsSync(abs)) continue;
       hash.update(`${file}\0`).update(fs.readFileSync(abs)).update("\0");
     }
-    Object.keys(pkg.dependencies).sort().forEach(visit);
-  };
-  visit(service);
+  }
   return hash.digest("hex");
 }
 

@@ -29,6 +29,7 @@ const WORKSPACE = {
   "devops/pipeline/package.json": {
     name: "@monorepo/pipeline",
     dependencies: { "@monorepo/simulation": "workspace:*", "@monorepo/workspace-tools": "workspace:*" },
+    devDependencies: { "@monorepo/testkit": "workspace:*" },
   },
   "devops/maintenance/package.json": { name: "@monorepo/maintenance", dependencies: { "@monorepo/logger": "workspace:*" } },
 };
@@ -37,7 +38,6 @@ describe("affectedPackages", () => {
   const root = tempDir();
   writeFiles(root, WORKSPACE);
   const ws = loadWorkspace(root);
-  const names = (files: string[]) => affectedPackages(ws, files).packages.map((p) => p.name);
 
   it("affects nothing when nothing changed", () => {
     expect(affectedPackages(ws, [])).toEqual({ packages: [], ignoredFiles: [] });
@@ -70,8 +70,10 @@ describe("affectedPackages", () => {
     });
   });
 
-  it("follows dev dependencies too: a test-only dependency change retests its users", () => {
-    expect(names(["common/testkit/src/index.ts"])).toEqual(["@monorepo/testkit", "@monorepo/trading-service"]);
+  it("follows dev dependencies too: a test-only dependency change retests its users, the pipeline's tests among them", () => {
+    const affected = affectedPackages(ws, ["common/testkit/src/index.ts"]);
+    expect(affected.everything).toBeUndefined();
+    expect(affected.packages.map((p) => p.name)).toEqual(["@monorepo/testkit", "@monorepo/pipeline", "@monorepo/trading-service"]);
   });
 
   it.each([
