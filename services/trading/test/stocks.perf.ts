@@ -5,6 +5,11 @@
  * the whole data file. It is its own target (`pnpm -F @monorepo/trading-service
  * test:perf`), never part of the default run. It asserts results only; the time
  * of each step is logged as JSON lines ("Timing") for whoever tracks speed.
+ *
+ * PERF_STOCK_COUNT goes from 100 to 100,000,000. The swaps touch disjoint stocks,
+ * so each check sees only its own change: the sequential swaps take the first 20,
+ * the 21st stays untouched as a witness, and the bulk swap takes the last 1,000,
+ * or every stock after the witness on a data set smaller than 1,021.
  */
 import { mkdtempSync, promises as fsp, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -15,9 +20,26 @@ import { memoryLogger } from "@monorepo/testing";
 import { createApp, Stock, Stocks } from "../src";
 import { generatedStock, SECTORS, USER_COUNT, writeGeneratedStocks } from "./stock-data";
 
-const STOCK_COUNT = integerFromEnv(process.env, "PERF_STOCK_COUNT", 1_000_000, 100, 100_000_000);
 const SEQUENTIAL_SWAPS = 20;
-const BULK_SWAPS = 1_000;
+/** The first stock no swap touches. */
+const WITNESS = SEQUENTIAL_SWAPS;
+/**
+ * Enough for every sector and every owner to hold stocks (the stats and portfolio checks
+ * expect them all) and for a bulk swap of a useful size beside the sequential ones.
+ */
+const MIN_STOCK_COUNT = 100;
+const STOCK_COUNT = stockCountFromEnv();
+const BULK_SWAPS = Math.min(1_000, STOCK_COUNT - (WITNESS + 1));
+
+function stockCountFromEnv(): number {
+  try {
+    return integerFromEnv(process.env, "PERF_STOCK_COUNT", 1_000_000, MIN_STOCK_COUNT, 100_000_000);
+  } catch (error) {
+    throw new Error(
+      `${(error as Error).message} (the perf suite needs at least ${MIN_STOCK_COUNT} stocks: all ${SECTORS.length} sectors and ${USER_COUNT} owners, and room for its swaps)`,
+    );
+  }
+}
 
 const timings = new Logger("trading-perf");
 async function timed<T>(step: string, work: () => Promise<T>): Promise<T> {
@@ -167,7 +189,7 @@ describe(`trading service on ${STOCK_COUNT} generated stocks`, () => {
     expect(Object.keys(persisted)).toHaveLength(STOCK_COUNT);
     for (let k = 0; k < SEQUENTIAL_SWAPS; k++) expect(persisted[generatedStock(k).id].owned).toBe("swap-buyer");
     for (let k = 0; k < BULK_SWAPS; k++) expect(persisted[generatedStock(STOCK_COUNT - 1 - k).id].owned).toBe("bulk-buyer");
-    const untouched = generatedStock(SEQUENTIAL_SWAPS);
+    const untouched = generatedStock(WITNESS);
     expect(persisted[untouched.id]).toEqual(untouched);
   });
 });
