@@ -32,6 +32,15 @@ describe("jest results", () => {
     expect(summary.failedTests).toEqual(["test/broken.test.js: Cannot find module '../src/missing' from 'test/broken.test.js'"]);
   });
 
+  it("names the error of a suite that threw while loading, not jest's heading, when jest gives only the formatted message", () => {
+    // Real jest 30 output for a test file that threw at load time (an invalid PERF_STOCK_COUNT): no testExecError.
+    const summary = summarizeJest(JSON.parse(fixture("jest-suite-throws.json")), "/repo/services/trading");
+    expect(summary).toMatchObject({ success: false, passed: 0, failed: 1 });
+    expect(summary.failedTests).toEqual([
+      'test/stocks.perf.js: PERF_STOCK_COUNT="50" is invalid: expected an integer from 100 to 100000000 (the perf suite needs at least 100 stocks: all 8 sectors and 5 owners, and room for its swaps)',
+    ]);
+  });
+
   it("refuses a file that is not jest output", () => {
     expect(() => summarizeJest({ tests: 3 })).toThrow(/not a jest --json file/);
     expect(() => summarizeJest(null)).toThrow(/expected a JSON object/);
