@@ -4,6 +4,10 @@ import { loadWorkspace } from "@monorepo/workspace-tools";
 import { adoptBootstrapBuild, BuildStamps, inputDigests, planBuild, runBuild, type BuildStep, type Outcome } from "../src";
 import { makeRepo, writeFiles } from "./helpers";
 
+// Each build is a real shell and node process; the first case runs eight of them in turn, about 2 s
+// with the other core busy. Far above jest's 5 s default, for a loaded 2-core CI machine.
+jest.setTimeout(60_000);
+
 /** Packages whose build copies src/index.ts to src/index.js and counts its runs in a file. */
 function repo() {
   const build = `node -e "const fs=require('fs');fs.copyFileSync('src/index.ts','src/index.js');fs.appendFileSync('../../builds.txt', require('./package.json').name + '\\\\n')"`;
