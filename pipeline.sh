@@ -14,6 +14,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")"
 readonly PNPM_VERSION=10.34.5
 readonly INSTALL_STAMP=node_modules/.pipeline-installed
 readonly PIPELINE_CLI=devops/pipeline/src/cli.js
+readonly INSTALL_LOG=.pipeline/install.log
 readonly BOOTSTRAP_LOG=.pipeline/bootstrap.log
 
 die() {
@@ -47,7 +48,8 @@ else
   stage pnpm "$started" "pnpm $PNPM_VERSION through npx (not on PATH)"
 fi
 
-# Install when node_modules is missing or older than the lockfile or any manifest.
+# Install when node_modules is missing or older than the lockfile or any manifest. Its output goes to
+# a log, shown only when it fails, so that the screen keeps one line per stage.
 install_is_stale() {
   [ -f "$INSTALL_STAMP" ] || return 0
   local file
@@ -58,9 +60,11 @@ install_is_stale() {
 }
 started=$(now_ms)
 if install_is_stale; then
-  pnpm install --frozen-lockfile
+  mkdir -p "$(dirname "$INSTALL_LOG")"
+  pnpm install --frozen-lockfile >"$INSTALL_LOG" 2>&1 ||
+    { cat "$INSTALL_LOG" >&2; die "pnpm install --frozen-lockfile failed (log: $INSTALL_LOG)"; }
   touch "$INSTALL_STAMP"
-  stage install "$started" "pnpm install --frozen-lockfile"
+  stage install "$started" "pnpm install --frozen-lockfile (log: $INSTALL_LOG)"
 else
   stage install "$started" "node_modules up to date with the lockfile and manifests"
 fi
