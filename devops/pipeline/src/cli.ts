@@ -157,20 +157,38 @@ class CdCommand extends PipelineCommand {
   }
 }
 
+const COMMANDS = [CiCommand, CdCommand, TestCommand, PerfCommand];
+const COMMAND_NAMES = COMMANDS.map((command) => command.paths[0][0]);
+
 export function buildCli(): Cli<PipelineCliContext> {
-  const cli = new Cli<PipelineCliContext>({ binaryLabel: "ACME delivery pipeline", binaryName: "pipeline.sh" });
+  // Colours only on a terminal: CI logs would show the escape codes.
+  const enableColors = process.stdout.isTTY === true && process.stderr.isTTY === true;
+  const cli = new Cli<PipelineCliContext>({ binaryLabel: "ACME delivery pipeline", binaryName: "pipeline.sh", enableColors });
   cli.register(Builtins.HelpCommand);
-  cli.register(CiCommand);
-  cli.register(CdCommand);
-  cli.register(TestCommand);
-  cli.register(PerfCommand);
+  for (const command of COMMANDS) cli.register(command);
   return cli;
+}
+
+/**
+ * A missing or mistyped command, said in one line: a CI job calling the pipeline wrongly must fail
+ * (clipanion would print the help and exit 0 for no command at all).
+ */
+function commandMistake(argv: string[]): string | undefined {
+  const known = `the commands are ${COMMAND_NAMES.join(", ")}; ./pipeline.sh --help describes them`;
+  if (argv.length === 0) return `pipeline.sh: no command given: ${known}`;
+  if (!argv[0].startsWith("-") && !COMMAND_NAMES.includes(argv[0])) return `pipeline.sh: unknown command ${JSON.stringify(argv[0])}: ${known}`;
+  return undefined;
 }
 
 /** Parses and runs; exit codes: 0 ok, 1 pipeline failed, 2 usage error, 130 interrupted. */
 export async function main(argv: string[], context: Partial<PipelineCliContext> = {}): Promise<number> {
   const cli = buildCli();
   const full = { ...Cli.defaultContext, ...context };
+  const mistake = commandMistake(argv);
+  if (mistake) {
+    full.stderr.write(`${mistake}\n`);
+    return EXIT.usage;
+  }
   let command;
   try {
     command = cli.process(argv, full);

@@ -23,7 +23,7 @@ import { runCommand, tailOfFile } from "./process";
 import { buildReport, countsLine, isGreen, renderMarkdown, writeReport, type FlakeReport, type TargetReport } from "./report";
 import { withDependencies } from "./graph";
 import { runTasks } from "./scheduler";
-import { defaultTarget, perfTarget, PERF_TARGET_LABEL, slug, type TestTarget } from "./targets";
+import { defaultTarget, perfTarget, PERF_TARGET_LABEL, slug, testlogsDir, type TestTarget } from "./targets";
 
 export type EngineChoice = "auto" | "bazel" | "pnpm";
 
@@ -64,8 +64,11 @@ async function chooseEngine(ctx: PipelineContext): Promise<"bazel" | "pnpm"> {
   return probe.usable ? "bazel" : "pnpm";
 }
 
-/** Prints the report, writes its files, closes with the verdict and the counts line; returns the exit code. */
-function finish(ctx: PipelineContext, command: string, report: FlakeReport, failures: Failure[], total: Stopwatch): number {
+/**
+ * Prints the report, writes its files, closes with the verdict (with `scope`, what the run covered)
+ * and the counts line; returns the exit code.
+ */
+function finish(ctx: PipelineContext, command: string, report: FlakeReport, failures: Failure[], total: Stopwatch, scope?: string): number {
   const watch = new Stopwatch();
   const written = writeReport(report, ctx.artifacts, ctx.env);
   ctx.out.stage("report", watch.ms(), "ok", `${path.relative(process.cwd(), written.json)}, ${path.relative(process.cwd(), written.markdown)}`);
@@ -74,7 +77,7 @@ function finish(ctx: PipelineContext, command: string, report: FlakeReport, fail
   ctx.out.line();
   for (const failure of failures) ctx.out.line(describeFailure(ctx, failure));
   const red = failures.length > 0 || report.summary.failed > 0;
-  ctx.out.line(`${command} ${red ? "FAILED" : "passed"} in ${seconds(total.ms())}`);
+  ctx.out.line(`${command} ${red ? "FAILED" : "passed"} in ${seconds(total.ms())}${scope ? `: ${scope}` : ""}`);
   ctx.out.line(countsLine(report));
   return red ? 1 : 0;
 }
@@ -100,6 +103,8 @@ interface PnpmTestRequest {
   /** Packages to build (with their deps) and test. */
   packages: WorkspacePackage[];
   targetOf: (pkg: WorkspacePackage) => TestTarget;
+  /** What the run covers, for the verdict line. */
+  scope?: string;
 }
 
 /**
@@ -180,7 +185,7 @@ async function pnpmTests(ctx: PipelineContext, command: string, workspace: Works
     green === all.length ? "ok" : "FAILED",
     `${all.length} target(s): ${green} green${flaky ? ` (${flaky} flaky)` : ""}, ${all.length - green} red`,
   );
-  return finish(ctx, command, buildReport("pnpm", command, all), failures, total);
+  return finish(ctx, command, buildReport("pnpm", command, all), failures, total, request.scope);
 }
 
 /** Builds the packages and their deps; returns the build outcome per build task id (absent: was up to date). */
@@ -239,30 +244,38 @@ export async function ci(ctx: PipelineContext, options: CiOptions): Promise<numb
 
   const watch = new Stopwatch();
   const workspace = loadWorkspace(ctx.root);
+  const count = workspace.packages.length;
   let affected: Affected;
   let detail: string;
-  const base = options.all ? { kind: "none" as const, reason: "--all" } : resolveBase(ctx.root, { base: options.base });
-  if (base.kind === "none") {
+  const base = options.all ? undefined : resolveBase(ctx.root, { base: options.base });
+  if (base === undefined) {
+    affected = everything(workspace, "--all, whatever changed");
+    detail = describeAffected(affected, count);
+  } else if (base.kind === "none") {
     affected = everything(workspace, `no base to diff against (${base.reason})`);
-    detail = describeAffected(affected, workspace.packages.length);
+    detail = describeAffected(affected, count);
   } else {
     const files = changedFiles(ctx.root, base.sha);
     affected = affectedPackages(workspace, files);
-    detail = `${describeAffected(affected, workspace.packages.length)}; ${files.length} changed file(s) since ${shortSha(base.sha)}, ${base.description}`;
+    const since = `since ${shortSha(base.sha)}, ${base.description}`;
+    if (files.length === 0) detail = `no package: no file changed ${since}`;
+    else detail = `${describeAffected(affected, count)}; ${files.length} changed file(s) ${since}`;
   }
   ctx.out.stage("affected", watch.ms(), "ok", detail);
   for (const p of affected.packages) {
     if (p.why.kind === "changed") ctx.out.step(`${p.name}: changed (${p.why.files.slice(0, 3).join(", ")}${p.why.files.length > 3 ? ", ..." : ""})`);
     if (p.why.kind === "dependent") ctx.out.step(`${p.name}: depends on ${p.why.on.join(", ")}`);
   }
+  if (affected.ignoredFiles.length) ctx.out.step(`changed files no package reads: ${affected.ignoredFiles.join(", ")}`);
   const names = new Set(affected.packages.map((p) => p.name));
   const skipped = workspace.packages.filter((p) => !names.has(p.name)).map((p) => p.name);
-  if (skipped.length) ctx.out.step(`skipped, not affected by the change: ${skipped.join(", ")}`);
-  if (affected.ignoredFiles.length) ctx.out.step(`changed files no package reads: ${affected.ignoredFiles.join(", ")}`);
+  if (skipped.length === count) ctx.out.step(`skipped: all ${count} packages, as the change affects none of them`);
+  else if (skipped.length) ctx.out.step(`skipped, not affected by the change: ${skipped.join(", ")}`);
   ctx.out.step(`skipped: ${PERF_TARGET_LABEL} (the perf suite runs in \`pipeline.sh perf\`)`);
 
   const packages = affected.packages.map((p) => workspace.byName.get(p.name)!);
-  return pnpmTests(ctx, "ci", workspace, { packages, targetOf: defaultTarget }, total);
+  const scope = packages.length === 0 ? "nothing to build or test" : `tested ${packages.length} of ${count} packages${skipped.length ? ` (${skipped.length} not affected)` : ""}`;
+  return pnpmTests(ctx, "ci", workspace, { packages, targetOf: defaultTarget, scope }, total);
 }
 
 /** The whole default test suite: every package's //<dir>:test, with the flaky attempts. */
@@ -282,6 +295,8 @@ export async function perf(ctx: PipelineContext): Promise<number> {
   const workspace = loadWorkspace(ctx.root);
   const trading = workspace.packages.find((p) => `//${p.dir}:perf_test` === PERF_TARGET_LABEL);
   if (!trading) throw new Error(`no package at ${PERF_TARGET_LABEL.split(":")[0].slice(2)} for ${PERF_TARGET_LABEL}`);
+  const log = path.join(testlogsDir(ctx.artifacts, PERF_TARGET_LABEL), "test.log");
+  ctx.out.step(`the time of each step ("Timing" JSON lines) goes to ${path.relative(process.cwd(), log)}`);
   return pnpmTests(ctx, "perf", workspace, { packages: [trading], targetOf: perfTarget }, total);
 }
 
@@ -355,6 +370,13 @@ export async function cd(ctx: PipelineContext, options: CdOptions): Promise<numb
   ctx.out.stage("select", watch.ms(), "ok", `${chosen.length} of ${selection.length} services to deploy (build output digests vs ${path.relative(ctx.root, state.file)})`);
   for (const s of selection) ctx.out.step(`${s.service}: ${s.deploy ? "deploy" : "skip"}, ${s.reason}`);
 
+  const skipped = selection.filter((s) => !s.deploy).map((s) => s.service);
+  const unchanged = skipped.length ? `; unchanged, not deployed: ${skipped.join(", ")}` : "";
+  if (chosen.length === 0) {
+    ctx.out.stage("deploy", 0, "skipped", "no service's build output changed since its last deploy");
+    return close(true, `deployed nothing${unchanged}`);
+  }
+
   watch = new Stopwatch();
   const registry = options.registry ?? new SimulatedRegistry(ctx.env);
   const cluster = options.cluster ?? new SimulatedCluster(ctx.env);
@@ -396,10 +418,5 @@ export async function cd(ctx: PipelineContext, options: CdOptions): Promise<numb
   deployed.sort((a, b) => chosen.findIndex((c) => c.service === a) - chosen.findIndex((c) => c.service === b));
   const ok = deployed.length === chosen.length;
   ctx.out.stage("deploy", watch.ms(), ok ? "ok" : "FAILED", `${deployed.length} of ${chosen.length} deployed`);
-  const skipped = selection.filter((s) => !s.deploy).map((s) => s.service);
-  return close(
-    ok,
-    `deployed ${deployed.length ? deployed.map((s) => `${s}@${options.version}`).join(", ") : "nothing"}` +
-      (skipped.length ? `; unchanged, not deployed: ${skipped.join(", ")}` : ""),
-  );
+  return close(ok, `deployed ${deployed.length ? deployed.map((s) => `${s}@${options.version}`).join(", ") : "nothing"}${unchanged}`);
 }

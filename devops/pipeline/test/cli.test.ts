@@ -12,7 +12,8 @@ describe("exit codes for usage errors: 2", () => {
   const root = fixtureWorkspace([]);
 
   it.each([
-    [["deploy"], /Command not found/],
+    [[], /^pipeline.sh: no command given: the commands are ci, cd, test, perf/],
+    [["deploy"], /^pipeline.sh: unknown command "deploy": the commands are ci, cd, test, perf/],
     [["ci", "--all", "--base", "main"], /--all and --base exclude each other/],
     [["test", "--engine", "docker"], /--engine/],
     [["test", "--jobs", "0"], /--jobs/],
@@ -120,17 +121,27 @@ describe("ci", () => {
     // The unaffected dependency is still built (the user package needs it), but only its dependent is tested.
     expect(run.stdout).toMatch(/^build +\d+\.\ds  ok +2 built$/m);
     expect(run.stdout).not.toContain("//common/logger:test attempt");
-    expect(lastLine(run.stdout)).toBe("2 passed, 0 failed");
+    expect(run.stdout).toMatch(/^ci passed in \d+\.\ds: tested 1 of 3 packages \(2 not affected\)\n2 passed, 0 failed\n$/m);
 
     // Run again with nothing new: nothing is rebuilt.
     const again = await runCli(["ci", "--engine", "pnpm"], root);
     expect(again.stdout).toMatch(/^build +\d+\.\ds  ok +0 built, 2 up to date/m);
   });
 
+  it("says there is nothing to do on a branch without changes of its own", async () => {
+    const root = fixtureWorkspace([{ dir: "common/logger", name: "@fixture/logger", files: { "test/a.test.js": passingTest() } }]);
+    git(root, "checkout", "-q", "-b", "feature");
+    const run = await runCli(["ci", "--engine", "pnpm"], root);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^affected .* no package: no file changed since \w+, merge-base with main$/m);
+    expect(run.stdout).toContain("skipped: all 1 packages, as the change affects none of them");
+    expect(run.stdout).toMatch(/^ci passed in \d+\.\ds: nothing to build or test\n0 passed, 0 failed\n$/m);
+  });
+
   it("takes --all as everything, whatever the diff", async () => {
     const root = fixtureWorkspace([{ dir: "devops/tools", name: "@fixture/tools", scripts: { test: "false" } }]);
     const run = await runCli(["ci", "--all", "--engine", "pnpm"], root);
-    expect(run.stdout).toMatch(/all 1 packages: no base to diff against \(--all\)/);
+    expect(run.stdout).toMatch(/^affected .* all 1 packages: --all, whatever changed$/m);
     expect(run.stdout).toContain("//devops/tools:test attempt 1/1: FAILED");
     expect(run.code).toBe(1);
   });
@@ -189,7 +200,9 @@ describe("cd", () => {
     expect(fs.readFileSync(path.join(root, "artifacts", "maintenance.json"), "utf8")).toBe('{"ok":true}');
 
     const unchanged = await runCli(["cd"], root, { ...env, VERSION: "1.2.4" });
+    expect(unchanged.code).toBe(0);
     expect(unchanged.stdout).toMatch(/^select .* 0 of 2 services to deploy/m);
+    expect(unchanged.stdout).toMatch(/^deploy +0\.0s  skipped no service's build output changed since its last deploy$/m);
     expect(lastLine(unchanged.stdout)).toMatch(/deployed nothing; unchanged, not deployed: @monorepo\/trading-service, @monorepo\/user-service$/);
 
     // A change in a runtime dependency's output redeploys the service that ships it, and only that one.
