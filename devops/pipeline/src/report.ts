@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { writeFileAtomicSync, writeJsonFileAtomicSync } from "@monorepo/files";
+import { testlogsDir } from "./targets";
 
 /** Bazel's TestStatus names (build_event_stream.proto), used on both paths so the reports read the same. */
 export type TestStatus =
@@ -62,6 +63,8 @@ export interface TargetReport {
   attempts: AttemptReport[];
   /** Why the target has no attempts, e.g. the build it needs failed. */
   note?: string;
+  /** For a target without attempts: a JUnit file (relative to the artifacts folder) holding that one error. */
+  junit?: string;
   /** Set when several shards or runs decide together (Bazel); otherwise the last attempt's counts are the target's. */
   tests?: TestCounts;
 }
@@ -189,9 +192,44 @@ export interface WrittenReport {
   markdown: string;
 }
 
-/** Writes flake-report.json and flake-report.md into the artifacts folder, and appends to the GitHub step summary if set. */
+function xmlEscape(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+}
+
+/**
+ * JUnit XML for a target that never ran (its build failed, or the run was interrupted first): one
+ * test case named by the status, in error with the reason, so a JUnit consumer shows the target red
+ * instead of not at all.
+ */
+export function unrunTargetJunit(target: TargetReport): string {
+  const label = xmlEscape(target.label);
+  const why = xmlEscape(target.note ?? `${target.status}: the target did not run`);
+  return [
+    `<?xml version="1.0" encoding="UTF-8"?>`,
+    `<testsuites name="${label}" tests="1" failures="0" errors="1">`,
+    `  <testsuite name="${label}" tests="1" failures="0" errors="1" skipped="0">`,
+    `    <testcase classname="${label}" name="${target.status}">`,
+    `      <error message="${why}">${why}</error>`,
+    `    </testcase>`,
+    `  </testsuite>`,
+    `</testsuites>`,
+    ``,
+  ].join("\n");
+}
+
+/**
+ * Writes flake-report.json and flake-report.md into the artifacts folder, and appends to the GitHub
+ * step summary if set. A target without attempts first gets its JUnit file in testlogs/ (recorded
+ * in the report as `junit`), so that every target has one.
+ */
 export function writeReport(report: FlakeReport, artifacts: string, env: NodeJS.ProcessEnv = process.env): WrittenReport {
   fs.mkdirSync(artifacts, { recursive: true });
+  for (const target of report.targets.filter((t) => t.attempts.length === 0)) {
+    const file = path.join(testlogsDir(artifacts, target.label), "test.xml");
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    writeFileAtomicSync(file, unrunTargetJunit(target));
+    target.junit = path.relative(artifacts, file);
+  }
   const json = path.join(artifacts, "flake-report.json");
   const markdown = path.join(artifacts, "flake-report.md");
   const text = renderMarkdown(report);

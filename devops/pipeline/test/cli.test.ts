@@ -76,6 +76,10 @@ describe("test", () => {
     expect(run.stdout).toContain("FAILED: //services/red:test of @fixture/red FAILED (step: test, log: out/testlogs/services/red/test/test.log)");
     expect(fs.existsSync(path.join(root, "out", "flake-report.json"))).toBe(true);
     expect(run.stdout).toContain("| `//services/broken:test` | FAILED_TO_BUILD | 0 | not run: build @fixture/broken failed |");
+    // Every target has its JUnit file, the one that did not build too.
+    for (const target of ["common/logger", "services/red", "services/broken"]) {
+      expect(fs.existsSync(path.join(root, "out/testlogs", target, "test/test.xml"))).toBe(true);
+    }
     expect(run.stdout).toMatch(/^test FAILED in \d+\.\ds$/m);
   });
 });

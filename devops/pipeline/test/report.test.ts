@@ -106,4 +106,17 @@ describe("flake report", () => {
     expect(fs.readFileSync(written.markdown, "utf8")).toContain("> unverified");
     expect(fs.readFileSync(summary, "utf8")).toMatch(/^earlier step\n## Flake report: `ci` \(bazel path\)/);
   });
+
+  it("gives a target that never ran a JUnit file of its own, with one error saying why", () => {
+    const artifacts = tempDir();
+    const report = buildReport("pnpm", "ci", [passed, { ...unbuilt, note: 'not run: build <@monorepo/trading> "failed"' }]);
+    const written = writeReport(report, artifacts, {});
+    const target = JSON.parse(fs.readFileSync(written.json, "utf8")).targets.find((t: TargetReport) => t.label === "//services/trading:test");
+    expect(target.junit).toBe("testlogs/services/trading/test/test.xml");
+    const xml = fs.readFileSync(path.join(artifacts, target.junit), "utf8");
+    expect(junitCounts(xml)).toEqual({ passed: 0, failed: 1 });
+    expect(junitFailedTests(xml)).toEqual(["FAILED_TO_BUILD"]);
+    expect(xml).toContain('message="not run: build &lt;@monorepo/trading&gt; &quot;failed&quot;"');
+    expect(fs.existsSync(path.join(artifacts, "testlogs/common/logger"))).toBe(false);
+  });
 });
