@@ -3,6 +3,7 @@ import { ExponentialBackoff, handleWhen, retry } from "cockatiel";
 import {
   byPriority,
   remainingChainSeconds,
+  remainingSteps,
   validateGraph,
   type Plan,
   type StepAction,
@@ -126,6 +127,8 @@ class PlanRun<Clients> {
   private readonly failedSubsystems = new Map<string, string>();
   private readonly cleanupReasons = new Map<string, CleanupResult["reason"]>();
   private readonly cleanups = new Map<string, Promise<CleanupResult>>();
+  /** The steps this run does, their needs rewired around the resumed ones. */
+  private readonly remaining: StepDefinition<Clients>[];
   private readonly chain: Map<string, number>;
   /** The run's own signal: the caller's interrupt forwarded, one listener per running step. */
   private readonly interrupt = new AbortController();
@@ -138,7 +141,8 @@ class PlanRun<Clients> {
     private readonly clients: Clients,
     private readonly options: EngineOptions,
   ) {
-    this.chain = remainingChainSeconds(plan.steps);
+    this.remaining = remainingSteps(plan.steps, options.resumed ?? new Set());
+    this.chain = remainingChainSeconds(this.remaining);
     setMaxListeners(plan.steps.length + 1, this.signal);
     for (const step of plan.steps) {
       this.results.set(step.id, {
@@ -180,11 +184,6 @@ class PlanRun<Clients> {
     return performance.now() - this.startedAt;
   }
 
-  private isDone(id: string): boolean {
-    const status = this.results.get(id)!.status;
-    return status === "succeeded" || status === "resumed";
-  }
-
   private isWaiting(step: StepDefinition<Clients>): boolean {
     return this.results.get(step.id)!.status === "cancelled" && !this.running.has(step.id);
   }
@@ -192,11 +191,11 @@ class PlanRun<Clients> {
   /** Starts what is ready, starts cleanups of idle subsystems, and ends the run when idle. */
   private pump(): void {
     if (!this.signal.aborted) {
-      const ready = this.plan.steps.filter(
+      const ready = this.remaining.filter(
         (step) =>
           this.isWaiting(step) &&
           !this.failedSubsystems.has(step.subsystem) &&
-          step.needs.every((need) => this.isDone(need)),
+          step.needs.every((need) => this.results.get(need)!.status === "succeeded"),
       );
       const limit = this.options.concurrency ?? Infinity;
       for (const step of byPriority(ready, this.chain)) {

@@ -121,6 +121,29 @@ export function resumableSteps(steps: readonly Step[], completed: ReadonlySet<st
   return skip;
 }
 
+/**
+ * The steps a resumed run still has to do, each waiting for what it really waits for: a
+ * need the journal completed is replaced by that step's own needs, transitively. So a step
+ * whose predecessor is done still waits for a per-process step (a connection) that this
+ * run repeats, instead of starting before it and failing "not connected".
+ */
+export function remainingSteps<S extends Step>(steps: readonly S[], resumed: ReadonlySet<string>): S[] {
+  const byId = new Map(steps.map((step) => [step.id, step]));
+  const rewired = new Map<string, string[]>();
+  const needsOf = (step: S): string[] => {
+    const known = rewired.get(step.id);
+    if (known) return known;
+    const needs = new Set<string>();
+    for (const need of step.needs) {
+      if (resumed.has(need)) for (const inherited of needsOf(byId.get(need)!)) needs.add(inherited);
+      else needs.add(need);
+    }
+    rewired.set(step.id, [...needs]);
+    return [...needs];
+  };
+  return steps.filter((step) => !resumed.has(step.id)).map((step) => ({ ...step, needs: needsOf(step) }));
+}
+
 /** Groups steps by depth: wave n holds the steps whose longest chain of needs has n links. */
 export function waves<S extends Step>(steps: readonly S[]): S[][] {
   const depth = new Map<string, number>();

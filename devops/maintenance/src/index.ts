@@ -15,6 +15,7 @@ export {
   estimateWallSeconds,
   GraphError,
   remainingChainSeconds,
+  remainingSteps,
   resumableSteps,
   selectSubsystems,
   validateGraph,

@@ -4,6 +4,7 @@ import { runPlan, type EngineEvent, type RunResult, type StepResult, type Subsys
 import {
   criticalPath,
   estimateWallSeconds,
+  remainingSteps,
   resumableSteps,
   selectSubsystems,
   validateGraph,
@@ -11,7 +12,7 @@ import {
   type Plan,
 } from "./graph";
 import type { Journal } from "./journal";
-import { CLEANUP_STEPS, MAINTENANCE_STEPS, SUBSYSTEMS, type MaintenanceStep, type Subsystem } from "./steps";
+import { CLEANUP_STEPS, MAINTENANCE_STEPS, SUBSYSTEMS, type Subsystem } from "./steps";
 
 type Env = Record<string, string | undefined>;
 
@@ -58,9 +59,7 @@ export interface PlanDescription {
 /** What a run would do, without doing it: the graph minus resumed steps. */
 export function describePlan(plan: Plan<Integrations>, resumed: ReadonlySet<string>, concurrency: number): PlanDescription {
   validateGraph(plan.steps);
-  const remaining: MaintenanceStep[] = plan.steps
-    .filter((step) => !resumed.has(step.id))
-    .map((step) => ({ ...step, needs: step.needs.filter((need) => !resumed.has(need)) }));
+  const remaining = remainingSteps(plan.steps, resumed);
   return {
     steps: remaining.map(({ id, needs, estimateSeconds }) => ({ id, needs, estimateSeconds })),
     waves: waves(remaining).map((wave) => wave.map((step) => step.id)),

@@ -4,6 +4,7 @@ import {
   estimateWallSeconds,
   GraphError,
   MAINTENANCE_STEPS,
+  remainingSteps,
   resumableSteps,
   validateGraph,
   waves,
@@ -86,5 +87,22 @@ describe("resumableSteps", () => {
 
   it("skips nothing that the journal does not list", () => {
     expect(resumableSteps(steps, new Set())).toEqual(new Set());
+  });
+});
+
+describe("remainingSteps", () => {
+  it("drops resumed steps and makes their dependents wait for what the resumed steps waited for", () => {
+    const steps = [
+      { ...step("db.init"), perProcess: true },
+      step("db.a", ["db.init"]),
+      step("db.b", ["db.a"]),
+      step("db.c", ["db.b", "db.a"]),
+      step("s3.a"),
+    ];
+    expect(remainingSteps(steps, new Set(["db.a", "db.b", "s3.a"])).map((s) => [s.id, s.needs])).toEqual([
+      ["db.init", []],
+      ["db.c", ["db.init"]],
+    ]);
+    expect(remainingSteps(steps, new Set()).map((s) => s.needs)).toEqual(steps.map((s) => s.needs));
   });
 });

@@ -181,6 +181,21 @@ describe("resuming from the journal", () => {
     expect(existsSync(path)).toBe(false);
   });
 
+  it("makes a step whose predecessors are done wait for the connection this run repeats", async () => {
+    const path = join(tempDir(), "journal.json");
+    const failed = await simulatedRun({ SIMULATION_FAULTS: "db.checkForDeadlocks=0,db.vacuumDatabase=1" }, { journal: Journal.open(path) });
+    expect(failed.results.db.failedStep).toBe("db.vacuumDatabase");
+    expect([...Journal.open(path).completed]).toEqual(expect.arrayContaining(["db.initClient", "db.modifyIndexTriggers", "db.updateIndexes"]));
+
+    // The simulated clients refuse work before initClient, as a real connection would.
+    const resumed = await simulatedRun({ SIMULATION_FAULTS: "db.checkForDeadlocks=0" }, { journal: Journal.open(path) });
+    expect(resumed.exitCode).toBe(0);
+    expect(resumed.plan.steps.find((step) => step.id === "db.vacuumDatabase")!.needs).toEqual(["db.initClient"]);
+    const vacuum = stepOf(resumed, "db.vacuumDatabase");
+    expect(vacuum).toMatchObject({ status: "succeeded", attempts: 1, errors: [] });
+    expect(vacuum.startMs).toBeGreaterThanOrEqual(stepOf(resumed, "db.initClient").endMs!);
+  });
+
   it("starts over with a fresh journal", async () => {
     const path = join(tempDir(), "journal.json");
     await simulatedRun({ SIMULATION_FAULTS: "db.checkForDeadlocks=0,s3.cleanUpOldBlobs=1" }, { journal: Journal.open(path) });
