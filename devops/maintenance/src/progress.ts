@@ -114,13 +114,18 @@ export class LiveProgress implements Progress {
         `  ${id.padEnd(width)}  attempt ${step.attempt}/${this.options.maxAttempts}  ${seconds(this.now() - step.startedAt).padStart(6)}  ${step.activity}`,
     );
     if (lines.length === 0) return;
-    const columns = this.stream.columns ?? Infinity;
+    // A terminal whose size is unknown (a pty nobody sized, such as `script`'s) reports 0 columns: do not cut then.
+    const columns = this.stream.columns || Infinity;
     this.stream.write(lines.map((line) => line.slice(0, columns - 1)).join("\n") + "\n");
     this.drawnLines = lines.length;
   }
 }
 
-/** Anywhere else (CI, pipes): one structured log line per event; --verbose adds debug detail. */
+/**
+ * Anywhere else (CI, pipes): structured log lines. Each step's outcome, every failed attempt,
+ * recovery and cleanup are always logged; --verbose adds each start and retry, and the
+ * failures' stacks.
+ */
 export class LogProgress implements Progress {
   constructor(
     private readonly logger: Logger,
@@ -130,6 +135,7 @@ export class LogProgress implements Progress {
   onEvent(event: EngineEvent): void {
     switch (event.type) {
       case "attempt-started":
+        if (!this.verbose) break;
         if (event.attempt === 1) this.logger.info("step started", { step: event.step.id });
         else this.logger.info("step retrying", { step: event.step.id, attempt: event.attempt });
         break;

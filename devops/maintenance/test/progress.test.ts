@@ -42,20 +42,52 @@ describe("LiveProgress (a terminal)", () => {
     progress.close();
     expect(stream.text).toContain("  db.checkForDeadlocks  attem\n");
   });
+
+  it("cuts nothing when the terminal reports no width", () => {
+    const stream = new Capture();
+    Object.assign(stream, { columns: 0 });
+    const progress = new LiveProgress(stream, { verbose: false, maxAttempts: 7, now: () => 0 });
+    progress.onEvent({ type: "attempt-started", step: step(), attempt: 1 });
+    progress.close();
+    expect(stream.text).toContain("  db.checkForDeadlocks  attempt 1/7    0.0s  running\n");
+  });
 });
 
 describe("LogProgress (not a terminal)", () => {
-  it("writes one JSON log line per event, warnings for failures", () => {
+  const events = [
+    { type: "attempt-started", step: step(), attempt: 1 },
+    { type: "attempt-failed", step: step(), attempt: 1, error: new Error("Deadlock detected"), retryInMs: 250.4 },
+    { type: "recovery-started", step: step(), attempt: 2, recovery: "stop hung queries" },
+    { type: "attempt-started", step: step(), attempt: 2 },
+    { type: "step-finished", step: step({ attempts: 2, recoveries: 1, durationMs: 12_000 }) },
+  ] as const;
+
+  function logged(verbose: boolean) {
     const stream = new Capture();
-    const progress = new LogProgress(new Logger("maintenance", { stream }), false);
-    progress.onEvent({ type: "attempt-started", step: step(), attempt: 1 });
-    progress.onEvent({ type: "attempt-failed", step: step(), attempt: 1, error: new Error("Deadlock detected"), retryInMs: 250.4 });
-    progress.onEvent({ type: "step-finished", step: step({ attempts: 2, recoveries: 1, durationMs: 12_000 }) });
-    const lines = stream.text.trim().split("\n").map((line) => JSON.parse(line));
-    expect(lines.map((line) => [line.level, line.message, line.data])).toEqual([
-      ["INFO", "step started", { step: "db.checkForDeadlocks" }],
+    const progress = new LogProgress(new Logger("maintenance", { stream }), verbose);
+    for (const event of events) progress.onEvent(event);
+    return stream.text.trim().split("\n").map((line) => JSON.parse(line));
+  }
+
+  it("writes one JSON log line per outcome, failure and recovery, warnings for failures", () => {
+    expect(logged(false).map((line) => [line.level, line.message, line.data])).toEqual([
       ["WARN", "attempt failed", { step: "db.checkForDeadlocks", attempt: 1, error: "Deadlock detected", retryInMs: 250 }],
+      ["WARN", "step recovering", { step: "db.checkForDeadlocks", attempt: 2, recovery: "stop hung queries" }],
       ["INFO", "step finished", { step: "db.checkForDeadlocks", status: "succeeded", attempts: 2, recoveries: 1, durationMs: 12000 }],
     ]);
+  });
+
+  it("with --verbose also logs every start and retry, and the failure's stack", () => {
+    const lines = logged(true);
+    expect(lines.map((line) => line.message)).toEqual([
+      "step started",
+      "attempt failed",
+      "attempt failure detail",
+      "step recovering",
+      "step retrying",
+      "step finished",
+    ]);
+    expect(lines[2]).toMatchObject({ level: "DEBUG", data: { error: { message: "Deadlock detected", stack: expect.stringContaining("progress.test") } } });
+    expect(lines[4].data).toEqual({ step: "db.checkForDeadlocks", attempt: 2 });
   });
 });
