@@ -88,6 +88,8 @@ export interface EngineOptions {
   /** Steps completed by an earlier run. */
   resumed?: ReadonlySet<string>;
   onEvent?: (event: EngineEvent) => void;
+  /** performance.now() at which step times start counting; a cleanup shares its run's, so one report has one clock. */
+  clockStartedAt?: number;
   /** Called as each step succeeds, before any step that needs it starts (the journal). */
   onStepSucceeded?: (step: StepResult) => void;
 }
@@ -133,7 +135,7 @@ class PlanRun<Clients> {
   /** The run's own signal: the caller's interrupt forwarded, one listener per running step. */
   private readonly interrupt = new AbortController();
   private readonly signal = this.interrupt.signal;
-  private readonly startedAt = performance.now();
+  private readonly startedAt: number;
   private finish: () => void = () => undefined;
 
   constructor(
@@ -141,6 +143,7 @@ class PlanRun<Clients> {
     private readonly clients: Clients,
     private readonly options: EngineOptions,
   ) {
+    this.startedAt = options.clockStartedAt ?? performance.now();
     this.remaining = remainingSteps(plan.steps, options.resumed ?? new Set());
     this.chain = remainingChainSeconds(this.remaining);
     setMaxListeners(plan.steps.length + 1, this.signal);
@@ -298,6 +301,7 @@ class PlanRun<Clients> {
       signal: undefined,
       resumed: undefined,
       onStepSucceeded: undefined,
+      clockStartedAt: this.startedAt,
     });
     const cleanup: CleanupResult = { reason, status: outcome.status, steps: outcome.steps };
     this.options.onEvent?.({ type: "cleanup-finished", subsystem, cleanup });

@@ -165,6 +165,8 @@ describe("runPlan", () => {
     expect(result.steps[0].errors).toEqual(["broken", "broken", "broken"]);
     // The cleanup waits for the subsystem's in-flight step, and never touches b.
     expect(at(recorder, "a.cleanup", "start")).toBeGreaterThanOrEqual(at(recorder, "a.sibling", "end"));
+    // Its step times count from the start of the run, like every other step's.
+    expect(result.subsystems.a.cleanup!.steps[0].startMs).toBeGreaterThanOrEqual(result.steps[1].endMs!);
     expect(recorder.log.some((e) => e.id === "b.cleanup")).toBe(false);
     expect(events.filter((e) => e.type === "cleanup-started")).toEqual([{ type: "cleanup-started", subsystem: "a", reason: "failed" }]);
   });
