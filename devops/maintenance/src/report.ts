@@ -29,7 +29,8 @@ export function formatSummary(report: MaintenanceReport): string {
     const cleanup = result.cleanup ? ` (cleanup ${result.cleanup.status})` : "";
     return `  ${subsystem}: ${result.status}${failure}${cleanup}`;
   });
-  const recoveries = report.steps.reduce((sum, step) => sum + step.recoveries, 0);
+  const cleanupSteps = Object.values(report.results).flatMap((result) => result.cleanup?.steps ?? []);
+  const recoveries = [...report.steps, ...cleanupSteps].reduce((sum, step) => sum + step.recoveries, 0);
   const scale = report.timeScale === 1 ? "" : ` at SIMULATION_TIME_SCALE=${report.timeScale}`;
   const estimate = `critical path estimate ${report.plan.criticalPath.seconds}s${scale ? ` simulated` : ""}`;
   return [

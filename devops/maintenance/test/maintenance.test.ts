@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { createSimulatedIntegrations, FaultInjector, KAFKA_TOPICS, OPERATION_NAMES } from "@monorepo/integrations";
-import { CLEANUP_STEPS, Journal, MAINTENANCE_STEPS, MAX_ATTEMPTS, runMaintenance, type MaintenanceReport } from "../src/index";
+import { CLEANUP_STEPS, formatSummary, Journal, MAINTENANCE_STEPS, MAX_ATTEMPTS, runMaintenance, type MaintenanceReport } from "../src/index";
 import { mockIntegrations, tempDir } from "./helpers";
 
 const SCALE = { SIMULATION_TIME_SCALE: "0.005", SIMULATION_SEED: "1" };
@@ -132,6 +132,8 @@ describe("runMaintenance with the simulated integrations (SIMULATION_TIME_SCALE=
     expect(stepOf(report, "db.cleanup.stopHungQueries").status).toBe("succeeded");
     expect(report.results.kafka).toEqual({ status: "succeeded" });
     expect(report.results.s3).toEqual({ status: "succeeded" });
+    // The summary counts the cleanup's recoveries too: 6 before the step's retries, 6 before the cleanup check's.
+    expect(formatSummary(report)).toContain(`recoveries: ${2 * (MAX_ATTEMPTS - 1)}.`);
   });
 
   it("runs s3's own cleanup when old-blob cleanup keeps failing, and blocks nothing elsewhere", async () => {
