@@ -3,7 +3,7 @@ import { Logger } from "@monorepo/logger";
 import { SimulationConfigError, timeScale } from "@monorepo/simulation";
 import { Command, Option, UsageError, type BaseContext } from "clipanion";
 import * as t from "typanion";
-import { defaultJournalPath, resolveUserPath, writeJsonFile } from "./files";
+import { checkWritableFilePath, defaultJournalPath, resolveUserPath, writeJsonFile } from "./files";
 import { Journal, JournalError } from "./journal";
 import { buildPlan, describePlan, EXIT_CODES, MAX_ATTEMPTS, resumedSteps, runMaintenance, type Mode } from "./maintenance";
 import { LiveProgress, LogProgress, type Progress } from "./progress";
@@ -116,14 +116,17 @@ export class MaintenanceCommand extends Command<MaintenanceContext> {
       mode === "maintenance"
         ? Journal.open(this.journal === undefined ? defaultJournalPath(env) : resolveUserPath(this.journal, env, cwd), { fresh: this.fresh })
         : undefined;
-    return {
-      mode,
-      subsystems,
-      concurrency: this.concurrency ?? Infinity,
-      clients,
-      journal,
-      jsonPath: this.json === undefined ? undefined : resolveUserPath(this.json, env, cwd),
-    };
+    const jsonPath = this.json === undefined ? undefined : resolveUserPath(this.json, env, cwd);
+    // Paths that cannot be written fail now, as usage errors, instead of after (or in the middle of) the work.
+    if (jsonPath !== undefined) {
+      try {
+        checkWritableFilePath(jsonPath);
+      } catch (error) {
+        throw new UsageError(`--json: cannot write a report to ${jsonPath} (${(error as Error).message})`);
+      }
+    }
+    if (!this.dryRun) journal?.save("running");
+    return { mode, subsystems, concurrency: this.concurrency ?? Infinity, clients, journal, jsonPath };
   }
 
   private printPlan(request: Request): number {

@@ -1,4 +1,4 @@
-import { mkdirSync } from "node:fs";
+import { accessSync, constants, mkdirSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { writeJsonFileAtomicSync } from "@monorepo/files";
@@ -30,4 +30,15 @@ export function defaultJournalPath(env: Env, home: string = homedir()): string {
 export function writeJsonFile(path: string, value: unknown): void {
   mkdirSync(dirname(path), { recursive: true });
   writeJsonFileAtomicSync(path, value);
+}
+
+/**
+ * Throws, with the reason, when no file can be written at `path` (a directory is there, or the
+ * folder cannot be created or written to), so a bad --json path is refused before a run rather
+ * than after it. Creates the missing folders, as writeJsonFile would.
+ */
+export function checkWritableFilePath(path: string): void {
+  if (statSync(path, { throwIfNoEntry: false })?.isDirectory()) throw new Error(`${path} is a directory`);
+  mkdirSync(dirname(path), { recursive: true });
+  accessSync(dirname(path), constants.W_OK);
 }

@@ -67,7 +67,11 @@ export class Journal {
 
   save(lastRun: JournalContent["lastRun"]): void {
     this.content = { ...this.content, lastRun, updatedAt: new Date().toISOString() };
-    writeJsonFile(this.path, this.content);
+    try {
+      writeJsonFile(this.path, this.content);
+    } catch (error) {
+      throw new JournalError(`cannot write the journal ${this.path} (${(error as Error).message}); pass --journal <path> to use another file`);
+    }
   }
 
   /** The cycle is complete: the next run starts fresh. */

@@ -44,6 +44,22 @@ describe("usage errors: exit 2, a clear message, and nothing runs", () => {
     expect(readFileSync(journal, "utf8")).toBe("{ torn");
   });
 
+  it.each([
+    ["--journal", "a-file/journal.json", /cannot write the journal .*a-file\/journal.json \(EEXIST/],
+    ["--json", "a-file/report.json", /--json: cannot write a report to .*a-file\/report.json \(ENOTDIR/],
+    ["--json", ".", /--json: cannot write a report to .* is a directory/],
+  ])("refuses %s %s, which cannot be written, before running anything", async (flag, path, message) => {
+    const state = tempDir();
+    const elsewhere = tempDir();
+    writeFileSync(join(elsewhere, "a-file"), "not a folder");
+    const { clients, calls } = mockIntegrations();
+    const result = await runInProcess([flag, join(elsewhere, path)], { ...FAST, XDG_STATE_HOME: state }, { createClients: () => clients });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(message);
+    expect(calls).toEqual([]);
+    expect(readdirSync(state)).toEqual([]);
+  });
+
   it("exits 2 from a real process too", async () => {
     const result = await spawnCli(["--concurrency", "-3"], FAST);
     expect(result.code).toBe(2);
