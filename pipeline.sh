@@ -24,10 +24,11 @@ die() {
 
 now_ms() { date +%s%3N; }
 
-# Same shape as the CLI's stage lines: name, time, status, detail.
+# Same shape as the CLI's stage lines: name, time, status, detail. Arguments: name, start time,
+# detail, status (default ok).
 stage() {
   local ms=$(($(now_ms) - $2))
-  printf '%-12s %6d.%01ds  %-7s %s\n' "$1" $((ms / 1000)) $((ms % 1000 / 100)) ok "$3"
+  printf '%-12s %6d.%01ds  %-7s %s\n' "$1" $((ms / 1000)) $((ms % 1000 / 100)) "${4:-ok}" "$3"
 }
 
 command -v node >/dev/null || die "Node.js >= 20 is required and is not on PATH"
@@ -87,8 +88,15 @@ pipeline_is_stale() {
 }
 if pipeline_is_stale; then
   mkdir -p "$(dirname "$BOOTSTRAP_LOG")"
-  pnpm --filter "@monorepo/pipeline..." run build >"$BOOTSTRAP_LOG" 2>&1 ||
-    { cat "$BOOTSTRAP_LOG" >&2; die "building the pipeline failed (log: $BOOTSTRAP_LOG)"; }
+  if ! pnpm --filter "@monorepo/pipeline..." run build >"$BOOTSTRAP_LOG" 2>&1; then
+    # Every package the pipeline is built with (its tests' dependencies too: a package's build
+    # compiles its tests) must compile before the pipeline can run and report anything itself.
+    failed=$(sed -n 's/.*ERR_PNPM_RECURSIVE_RUN_FIRST_FAIL[^@]*\(@[^@ ]*\)@[^ ]* build.*/\1/p' "$BOOTSTRAP_LOG" | head -n 1)
+    stage bootstrap "$started" "building the pipeline and its workspace deps failed" FAILED
+    sed 's/^/    /' "$BOOTSTRAP_LOG"
+    echo "FAILED: ${failed:-the pipeline or one of its workspace deps} (step: build, before the pipeline can run, log: $BOOTSTRAP_LOG)"
+    exit 1
+  fi
   stage bootstrap "$started" "built the pipeline and its workspace deps"
   # The CLI records these builds so that its own build stage does not redo them.
   export PIPELINE_BOOTSTRAP_BUILT=1
