@@ -66,8 +66,10 @@ export function seededRandom(seed: number): Random {
 export function randomFromEnv(env: Env = process.env): Random {
   const raw = env.SIMULATION_SEED;
   if (raw === undefined || raw.trim() === "") return Math.random;
-  if (!/^-?\d+$/.test(raw.trim())) {
-    throw new SimulationConfigError("SIMULATION_SEED", raw, "an integer, such as 42");
+  const seed = Number(raw.trim());
+  // Past 2^53 two different seeds can parse to one number and silently repeat each other's run.
+  if (!/^-?\d+$/.test(raw.trim()) || !Number.isSafeInteger(seed)) {
+    throw new SimulationConfigError("SIMULATION_SEED", raw, "an integer from -(2^53 - 1) to 2^53 - 1, such as 42");
   }
-  return seededRandom(Number(raw.trim()));
+  return seededRandom(seed);
 }

@@ -46,5 +46,10 @@ describe("random sources", () => {
     expect(randomFromEnv({ SIMULATION_SEED: "3" })()).toBe(seededRandom(3)());
     expect(randomFromEnv({})).toBe(Math.random);
     expect(() => randomFromEnv({ SIMULATION_SEED: "abc" })).toThrow(/SIMULATION_SEED/);
+    expect(randomFromEnv({ SIMULATION_SEED: "-999999999999999" })()).toBe(seededRandom(-999999999999999)());
+    // These two differ, but both parse to the same double: refused rather than silently the same run.
+    for (const seed of ["123456789012345678901", "123456789012345678902"]) {
+      expect(() => randomFromEnv({ SIMULATION_SEED: seed })).toThrow(/^SIMULATION_SEED=".*" is invalid: expected an integer from -\(2\^53 - 1\) to 2\^53 - 1/);
+    }
   });
 });
