@@ -27,7 +27,10 @@ export const MAX_ATTEMPTS = 7;
 /** Backoff before a retry, in simulated seconds (scaled like the work, so tests stay fast). */
 export const BACKOFF_SECONDS = { initial: 0.25, max: 4 } as const;
 
-/** Timers shorter than this fire early under load at tiny time scales; a step gets at least this long. */
+/**
+ * At a tiny time scale a step's timeout would be as short as its work (0 ms at scale 0), and which of
+ * two equal timers fires first is luck; a step always gets at least this long.
+ */
 const MIN_TIMEOUT_MS = 250;
 
 export const EXIT_CODES = { succeeded: 0, failed: 1, usage: 2, interrupted: 130 } as const;
