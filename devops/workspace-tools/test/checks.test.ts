@@ -128,6 +128,23 @@ describe("(c) sync: BUILD files match package.json, imports and test files", () 
       ]),
     );
   });
+
+  it("catches a package without a BUILD file and ts_projects tsc would build wrongly", () => {
+    const root = ready();
+    edit(root, { "services/user/BUILD.bazel": undefined });
+    replaceIn(root, "common/logger/BUILD.bazel", '    srcs = ["src/index.ts"],\n    declaration = True,\n', '    srcs = ["src/gone.ts"],\n');
+    replaceIn(root, "common/logger/BUILD.bazel", '    srcs = ["test/logger.test.ts"],', '    srcs = [\n        "src/gone.ts",\n        "test/logger.test.ts",\n    ],');
+    replaceIn(root, "common/logger/BUILD.bazel", '        ":node_modules/@types/node",\n        ":tsc",', '        ":node_modules/@types/node",\n        ":tsc",\n        "src/index.ts",');
+    expect(messages(checkSync(root))).toEqual(
+      expect.arrayContaining([
+        `${USER_BUILD}: missing: every workspace package is a Bazel package; run \`pnpm bazel:generate\``,
+        "common/logger/BUILD.bazel: //common/logger:tsc: srcs lists src/gone.ts, which does not exist",
+        "common/logger/BUILD.bazel: src/gone.ts is compiled by both :tsc and :test_ts (duplicate outputs)",
+        "common/logger/BUILD.bazel: //common/logger:tsc: declaration must be True so packages that import this one get its types",
+        "common/logger/BUILD.bazel: //common/logger:test_ts: deps has src/index.ts, which is no target (deps must be ts_project/js_library targets, not files)",
+      ]),
+    );
+  });
 });
 
 describe("(d) tsconfig: ts_project attributes agree with tsconfig.json", () => {
