@@ -74,6 +74,22 @@ describe("(b) attrs: only parameters the pinned rules accept", () => {
       'MODULE.bazel: npm.npm_translate_lock has no parameter "root_package"',
     ]);
   });
+
+  it("catches a rule no pinned rule set defines, a renamed node_modules link and module calls Bazel would reject", () => {
+    const root = ready();
+    replaceIn(root, "common/logger/BUILD.bazel", 'npm_link_all_packages(name = "node_modules")', 'npm_link_all_packages(name = "deps")\n\nnodejs_binary(name = "old")');
+    replaceIn(root, "MODULE.bazel", 'bazel_dep(name = "platforms", version = "1.1.0")', 'bazel_dep(name = "platforms", version = "1.1.0", dev = True)');
+    replaceIn(root, "MODULE.bazel", 'use_repo(npm, "npm")', 'use_repo(npm, "npm")\n\npnpm.pnpm(name = "pnpm")\n\ncustom = use_extension("//tools:ext.bzl", "custom")\n\ncustom.tag()');
+    expect(messages(checkAttrs(root))).toEqual(
+      expect.arrayContaining([
+        "common/logger/BUILD.bazel: //common/logger:old: nodejs_binary is not a rule of the pinned rule sets (api.json)",
+        'common/logger/BUILD.bazel: //common/logger:deps: npm_link_all_packages only accepts name = "node_modules"',
+        'MODULE.bazel: bazel_dep has no parameter "dev"',
+        "MODULE.bazel: pnpm.pnpm is neither a MODULE.bazel function nor a tag of an extension from use_extension()",
+        "MODULE.bazel: custom.tag: extension //tools:ext.bzl%custom is not one of the pinned rule sets' (api.json)",
+      ]),
+    );
+  });
 });
 
 describe("(c) sync: BUILD files match package.json, imports and test files", () => {
@@ -145,6 +161,61 @@ describe("(c) sync: BUILD files match package.json, imports and test files", () 
       ]),
     );
   });
+
+  it("catches a ts_project left to the default srcs glob, which takes the tests too", () => {
+    const root = ready();
+    replaceIn(root, USER_BUILD, '    srcs = ["test/load.perf.ts"],\n', "");
+    expect(messages(checkSync(root))).toEqual(
+      expect.arrayContaining([`${USER_BUILD}: //services/user:perf_test_ts: no srcs; the default glob takes every .ts file, tests included`]),
+    );
+  });
+
+  it("catches first-party wiring rules_js refuses: a private or empty :pkg, node_modules linked or used outside the packages", () => {
+    const root = ready();
+    replaceIn(root, "common/logger/BUILD.bazel", '    srcs = ["package.json"],\n    visibility = ["//visibility:public"],\n    deps = [":tsc"],\n', '    srcs = ["src/index.ts"],\n');
+    replaceIn(root, "BUILD.bazel", 'npm_link_all_packages(name = "node_modules")\n', "");
+    edit(root, { "tools/BUILD.bazel": 'load("@npm//:defs.bzl", "npm_link_all_packages")\n\nnpm_link_all_packages(name = "node_modules")\n' });
+    replaceIn(root, USER_BUILD, '        ":node_modules/express",\n', '        ":node_modules/express",\n        "//tools:node_modules/express",\n');
+    expect(messages(checkSync(root))).toEqual(
+      expect.arrayContaining([
+        `${USER_BUILD}: //services/user:tsc deps: //tools:node_modules/express: //tools has no package.json, so it links no node_modules`,
+        'common/logger/BUILD.bazel: //common/logger:pkg: srcs must be ["package.json"]',
+        'common/logger/BUILD.bazel: //common/logger:pkg: deps must include ":tsc" (the compiled code)',
+        "common/logger/BUILD.bazel: //common/logger:pkg: must be public, the root package links it",
+        'BUILD.bazel: the root package must call npm_link_all_packages(name = "node_modules")',
+        "tools/BUILD.bazel: npm_link_all_packages is only allowed in the root package and in pnpm workspace packages",
+      ]),
+    );
+  });
+
+  it("catches jest_test wiring rules_jest refuses: jest-cli or jest-junit missing at the root, another node_modules, a TypeScript config", () => {
+    const root = ready();
+    const { "jest-junit": _junit, ...rootDevDependencies } = FIXTURE_MANIFESTS["."]!.devDependencies!;
+    edit(root, { "package.json": { ...FIXTURE_MANIFESTS["."], devDependencies: rootDevDependencies } });
+    replaceIn(root, "common/logger/BUILD.bazel", 'node_modules = "//:node_modules"', 'node_modules = ":node_modules"');
+    replaceIn(root, "BUILD.bazel", 'srcs = ["jest.perf.config.js"]', 'srcs = ["jest.perf.config.ts"]');
+    expect(messages(checkSync(root))).toEqual(
+      expect.arrayContaining([
+        "package.json: must list jest-junit: jest_test runs it from //:node_modules",
+        'common/logger/BUILD.bazel: //common/logger:test: node_modules must be "//:node_modules" (where jest-cli and jest-junit are linked)',
+        `${USER_BUILD}: //services/user:perf_test: config //:jest_perf_config must be a js_library of one .js/.cjs/.mjs/.json file (jest_test cannot read TypeScript configs)`,
+      ]),
+    );
+  });
+
+  it("catches a js_binary that `bazel run` could not start, and an executable without one", () => {
+    const root = ready();
+    replaceIn(root, USER_BUILD, '    data = [":tsc"],\n    entry_point = "src/main.js",', '    entry_point = "dist/main.js",');
+    edit(root, { "common/logger/src/cli.ts": "export const cli = 1;\n" });
+    expect(messages(checkSync(root))).toEqual(
+      expect.arrayContaining([
+        `${USER_BUILD}: //services/user:user: entry_point dist/main.js is not the output of a source in src/`,
+        `${USER_BUILD}: //services/user:user: data must include ":tsc", or its imports are missing at run time`,
+        `${USER_BUILD}: //services/user:user: entry_point must be src/main.js`,
+        "common/logger/BUILD.bazel: src/cli.ts is an executable, but there is no js_binary \"logger\" (`bazel run //common/logger`)",
+      ]),
+    );
+  });
 });
 
 describe("(d) tsconfig: ts_project attributes agree with tsconfig.json", () => {
@@ -167,6 +238,33 @@ describe("(d) tsconfig: ts_project attributes agree with tsconfig.json", () => {
     edit(root, { "tsconfig.base.json": { compilerOptions: { module: "commonjs", declaration: true, sourceMap: true, checkJs: true } } });
     // checkJs implies allowJs; the rule may leave allow_js unset.
     expect(checkTsconfig(root)).toEqual([]);
+  });
+
+  it("catches what rules_ts refuses or tsc cannot resolve: output directories, preserveSymlinks, jsx, build info, types without deps", () => {
+    const root = ready();
+    edit(root, {
+      "tsconfig.base.json": {
+        compilerOptions: {
+          module: "commonjs",
+          declaration: true,
+          sourceMap: true,
+          outDir: "dist",
+          preserveSymlinks: true,
+          jsx: "preserve",
+          tsBuildInfoFile: "x.tsbuildinfo",
+          types: ["node", "jest"],
+        },
+      },
+    });
+    expect(messages(checkTsconfig(root))).toEqual(
+      expect.arrayContaining([
+        "common/logger/BUILD.bazel: //common/logger:tsc: compilerOptions.outDir / out_dir: this layout compiles in place, so neither may be set",
+        "common/logger/BUILD.bazel: //common/logger:tsc: compilerOptions.preserveSymlinks cannot work with rules_js's symlinked node_modules",
+        "common/logger/BUILD.bazel: //common/logger:tsc: attribute preserve_jsx does not match compilerOptions.jsx=preserve",
+        "common/logger/BUILD.bazel: //common/logger:tsc: tsBuildInfoFile / ts_build_info_file must not be set",
+        'common/logger/BUILD.bazel: //common/logger:tsc: compilerOptions.types names "jest", so deps needs :node_modules/@types/jest (TS2688 otherwise)',
+      ]),
+    );
   });
 });
 
@@ -197,6 +295,23 @@ describe("(e) lockfile: version, allow-list, importers", () => {
       "pnpm-lock.yaml: services/user: dependencies.express is 5.3.0 in services/user/package.json but 5.2.0 in the lockfile; run `pnpm install`",
     ]);
   });
+
+  it("catches pnpm hoisting, workspace packages not linked, a stale importer and a dependency locked but no longer listed", () => {
+    const root = ready();
+    edit(root, {
+      "pnpm-workspace.yaml": "packages:\n  - common/*\n  - services/*\nonlyBuiltDependencies: []\n",
+      "pnpm-lock.yaml": lockfileFor({ ...FIXTURE_MANIFESTS, "common/gone": { name: "@monorepo/gone" } }),
+      "common/logger/package.json": { ...FIXTURE_MANIFESTS["common/logger"], devDependencies: { "@types/node": "20.19.43" } },
+    });
+    replaceIn(root, "pnpm-lock.yaml", "excludeLinksFromLockfile: false", "excludeLinksFromLockfile: true\n  injectWorkspacePackages: true");
+    expect(messages(checkLockfile(root))).toEqual([
+      "pnpm-lock.yaml: excludeLinksFromLockfile is on; rules_js needs the link: entries of workspace packages",
+      "pnpm-lock.yaml: injectWorkspacePackages is on; keep workspace packages as link: dependencies",
+      "pnpm-workspace.yaml: hoist must be false: rules_js never hoists, so pnpm must not either, or code can import what Bazel will not link",
+      "pnpm-lock.yaml: importer common/gone is no workspace package; run `pnpm install`",
+      "pnpm-lock.yaml: common/logger: devDependencies.@types/jest is locked but common/logger/package.json no longer lists it; run `pnpm install`",
+    ]);
+  });
 });
 
 describe("(f) flaky: .bazelrc and flaky = True follow flaky-tests.json", () => {
@@ -220,6 +335,12 @@ describe("(f) flaky: .bazelrc and flaky = True follow flaky-tests.json", () => {
       '.bazelrc: lacks "test --flaky_test_attempts=//services/user:test$@5" (from flaky-tests.json); run `pnpm bazel:generate`',
       '.bazelrc: "test --flaky_test_attempts=//services/user:test$@4" is not declared in flaky-tests.json; only declared targets are retried, each by its own regex',
     ]);
+  });
+
+  it("catches a declared flaky target that no BUILD file has", () => {
+    const root = ready();
+    edit(root, { "flaky-tests.json": { "//services/user:test": { attempts: 4, why: "fails one run in four by design" }, "//services/user:gone": { attempts: 3, why: "was flaky" } } });
+    expect(messages(checkFlaky(root))).toEqual(expect.arrayContaining(["flaky-tests.json: //services/user:gone is not a jest_test in any BUILD file"]));
   });
 });
 
@@ -247,6 +368,26 @@ describe("(g) module: pinned versions and wiring", () => {
       '.bazelignore: "**/node_modules": .bazelignore takes literal paths, not globs',
       ".bazelignore: lacks common/logger/node_modules; run `pnpm bazel:generate`",
       ".bazelignore: lacks services/user/node_modules; run `pnpm bazel:generate`",
+    ]);
+  });
+
+  it("catches a TypeScript range, another Node, a missing rule set and extension wiring the BUILD files rely on", () => {
+    const root = ready();
+    edit(root, { "package.json": { ...FIXTURE_MANIFESTS["."], devDependencies: { ...FIXTURE_MANIFESTS["."]!.devDependencies, typescript: "^5.9.3" } } });
+    replaceIn(root, "MODULE.bazel", 'bazel_dep(name = "platforms", version = "1.1.0")\n', "");
+    replaceIn(root, "MODULE.bazel", 'node_version = "22.22.2"', 'node_version = "20.20.2"');
+    replaceIn(root, "MODULE.bazel", '    name = "npm",\n    pnpm_lock = "//:pnpm-lock.yaml",', '    name = "npm_deps",\n    pnpm_lock = "//pkg:pnpm-lock.yaml",\n    npmrc = "//:.npmrc",');
+    replaceIn(root, "MODULE.bazel", 'use_repo(npm, "npm")\n', "");
+    replaceIn(root, "MODULE.bazel", 'typescript.deps(version_from = "//:package.json")', 'typescript.deps(version = "5.9.3")');
+    expect(messages(checkModule(root))).toEqual([
+      "MODULE.bazel: bazel_dep platforms 1.1.0 is missing",
+      'MODULE.bazel: needs one node.toolchain(node_version = "22.22.2") from @rules_nodejs//nodejs:extensions.bzl%node',
+      'MODULE.bazel: npm_translate_lock must be named "npm" (BUILD files load @npm//:defs.bzl)',
+      'MODULE.bazel: npm_translate_lock must read pnpm_lock = "//:pnpm-lock.yaml"',
+      "MODULE.bazel: npm_translate_lock declares an npmrc, but there is no .npmrc",
+      'MODULE.bazel: needs use_repo(npm, "npm")',
+      'MODULE.bazel: needs one typescript.deps(version_from = "//:package.json") from @aspect_rules_ts//ts:extensions.bzl%typescript',
+      "package.json: devDependencies.typescript must be an exact version for typescript.deps(version_from), found ^5.9.3",
     ]);
   });
 });
