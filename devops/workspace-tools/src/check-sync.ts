@@ -1,5 +1,7 @@
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { boolAttr, listAttr, readBuildFiles, stringAttr, type BuildFile, type BuildRule } from "./build-files";
 import { projectDeps, type Finding } from "./deps";
 import { binaryName, listFiles, scanPackage, type PackageLayout } from "./layout";
@@ -34,6 +36,8 @@ interface SyncContext {
   workspace: Workspace;
   builds: Map<string, BuildFile>;
   findings: Finding[];
+  /** Jest config files already loaded (many jest_tests share one). */
+  jestConfigs: Set<string>;
 }
 
 function ruleAt(ctx: SyncContext, label: string, fromPkg: string): BuildRule | undefined {
@@ -180,12 +184,37 @@ function checkJestTest(ctx: SyncContext, build: BuildFile, test: BuildRule): voi
     finding(`${test.label}: config ${config} is a file of another package; jest_test copies it into the output tree, which only works from its own package - use a js_library there`);
     return;
   }
-  if (target) {
-    const srcs = listAttr(target, "srcs");
-    if (target.kind !== "js_library" || srcs.length !== 1 || !JEST_CONFIG_EXTENSIONS.some((ext) => srcs[0]!.endsWith(ext))) {
-      finding(`${test.label}: config ${config} must be a js_library of one ${JEST_CONFIG_EXTENSIONS.join("/")} file (jest_test cannot read TypeScript configs)`);
-    }
+  const file = target ? listAttr(target, "srcs") : [parseLabel(config, build.pkg).name];
+  const wellFormed = (!target || (target.kind === "js_library" && file.length === 1)) && JEST_CONFIG_EXTENSIONS.some((ext) => file[0]!.endsWith(ext));
+  if (!wellFormed) {
+    finding(`${test.label}: config ${config} must be a js_library of one ${JEST_CONFIG_EXTENSIONS.join("/")} file (jest_test cannot read TypeScript configs)`);
+    return;
   }
+  checkJestConfigOptions(ctx, path.posix.join(pkg, file[0]!));
+}
+
+/**
+ * rules_jest wraps the config in one of its own (reporters, sharding, coverage, snapshots) and only
+ * warns when the config runs several `projects`, which bypass that wrapper.
+ */
+function checkJestConfigOptions(ctx: SyncContext, file: string): void {
+  if (ctx.jestConfigs.has(file)) return;
+  ctx.jestConfigs.add(file);
+  const abs = path.join(ctx.root, file);
+  // A missing config is the generator's finding.
+  if (!fs.existsSync(abs)) return;
+  const options = jestConfigKeys(abs);
+  if (typeof options === "string") ctx.findings.push({ check: "sync", file, message: `cannot be loaded as jest would load it: ${options}` });
+  else if (options.includes("projects")) ctx.findings.push({ check: "sync", file, message: `sets "projects", which rules_jest does not support (each jest_test is one project)` });
+}
+
+/** Top-level option names of a jest config file, loaded the way jest loads it (JSON, CommonJS or ESM); an error message if it does not load. */
+function jestConfigKeys(file: string): string[] | string {
+  if (file.endsWith(".json")) return Object.keys(readJson(file));
+  const script = "import(process.argv[1]).then((m) => console.log(JSON.stringify(Object.keys(m.default ?? m))))";
+  const result = spawnSync(process.execPath, ["-e", script, pathToFileURL(file).href], { encoding: "utf8" });
+  if (result.status !== 0) return result.stderr.split("\n").find((line) => /Error/.test(line))?.trim() ?? `node exited ${result.status}`;
+  return JSON.parse(result.stdout) as string[];
 }
 
 /** The root package: where jest_test finds jest, and the only non-importer allowed to link node_modules. */
@@ -233,6 +262,7 @@ export function checkSync(root: string, buildFiles: BuildFile[] = readBuildFiles
     workspace: loadWorkspace(root),
     builds: new Map(buildFiles.map((b) => [b.pkg, b])),
     findings: [],
+    jestConfigs: new Set(),
   };
   checkRoot(ctx);
   for (const pkg of ctx.workspace.packages) checkPackage(ctx, pkg);

@@ -188,19 +188,27 @@ describe("(c) sync: BUILD files match package.json, imports and test files", () 
     );
   });
 
-  it("catches jest_test wiring rules_jest refuses: jest-cli or jest-junit missing at the root, another node_modules, a TypeScript config", () => {
+  it("catches jest_test wiring rules_jest refuses: jest-cli or jest-junit missing at the root, another node_modules, a TypeScript config, projects", () => {
     const root = ready();
     const { "jest-junit": _junit, ...rootDevDependencies } = FIXTURE_MANIFESTS["."]!.devDependencies!;
     edit(root, { "package.json": { ...FIXTURE_MANIFESTS["."], devDependencies: rootDevDependencies } });
     replaceIn(root, "common/logger/BUILD.bazel", 'node_modules = "//:node_modules"', 'node_modules = ":node_modules"');
     replaceIn(root, "BUILD.bazel", 'srcs = ["jest.perf.config.js"]', 'srcs = ["jest.perf.config.ts"]');
+    replaceIn(root, "jest.config.js", "testMatch:", 'projects: ["<rootDir>/common/*"], testMatch:');
     expect(messages(checkSync(root))).toEqual(
       expect.arrayContaining([
         "package.json: must list jest-junit: jest_test runs it from //:node_modules",
         'common/logger/BUILD.bazel: //common/logger:test: node_modules must be "//:node_modules" (where jest-cli and jest-junit are linked)',
         `${USER_BUILD}: //services/user:perf_test: config //:jest_perf_config must be a js_library of one .js/.cjs/.mjs/.json file (jest_test cannot read TypeScript configs)`,
+        'jest.config.js: sets "projects", which rules_jest does not support (each jest_test is one project)',
       ]),
     );
+  });
+
+  it("catches a jest config that does not load", () => {
+    const root = ready();
+    edit(root, { "jest.perf.config.js": "module.exports = {\n" });
+    expect(messages(checkSync(root))).toEqual([expect.stringMatching(/^jest\.perf\.config\.js: cannot be loaded as jest would load it: SyntaxError/)]);
   });
 
   it("catches a js_binary that `bazel run` could not start, and an executable without one", () => {
