@@ -1,5 +1,5 @@
 import type { ChildProcess } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
@@ -9,9 +9,19 @@ import { runCli, type MaintenanceContext } from "../src/index";
 
 export const CLI = join(__dirname, "..", "src", "cli.js");
 
+const tempDirs: string[] = [];
+
+/** A new empty directory, removed once the test file that asked for it is done. */
 export function tempDir(): string {
-  return mkdtempSync(join(tmpdir(), "maintenance-test-"));
+  const dir = mkdtempSync(join(tmpdir(), "maintenance-test-"));
+  tempDirs.push(dir);
+  return dir;
 }
+
+// Registered when a test file imports these helpers, so it runs after that file's tests.
+afterAll(() => {
+  for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
 
 /** A stream that keeps what is written to it. */
 export class Capture extends Writable {
