@@ -102,7 +102,7 @@ export function scanPackage(root: string, pkg: WorkspacePackage, splits: TestSpl
   const testGroups = [...grouped.keys()].sort((a, b) => order(a).localeCompare(order(b))).map((target) => ({ target, project: `${target}_ts`, files: grouped.get(target)! }));
   const dataFiles = fs
     .readdirSync(packageRoot, { withFileTypes: true })
-    .filter((e) => e.isFile() && !e.name.startsWith(".") && !MANIFESTS.has(e.name) && !e.name.endsWith(".md"))
+    .filter((e) => e.isFile() && !e.name.startsWith(".") && !MANIFESTS.has(e.name) && !e.name.endsWith(".md") && !isOutput(e.name))
     .map((e) => e.name)
     .sort();
   const entryPoint = ["src/main.ts", "src/cli.ts"].find((file) => srcFiles.includes(file));
