@@ -3,10 +3,11 @@ import fs from "node:fs";
 import path from "node:path";
 import { writeJsonFileAtomicSync } from "@monorepo/files";
 import { packageOfFile, topologicalOrder, type Workspace, type WorkspacePackage } from "@monorepo/workspace-tools";
+import { SharedCompiler, TSC_BUILD_SCRIPT } from "./compile";
 import { sourceFiles } from "./git";
 import { withDependencies } from "./graph";
 import { runPackageScript } from "./process";
-import { runTasks, type Outcome } from "./scheduler";
+import { runTasks, type Outcome, type Task } from "./scheduler";
 import { slug } from "./targets";
 
 /** Root files every package's compilation reads. */
@@ -142,21 +143,30 @@ export function buildTaskId(name: string): string {
   return `build ${name}`;
 }
 
-/** Builds each planned package once ("build" script), dependencies first, in parallel where the graph allows. */
-export async function runBuild(workspace: Workspace, plan: BuildPlan, stamps: BuildStamps, options: BuildOptions) {
-  const tasks = plan.toBuild.map((pkg) => ({
+/** The lane of the in-process compiles: they take turns on the pipeline's thread. */
+export const IN_PROCESS_LANE = "in-process compile";
+
+/**
+ * One task per planned package, each needing its workspace deps' tasks: its "build" script, run
+ * in-process with a compiler shared by the whole run when it is plain `tsc -p tsconfig.json` (every
+ * package's), through sh otherwise.
+ */
+export function buildTasks(workspace: Workspace, plan: BuildPlan, stamps: BuildStamps, options: BuildOptions): Task<BuildStep>[] {
+  const compiler = new SharedCompiler();
+  return plan.toBuild.map((pkg) => ({
     id: buildTaskId(pkg.name),
     deps: pkg.workspaceDeps.map(buildTaskId),
+    lane: pkg.scripts.build === TSC_BUILD_SCRIPT ? IN_PROCESS_LANE : undefined,
     run: async (signal: AbortSignal | undefined) => {
       const log = path.join(options.artifacts, "logs", `${slug(pkg.dir)}.build.log`);
       const script = pkg.scripts.build;
       if (!script) throw new Error(`${pkg.dir}/package.json has no "build" script`);
       stamps.set(pkg.name, undefined);
-      const result = await runPackageScript(workspace.root, path.join(workspace.root, pkg.dir), script, [], {
-        env: options.env,
-        logFile: log,
-        signal,
-      });
+      const packageDir = path.join(workspace.root, pkg.dir);
+      const result =
+        script === TSC_BUILD_SCRIPT
+          ? await compileInProcess(compiler, packageDir, log, signal)
+          : await runPackageScript(workspace.root, packageDir, script, [], { env: options.env, logFile: log, signal });
       const ok = result.exitCode === 0 && !result.aborted;
       if (ok) stamps.set(pkg.name, plan.digests.get(pkg.name));
       return {
@@ -165,5 +175,20 @@ export async function runBuild(workspace: Workspace, plan: BuildPlan, stamps: Bu
       };
     },
   }));
-  return runTasks(tasks, { concurrency: options.concurrency, signal: options.signal, onSettled: options.onSettled });
+}
+
+/** The compile as the script would run it, with tsc's exit status (2: errors, outputs written) and its output in the log. */
+async function compileInProcess(compiler: SharedCompiler, packageDir: string, log: string, signal: AbortSignal | undefined) {
+  // Yield first: the compile holds this thread, so the scheduler starts the other ready tasks before.
+  await new Promise((resolve) => setImmediate(resolve));
+  if (signal?.aborted) return { exitCode: null, aborted: true, durationMs: 0 };
+  const result = compiler.compile(packageDir);
+  fs.mkdirSync(path.dirname(log), { recursive: true });
+  fs.writeFileSync(log, `${TSC_BUILD_SCRIPT} (in the pipeline's process, declarations shared across packages)\n${result.diagnostics}`);
+  return { exitCode: result.ok ? 0 : 2, aborted: false, durationMs: result.durationMs };
+}
+
+/** Builds each planned package once, dependencies first, in parallel where the graph allows. */
+export async function runBuild(workspace: Workspace, plan: BuildPlan, stamps: BuildStamps, options: BuildOptions) {
+  return runTasks(buildTasks(workspace, plan, stamps, options), { concurrency: options.concurrency, signal: options.signal, onSettled: options.onSettled });
 }

@@ -2,6 +2,7 @@ export * from "./affected";
 export * from "./bazel";
 export * from "./bep";
 export * from "./build";
+export * from "./compile";
 export * from "./deploy";
 export * from "./git";
 export * from "./graph";

@@ -4,7 +4,7 @@ import path from "node:path";
 import { loadFlakyPolicy, loadWorkspace, type Workspace, type WorkspacePackage } from "@monorepo/workspace-tools";
 import { affectedPackages, everything, PIPELINE_PACKAGE, type Affected } from "./affected";
 import { probeBazel, runBazelTests, BAZEL_PROBE_TIMEOUT_MS } from "./bazel";
-import { adoptBootstrapBuild, BuildStamps, buildTaskId, inputDigests, planBuild, runBuild } from "./build";
+import { adoptBootstrapBuild, BuildStamps, buildTaskId, buildTasks, inputDigests, planBuild, runBuild, type BuildPlan, type BuildStep } from "./build";
 import {
   checkReadiness,
   DeployState,
@@ -22,7 +22,7 @@ import { Output, seconds, Stopwatch } from "./output";
 import { runCommand, tailOfFile } from "./process";
 import { buildReport, countsLine, isGreen, renderMarkdown, writeReport, type FlakeReport, type TargetReport } from "./report";
 import { withDependencies } from "./graph";
-import { runTasks } from "./scheduler";
+import { byCriticalPath, runTasks, type Outcome, type Task } from "./scheduler";
 import { defaultTarget, perfTarget, PERF_TARGET_LABEL, slug, testlogsDir, type TestTarget } from "./targets";
 
 export type EngineChoice = "auto" | "bazel" | "pnpm";
@@ -109,60 +109,71 @@ interface PnpmTestRequest {
 
 /**
  * The pnpm path: build what the targets need (each package once, dependencies first, skipping those
- * whose inputs are unchanged since their last build), then run the targets with their attempts.
+ * whose inputs are unchanged since their last build) and run the targets with their attempts, in one
+ * schedule: a target starts as soon as the builds it needs are done, not after the last build, and
+ * the longest chains start first.
  */
 async function pnpmTests(ctx: PipelineContext, command: string, workspace: Workspace, request: PnpmTestRequest, total: Stopwatch) {
   clearTestlogs(ctx);
   const failures: Failure[] = [];
-  const built = await buildStage(ctx, workspace, request.packages.map((p) => p.name), failures);
+  const watch = new Stopwatch();
+  const build = planBuildStage(ctx, workspace, request.packages.map((p) => p.name));
   const policy = loadFlakyPolicy(ctx.root);
   const targets = request.packages.map(request.targetOf);
-  const watch = new Stopwatch();
-  const reports = new Map<string, TargetReport>();
-  // A target runs only if every build it needs (its package and deps) succeeded or was up to date.
-  const blockedBy = (target: TestTarget) =>
-    [...withDependencies(workspace, [target.packageName])]
-      .map((name) => built.get(buildTaskId(name)))
-      .find((outcome) => outcome && outcome.status !== "ok");
-  const runnable: TestTarget[] = [];
-  for (const target of targets) {
-    const blocker = blockedBy(target);
-    if (!blocker) runnable.push(target);
-    else {
-      reports.set(target.label, {
-        label: target.label,
-        status: "FAILED_TO_BUILD",
-        attemptsAllowed: policy.attemptsFor(target.label),
-        attempts: [],
-        note: `not run: ${blocker.id} ${blocker.status}`,
+  const builds = buildTasks(workspace, build.plan, build.stamps, { artifacts: ctx.artifacts, concurrency: ctx.concurrency, env: ctx.env });
+  // A target needs the builds of its package and of every package it depends on, directly or not.
+  const needs = (target: TestTarget) => [...withDependencies(workspace, [target.packageName])].map(buildTaskId);
+  const tests: Task<TargetReport>[] = targets.map((target) => ({
+    id: target.label,
+    deps: needs(target),
+    run: async (signal: AbortSignal | undefined) => {
+      const report = await runJestTarget(target, {
+        root: ctx.root,
+        artifacts: ctx.artifacts,
+        attempts: policy.attemptsFor(target.label),
+        env: ctx.env,
+        signal,
+        onAttempt: (t, attempt, allowed) => {
+          const counts = attempt.tests ? ` (${attempt.tests.passed} passed, ${attempt.tests.failed} failed)` : attempt.error ? ` (${attempt.error})` : "";
+          ctx.out.step(`${t.label} attempt ${attempt.attempt}/${allowed}: ${attempt.status} in ${seconds(attempt.durationMs ?? 0)}${counts}`);
+        },
       });
-    }
-  }
-  const outcomes = await runTasks(
-    runnable.map((target) => ({
-      id: target.label,
-      deps: [],
-      run: async (signal: AbortSignal | undefined) => {
-        const report = await runJestTarget(target, {
-          root: ctx.root,
-          artifacts: ctx.artifacts,
-          attempts: policy.attemptsFor(target.label),
-          env: ctx.env,
-          signal,
-          onAttempt: (t, attempt, allowed) => {
-            const counts = attempt.tests ? ` (${attempt.tests.passed} passed, ${attempt.tests.failed} failed)` : attempt.error ? ` (${attempt.error})` : "";
-            ctx.out.step(`${t.label} attempt ${attempt.attempt}/${allowed}: ${attempt.status} in ${seconds(attempt.durationMs ?? 0)}${counts}`);
-          },
-        });
-        return { ok: isGreen(report.status), value: report };
+      return { ok: isGreen(report.status), value: report };
+    },
+  }));
+  const testBytes = new Map(targets.map((t) => [t.label, testSourceBytes(ctx.root, t.dir)]));
+  let buildsLeft = builds.length;
+  if (buildsLeft === 0) buildStageLine(ctx, watch, build.plan, 0);
+  let buildsFailed = 0;
+  // Builds before tests whenever both are ready: compiles are short and unlock targets. Among each,
+  // the longest chain first.
+  const ranked = byCriticalPath<BuildStep | TargetReport>([...builds, ...tests], (task) => testBytes.get(task.id) ?? 0);
+  const outcomes = await runTasks<BuildStep | TargetReport>(
+    [...ranked.filter((task) => !testBytes.has(task.id)), ...ranked.filter((task) => testBytes.has(task.id))],
+    {
+      concurrency: ctx.concurrency,
+      signal: ctx.signal,
+      onSettled: (outcome) => {
+        if (testBytes.has(outcome.id)) return;
+        if (!reportBuild(ctx, outcome as Outcome<BuildStep>, failures)) buildsFailed++;
+        if (--buildsLeft === 0) buildStageLine(ctx, watch, build.plan, buildsFailed);
       },
-    })),
-    { concurrency: ctx.concurrency, signal: ctx.signal },
+    },
   );
-  for (const target of runnable) {
-    const outcome = outcomes.get(target.label)!;
+
+  const reports = new Map<string, TargetReport>();
+  for (const target of targets) {
+    const outcome = outcomes.get(target.label) as Outcome<TargetReport>;
     if (outcome.status === "skipped") {
-      reports.set(target.label, { label: target.label, status: "INCOMPLETE", attempts: [], note: `not run: ${outcome.reason}` });
+      const blocker = needs(target)
+        .map((id) => outcomes.get(id))
+        .find((o) => o && o.status !== "ok");
+      reports.set(
+        target.label,
+        blocker
+          ? { label: target.label, status: "FAILED_TO_BUILD", attemptsAllowed: policy.attemptsFor(target.label), attempts: [], note: `not run: ${blocker.id} ${blocker.status}` }
+          : { label: target.label, status: "INCOMPLETE", attempts: [], note: `not run: ${outcome.reason}` },
+      );
       continue;
     }
     const report = outcome.value;
@@ -188,9 +199,18 @@ async function pnpmTests(ctx: PipelineContext, command: string, workspace: Works
   return finish(ctx, command, buildReport("pnpm", command, all), failures, total, request.scope);
 }
 
-/** Builds the packages and their deps; returns the build outcome per build task id (absent: was up to date). */
-async function buildStage(ctx: PipelineContext, workspace: Workspace, wanted: string[], failures: Failure[]) {
-  const watch = new Stopwatch();
+/** The size of a package's test sources: it stands for their run time when ordering targets (it ranks this repo's suites as their timings do). */
+function testSourceBytes(root: string, dir: string): number {
+  const tests = path.join(root, dir, "test");
+  if (!fs.existsSync(tests)) return 0;
+  return fs
+    .readdirSync(tests, { recursive: true, encoding: "utf8" })
+    .filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts"))
+    .reduce((sum, f) => sum + fs.statSync(path.join(tests, f)).size, 0);
+}
+
+/** Stamps, input digests and the plan, after adopting what pipeline.sh built just before. */
+function planBuildStage(ctx: PipelineContext, workspace: Workspace, wanted: string[]) {
   const stamps = new BuildStamps(ctx.root);
   const digests = inputDigests(workspace);
   if (ctx.bootstrapBuilt) {
@@ -198,28 +218,43 @@ async function buildStage(ctx: PipelineContext, workspace: Workspace, wanted: st
     ctx.out.step(`built by pipeline.sh just before: ${adopted.join(", ")}`);
     ctx.bootstrapBuilt = false;
   }
-  const plan = planBuild(workspace, wanted, stamps, digests);
+  return { stamps, plan: planBuild(workspace, wanted, stamps, digests) };
+}
+
+/** Prints a settled build; false when it did not succeed (the failure is then recorded). */
+function reportBuild(ctx: PipelineContext, outcome: Outcome<BuildStep>, failures: Failure[]): boolean {
+  if (outcome.status === "skipped") {
+    ctx.out.step(`${outcome.id}: skipped (${outcome.reason})`);
+    return false;
+  }
+  const { pkg, durationMs, exitCode, log } = outcome.value;
+  ctx.out.step(`${outcome.id}: ${outcome.status === "ok" ? "ok" : `FAILED (exit ${exitCode})`} in ${seconds(durationMs)}`);
+  if (outcome.status === "ok") return true;
+  ctx.out.step(tailOfFile(path.join(ctx.artifacts, log)).replace(/^/gm, "  "));
+  failures.push({ what: `${pkg.name}`, step: "build", log });
+  return false;
+}
+
+function buildStageLine(ctx: PipelineContext, watch: Stopwatch, plan: BuildPlan, failed: number): void {
+  const upToDate = plan.upToDate.length ? `, ${plan.upToDate.length} up to date (inputs unchanged since their last build)` : "";
+  ctx.out.stage("build", watch.ms(), failed ? "FAILED" : "ok", `${plan.toBuild.length - failed} built${failed ? `, ${failed} failed or skipped` : ""}${upToDate}`);
+}
+
+/** Builds the packages and their deps; returns the build outcome per build task id (absent: was up to date). */
+async function buildStage(ctx: PipelineContext, workspace: Workspace, wanted: string[], failures: Failure[]) {
+  const watch = new Stopwatch();
+  const { stamps, plan } = planBuildStage(ctx, workspace, wanted);
+  let failed = 0;
   const outcomes = await runBuild(workspace, plan, stamps, {
     artifacts: ctx.artifacts,
     concurrency: ctx.concurrency,
     signal: ctx.signal,
     env: ctx.env,
     onSettled: (outcome) => {
-      if (outcome.status === "skipped") {
-        ctx.out.step(`${outcome.id}: skipped (${outcome.reason})`);
-        return;
-      }
-      const { pkg, durationMs, exitCode, log } = outcome.value;
-      ctx.out.step(`${outcome.id}: ${outcome.status === "ok" ? "ok" : `FAILED (exit ${exitCode})`} in ${seconds(durationMs)}`);
-      if (outcome.status === "failed") {
-        ctx.out.step(tailOfFile(path.join(ctx.artifacts, log)).replace(/^/gm, "  "));
-        failures.push({ what: `${pkg.name}`, step: "build", log });
-      }
+      if (!reportBuild(ctx, outcome, failures)) failed++;
     },
   });
-  const failed = [...outcomes.values()].filter((o) => o.status !== "ok").length;
-  const upToDate = plan.upToDate.length ? `, ${plan.upToDate.length} up to date (inputs unchanged since their last build)` : "";
-  ctx.out.stage("build", watch.ms(), failed ? "FAILED" : "ok", `${plan.toBuild.length - failed} built${failed ? `, ${failed} failed or skipped` : ""}${upToDate}`);
+  buildStageLine(ctx, watch, plan, failed);
   return outcomes;
 }
 

@@ -2,6 +2,12 @@ export interface Task<T> {
   id: string;
   /** Ids of tasks that must succeed first; ids that are not in the task list count as already done. */
   deps: string[];
+  /**
+   * Tasks in the same lane run one at a time, each still holding one of the `concurrency` slots while
+   * it runs (the in-process compiles share the pipeline's one thread: two at once would hold two
+   * slots and use one CPU).
+   */
+  lane?: string;
   /** Resolves ok=false for an expected failure (a red build); a rejection is an error in the pipeline itself. */
   run: (signal: AbortSignal | undefined) => Promise<{ ok: boolean; value: T }>;
 }
@@ -18,8 +24,8 @@ export interface ScheduleOptions<T> {
 }
 
 /**
- * Runs tasks as soon as their dependencies succeeded, at most `concurrency` at a time, in the
- * order given among the ready ones. A task whose dependency failed or was skipped is skipped.
+ * Runs tasks as soon as their dependencies succeeded (and their lane is free), at most `concurrency`
+ * at a time, in the order given among the ready ones. A task whose dependency failed or was skipped is skipped.
  */
 export async function runTasks<T>(tasks: Task<T>[], options: ScheduleOptions<T>): Promise<Map<string, Outcome<T>>> {
   const ids = new Set(tasks.map((t) => t.id));
@@ -57,7 +63,9 @@ export async function runTasks<T>(tasks: Task<T>[], options: ScheduleOptions<T>)
     }
   };
 
-  const isReady = (task: Task<T>) => task.deps.every((d) => !ids.has(d) || outcomes.get(d)?.status === "ok");
+  const busyLanes = new Set<string>();
+  const isReady = (task: Task<T>) =>
+    (task.lane === undefined || !busyLanes.has(task.lane)) && task.deps.every((d) => !ids.has(d) || outcomes.get(d)?.status === "ok");
 
   for (;;) {
     skipBlocked();
@@ -65,10 +73,14 @@ export async function runTasks<T>(tasks: Task<T>[], options: ScheduleOptions<T>)
       const index = pending.findIndex(isReady);
       if (index < 0) break;
       const [task] = pending.splice(index, 1);
+      if (task.lane !== undefined) busyLanes.add(task.lane);
       const promise: Promise<void> = task
         .run(options.signal)
         .then(({ ok, value }) => settle({ id: task.id, status: ok ? "ok" : "failed", value }))
-        .finally(() => running.delete(promise));
+        .finally(() => {
+          running.delete(promise);
+          if (task.lane !== undefined) busyLanes.delete(task.lane);
+        });
       running.add(promise);
     }
     if (running.size === 0) break;
@@ -76,4 +88,31 @@ export async function runTasks<T>(tasks: Task<T>[], options: ScheduleOptions<T>)
   }
   if (pending.length > 0) throw new Error(`tasks never became ready (a dependency cycle?): ${pending.map((t) => t.id).join(", ")}`);
   return outcomes;
+}
+
+/**
+ * The tasks, longest remaining path first. A task's rank is its own cost plus the largest rank among
+ * the tasks that need it, so a short build that unlocks a long test goes before a middling test.
+ * runTasks starts ready tasks in list order: with this order it keeps the critical path busy and
+ * leaves the short tasks to fill the gaps at the end. Equal ranks keep their given order.
+ */
+export function byCriticalPath<T>(tasks: Task<T>[], cost: (task: Task<T>) => number): Task<T>[] {
+  const dependents = new Map<string, Task<T>[]>(tasks.map((t) => [t.id, []]));
+  for (const task of tasks) for (const dep of task.deps) dependents.get(dep)?.push(task);
+  const ranks = new Map<string, number>();
+  const visiting = new Set<string>();
+  const rank = (task: Task<T>): number => {
+    const known = ranks.get(task.id);
+    if (known !== undefined) return known;
+    if (visiting.has(task.id)) throw new Error(`dependency cycle through ${task.id}`);
+    visiting.add(task.id);
+    const value = cost(task) + Math.max(0, ...dependents.get(task.id)!.map(rank));
+    visiting.delete(task.id);
+    ranks.set(task.id, value);
+    return value;
+  };
+  return tasks
+    .map((task, index) => ({ task, index, rank: rank(task) }))
+    .sort((a, b) => b.rank - a.rank || a.index - b.index)
+    .map(({ task }) => task);
 }

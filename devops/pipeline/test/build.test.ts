@@ -95,4 +95,26 @@ describe("build once, and only what is stale", () => {
     expect(outcomes.get("build @monorepo/user-service")).toMatchObject({ status: "skipped", reason: "needs build @monorepo/logger failed" });
     expect(new BuildStamps(root).get("@monorepo/logger")).toBeUndefined();
   });
+
+  it("compiles a package whose build is `tsc -p tsconfig.json` in the pipeline's own process, with tsc's exit status and messages", async () => {
+    const root = repo();
+    const options = { target: "ES2022", lib: ["ES2022"], types: [], module: "commonjs", strict: true };
+    for (const dir of ["common/logger", "services/user"]) {
+      const manifest = path.join(root, dir, "package.json");
+      const json = JSON.parse(fs.readFileSync(manifest, "utf8"));
+      fs.writeFileSync(manifest, JSON.stringify({ ...json, scripts: { build: "tsc -p tsconfig.json" } }));
+      writeFiles(root, { [`${dir}/tsconfig.json`]: { compilerOptions: options, include: ["src"] } });
+    }
+    writeFiles(root, { "services/user/src/index.ts": "export const b: number = 'one';\n" });
+    const { outcomes } = await build(root, ["@monorepo/user-service"]);
+    expect(outcomes.get("build @monorepo/logger")?.status).toBe("ok");
+    expect(fs.readFileSync(path.join(root, "common/logger/src/index.js"), "utf8")).toContain("exports.a = 1;");
+    const user = outcomes.get("build @monorepo/user-service") as Outcome<BuildStep> & { status: "failed" };
+    expect(user).toMatchObject({ status: "failed", value: { exitCode: 2 } });
+    expect(fs.readFileSync(path.join(root, "artifacts", user.value.log), "utf8")).toBe(
+      "tsc -p tsconfig.json (in the pipeline's process, declarations shared across packages)\n" +
+        "src/index.ts(1,14): error TS2322: Type 'string' is not assignable to type 'number'.\n",
+    );
+    expect(builds(root)).toEqual([]);
+  });
 });

@@ -57,6 +57,22 @@ describe("test", () => {
     expect(fs.existsSync(path.join(root, "artifacts/testlogs/services/flaky/test/test_attempts/attempt_1.xml"))).toBe(true);
   });
 
+  it("starts a target as soon as the builds it needs are done, while another build still runs", async () => {
+    // services/slow's build waits (30 s at most) for common/fast's test to have run: it passes only
+    // if that test started before the last build was done.
+    const marksRun = `require("fs").writeFileSync(require("path").join(__dirname, "..", "..", "..", "tested.txt"), "yes");\n${passingTest()}`;
+    const waitForMark = "for i in $(seq 300); do [ -f ../../tested.txt ] && exit 0; sleep 0.1; done; exit 1";
+    const root = fixtureWorkspace([
+      { dir: "common/fast", name: "@fixture/fast", files: { "test/f.test.js": marksRun } },
+      { dir: "services/slow", name: "@fixture/slow", scripts: { build: waitForMark }, files: { "test/s.test.js": passingTest() } },
+    ]);
+    const run = await runCli(["test", "--engine", "pnpm", "--jobs", "2"], root);
+    // The order of the two lines is a race (the build ends as soon as the test file is loaded).
+    expect(run.stdout).toMatch(/^ {4}build @fixture\/slow: ok in \d+\.\ds$/m);
+    expect(run.stdout).toContain("//common/fast:test attempt 1/1: PASSED");
+    expect(run.code).toBe(0);
+  });
+
   it("exits 1 on a red target or a failed build, naming the package, the step and the log", async () => {
     const root = fixtureWorkspace([
       { dir: "common/logger", name: "@fixture/logger", files: { "test/a.test.js": passingTest() } },

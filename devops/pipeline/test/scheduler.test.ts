@@ -1,4 +1,4 @@
-import { runTasks, type Outcome } from "../src";
+import { byCriticalPath, runTasks, type Outcome, type Task } from "../src";
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
@@ -72,5 +72,65 @@ describe("runTasks", () => {
   it("reports a dependency cycle instead of hanging", async () => {
     const task = (id: string, deps: string[]) => ({ id, deps, run: async () => ({ ok: true, value: id }) });
     await expect(runTasks([task("a", ["b"]), task("b", ["a"])], { concurrency: 2 })).rejects.toThrow(/never became ready/);
+  });
+});
+
+describe("byCriticalPath", () => {
+  const task = (id: string, deps: string[] = []): Task<string> => ({ id, deps, run: async () => ({ ok: true, value: id }) });
+  const costs: Record<string, number> = { "build a": 1, "test a": 5, "build b": 1, "test b": 20, "build c": 1, "test c": 8, lint: 8 };
+  const ids = (tasks: Task<string>[]) => tasks.map((t) => t.id);
+
+  it("puts a short build that unlocks a long test before longer work that unlocks nothing", () => {
+    const tasks = [task("build a"), task("test a", ["build a"]), task("lint"), task("build b", ["build a"]), task("test b", ["build b"]), task("build c"), task("test c", ["build c"])];
+    // Ranks: build a 1+max(5, 21)=22, build b 21, test b 20, build c 9, lint 8 (given before test c), test c 8, test a 5.
+    expect(ids(byCriticalPath(tasks, (t) => costs[t.id]))).toEqual(["build a", "build b", "test b", "build c", "lint", "test c", "test a"]);
+  });
+
+  it("ignores dependencies outside the list, keeps the given order on ties, and rejects a cycle", () => {
+    expect(ids(byCriticalPath([task("x", ["gone"]), task("y"), task("z")], () => 1))).toEqual(["x", "y", "z"]);
+    expect(() => byCriticalPath([task("p", ["q"]), task("q", ["p"])], () => 1)).toThrow(/dependency cycle/);
+  });
+
+  it("in runTasks, the longest chain starts first when slots are short", async () => {
+    const started: string[] = [];
+    const run = (id: string, deps: string[] = []): Task<string> => ({
+      id,
+      deps,
+      run: async () => {
+        started.push(id);
+        await tick();
+        return { ok: true, value: id };
+      },
+    });
+    const tasks = [run("short"), run("build"), run("long", ["build"])];
+    await runTasks(byCriticalPath(tasks, (t) => ({ short: 2, build: 1, long: 10 })[t.id as "short"]), { concurrency: 1 });
+    expect(started).toEqual(["build", "long", "short"]);
+  });
+});
+
+describe("lanes", () => {
+  it("runs the tasks of one lane one at a time, and fills the other slots with the rest", async () => {
+    const log: string[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const task = (id: string, lane?: string): Task<string> => ({
+      id,
+      deps: [],
+      lane,
+      run: async () => {
+        log.push(`start ${id}`);
+        if (id === "compile a") await gate;
+        else await tick();
+        log.push(`end ${id}`);
+        return { ok: true, value: id };
+      },
+    });
+    const done = runTasks([task("compile a", "compile"), task("compile b", "compile"), task("test x")], { concurrency: 2 });
+    for (let i = 0; i < 5; i++) await tick();
+    // compile b waits for compile a's lane although a slot is free: test x took it and is done.
+    expect(log).toEqual(["start compile a", "start test x", "end test x"]);
+    release();
+    await done;
+    expect(log.slice(3)).toEqual(["end compile a", "start compile b", "end compile b"]);
   });
 });

@@ -93,6 +93,14 @@ export function checkModule(root: string): Finding[] {
   if (!typescript || !/^\d+\.\d+\.\d+$/.test(typescript)) {
     finding("package.json", `devDependencies.typescript must be an exact version for typescript.deps(version_from), found ${typescript ?? "none"}`);
   }
+  // The pipeline compiles packages in-process with its own typescript dependency, ts_project with the
+  // root's: one compiler for both, or the two paths could disagree about the same code.
+  for (const pkg of loadWorkspace(root).packages) {
+    const own = pkg.dependencies.typescript ?? pkg.devDependencies.typescript;
+    if (own !== undefined && own !== typescript) {
+      finding(`${pkg.dir}/package.json`, `typescript is ${own}, the root pins ${typescript ?? "none"}: every package that compiles with TypeScript must use the root's`);
+    }
+  }
 
   findings.push(...checkIgnored(root));
   return findings;

@@ -382,6 +382,7 @@ describe("(g) module: pinned versions and wiring", () => {
   it("catches a TypeScript range, another Node, a missing rule set and extension wiring the BUILD files rely on", () => {
     const root = ready();
     edit(root, { "package.json": { ...FIXTURE_MANIFESTS["."], devDependencies: { ...FIXTURE_MANIFESTS["."]!.devDependencies, typescript: "^5.9.3" } } });
+    edit(root, { "services/user/package.json": { ...FIXTURE_MANIFESTS["services/user"], dependencies: { ...FIXTURE_MANIFESTS["services/user"]!.dependencies, typescript: "5.9.3" } } });
     replaceIn(root, "MODULE.bazel", 'bazel_dep(name = "platforms", version = "1.1.0")\n', "");
     replaceIn(root, "MODULE.bazel", 'node_version = "22.22.2"', 'node_version = "20.20.2"');
     replaceIn(root, "MODULE.bazel", '    name = "npm",\n    pnpm_lock = "//:pnpm-lock.yaml",', '    name = "npm_deps",\n    pnpm_lock = "//pkg:pnpm-lock.yaml",\n    npmrc = "//:.npmrc",');
@@ -396,6 +397,7 @@ describe("(g) module: pinned versions and wiring", () => {
       'MODULE.bazel: needs use_repo(npm, "npm")',
       'MODULE.bazel: needs one typescript.deps(version_from = "//:package.json") from @aspect_rules_ts//ts:extensions.bzl%typescript',
       "package.json: devDependencies.typescript must be an exact version for typescript.deps(version_from), found ^5.9.3",
+      "services/user/package.json: typescript is 5.9.3, the root pins ^5.9.3: every package that compiles with TypeScript must use the root's",
     ]);
   });
 });
