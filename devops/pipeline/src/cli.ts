@@ -180,7 +180,7 @@ function commandMistake(argv: string[]): string | undefined {
   return undefined;
 }
 
-/** Parses and runs; exit codes: 0 ok, 1 pipeline failed, 2 usage error, 130 interrupted. */
+/** Parses and runs; exit codes: 0 ok, 1 pipeline failed, 2 usage error, 130 interrupted (a signal, or its output closed). */
 export async function main(argv: string[], context: Partial<PipelineCliContext> = {}): Promise<number> {
   const cli = buildCli();
   const full = { ...Cli.defaultContext, ...context };
@@ -202,15 +202,24 @@ export async function main(argv: string[], context: Partial<PipelineCliContext> 
 if (require.main === module) {
   const controller = new AbortController();
   let interrupted = false;
+  const interrupt = (why: string) => {
+    interrupted = true;
+    process.stderr.write(`\npipeline: ${why}, stopping running steps\n`);
+    controller.abort(new Error(why));
+  };
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     process.on(signal, () => {
       // A second Ctrl-C leaves at once; the first lets running steps be stopped and reported.
       if (interrupted) process.exit(EXIT.interrupted);
-      interrupted = true;
-      process.stderr.write(`\npipeline: ${signal} received, stopping running steps\n`);
-      controller.abort(new Error(signal));
+      interrupt(`${signal} received`);
     });
   }
+  // The reader went away (`./pipeline.sh ci | head`): stop as a SIGPIPE would, but with the running
+  // steps' processes stopped too, instead of crashing on the write and leaving them behind.
+  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code !== "EPIPE") throw error;
+    if (!interrupted) interrupt("standard output closed (EPIPE)");
+  });
   main(process.argv.slice(2), { signal: controller.signal }).then(
     (code) => process.exit(interrupted ? EXIT.interrupted : code),
     (error: Error) => {

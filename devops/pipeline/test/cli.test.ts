@@ -1,7 +1,8 @@
+import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { waitFor } from "@monorepo/testing";
-import { commitAll, failingTest, failsOnceTest, fixtureWorkspace, git, isRunning, lastLine, passingTest, runCli, tempDir, writeFiles } from "./helpers";
+import { CLI, commitAll, failingTest, failsOnceTest, fixtureWorkspace, git, isRunning, lastLine, passingTest, runCli, tempDir, writeFiles } from "./helpers";
 
 // Each case runs the real CLI (and real jest) in a fixture repository, as a person would.
 jest.setTimeout(90_000);
@@ -119,6 +120,35 @@ test("waits for an upstream that never answers", () => new Promise((resolve) => 
     expect(lastLine(run.stdout)).toBe("0 passed, 1 failed");
     const jestPid = Number(fs.readFileSync(pidFile, "utf8"));
     expect(isRunning(jestPid)).toBe(false);
+  });
+  it("stops the running jest when its output is closed (`| head`), and exits 130 without a crash", async () => {
+    const dir = tempDir();
+    const pidFile = path.join(dir, "jest.pid");
+    const closed = path.join(dir, "closed");
+    const slow = `require("fs").writeFileSync(${JSON.stringify(pidFile)}, String(process.pid));
+test("waits for an upstream that never answers", () => new Promise((resolve) => setTimeout(resolve, 60000)), 70000);
+`;
+    // Passes once the reader has gone, so that the pipeline then writes its line into a closed pipe.
+    const quick = `test("after the reader left", async () => {
+  const fs = require("fs");
+  for (let i = 0; i < 600 && !fs.existsSync(${JSON.stringify(closed)}); i++) await new Promise((r) => setTimeout(r, 50));
+});
+`;
+    const root = fixtureWorkspace([
+      { dir: "services/slow", name: "@fixture/slow", files: { "test/slow.test.js": slow } },
+      { dir: "services/quick", name: "@fixture/quick", files: { "test/quick.test.js": quick } },
+    ]);
+    const child = spawn(process.execPath, [CLI, "test", "--engine", "pnpm", "--jobs", "2"], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
+    await waitFor(() => fs.existsSync(pidFile), 60_000);
+    child.stdout.destroy();
+    fs.writeFileSync(closed, "");
+    expect(await exited).toBe(130);
+    expect(stderr).toContain("pipeline: standard output closed (EPIPE), stopping running steps");
+    expect(stderr).not.toContain("Error");
+    expect(isRunning(Number(fs.readFileSync(pidFile, "utf8")))).toBe(false);
   });
 });
 
