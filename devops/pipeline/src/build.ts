@@ -151,7 +151,7 @@ export const IN_PROCESS_LANE = "in-process compile";
  * in-process with a compiler shared by the whole run when it is plain `tsc -p tsconfig.json` (every
  * package's), through sh otherwise.
  */
-export function buildTasks(workspace: Workspace, plan: BuildPlan, stamps: BuildStamps, options: BuildOptions): Task<BuildStep>[] {
+export function buildTasks(workspace: Workspace, plan: BuildPlan, stamps: BuildStamps, options: Pick<BuildOptions, "artifacts" | "env">): Task<BuildStep>[] {
   const compiler = new SharedCompiler();
   return plan.toBuild.map((pkg) => ({
     id: buildTaskId(pkg.name),

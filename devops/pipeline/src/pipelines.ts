@@ -120,7 +120,7 @@ async function pnpmTests(ctx: PipelineContext, command: string, workspace: Works
   const build = planBuildStage(ctx, workspace, request.packages.map((p) => p.name));
   const policy = loadFlakyPolicy(ctx.root);
   const targets = request.packages.map(request.targetOf);
-  const builds = buildTasks(workspace, build.plan, build.stamps, { artifacts: ctx.artifacts, concurrency: ctx.concurrency, env: ctx.env });
+  const builds = buildTasks(workspace, build.plan, build.stamps, { artifacts: ctx.artifacts, env: ctx.env });
   // A target needs the builds of its package and of every package it depends on, directly or not.
   const needs = (target: TestTarget) => [...withDependencies(workspace, [target.packageName])].map(buildTaskId);
   const tests: Task<TargetReport>[] = targets.map((target) => ({
@@ -142,6 +142,7 @@ async function pnpmTests(ctx: PipelineContext, command: string, workspace: Works
     },
   }));
   const testBytes = new Map(targets.map((t) => [t.label, testSourceBytes(ctx.root, t.dir)]));
+  const isTest = (task: { id: string }) => testBytes.has(task.id);
   let buildsLeft = builds.length;
   if (buildsLeft === 0) buildStageLine(ctx, watch, build.plan, 0);
   let buildsFailed = 0;
@@ -149,12 +150,12 @@ async function pnpmTests(ctx: PipelineContext, command: string, workspace: Works
   // the longest chain first.
   const ranked = byCriticalPath<BuildStep | TargetReport>([...builds, ...tests], (task) => testBytes.get(task.id) ?? 0);
   const outcomes = await runTasks<BuildStep | TargetReport>(
-    [...ranked.filter((task) => !testBytes.has(task.id)), ...ranked.filter((task) => testBytes.has(task.id))],
+    [...ranked.filter((task) => !isTest(task)), ...ranked.filter(isTest)],
     {
       concurrency: ctx.concurrency,
       signal: ctx.signal,
       onSettled: (outcome) => {
-        if (testBytes.has(outcome.id)) return;
+        if (isTest(outcome)) return;
         if (!reportBuild(ctx, outcome as Outcome<BuildStep>, failures)) buildsFailed++;
         if (--buildsLeft === 0) buildStageLine(ctx, watch, build.plan, buildsFailed);
       },
