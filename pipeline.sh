@@ -88,10 +88,19 @@ pipeline_is_stale() {
     \( \( -name '*.ts' ! -name '*.d.ts' \) -o -name package.json -o -name 'tsconfig*.json' \) \
     -newer "$PIPELINE_CLI" -print -quit)" ]
 }
+# One `tsc --build` does what the packages' build scripts do only while each one is exactly
+# `tsc -p tsconfig.json` (the CLI makes the same check before compiling in-process); otherwise their
+# scripts run, through pnpm. --force: build, do not second-guess with tsc's own up-to-date check.
+build_pipeline() {
+  if node -e 'process.exit(process.argv.slice(1).every((dir) => require(dir + "/package.json").scripts?.build === "tsc -p tsconfig.json") ? 0 : 1)' "${pipeline_dirs[@]}"; then
+    node_modules/.bin/tsc --build --force "${pipeline_dirs[@]/%//tsconfig.json}"
+  else
+    pnpm --filter "@monorepo/pipeline..." run build
+  fi
+}
 if pipeline_is_stale; then
   mkdir -p "$(dirname "$BOOTSTRAP_LOG")"
-  # Each package's build script is `tsc -p tsconfig.json`; --force: build, do not second-guess.
-  if ! node_modules/.bin/tsc --build --force "${pipeline_dirs[@]/%//tsconfig.json}" >"$BOOTSTRAP_LOG" 2>&1; then
+  if ! build_pipeline >"$BOOTSTRAP_LOG" 2>&1; then
     # Every package the pipeline is built with (its tests' dependencies too: a package's build
     # compiles its tests) must compile before the pipeline can run and report anything itself.
     first_error=$(grep -m 1 ': error TS' "$BOOTSTRAP_LOG" || true)
@@ -99,6 +108,8 @@ if pipeline_is_stale; then
     for dir in "${pipeline_dirs[@]}"; do
       case "$PWD/$first_error" in "$dir"/*) failed=${dir#"$PWD"/} ;; esac
     done
+    [ -n "$failed" ] ||
+      failed=$(sed -n 's/.*ERR_PNPM_RECURSIVE_RUN_FIRST_FAIL[^@]*\(@[^@ ]*\)@[^ ]* build.*/\1/p' "$BOOTSTRAP_LOG" | head -n 1)
     stage bootstrap "$started" "building the pipeline and its workspace deps failed" FAILED
     sed 's/^/    /' "$BOOTSTRAP_LOG"
     echo "FAILED: ${failed:-the pipeline or one of its workspace deps} (step: build, before the pipeline can run, log: $BOOTSTRAP_LOG)"

@@ -4,7 +4,7 @@ import { readModuleFile, stringAttr, type ModuleFile } from "./build-files";
 import type { Finding } from "./deps";
 import { BAZELIGNORE } from "./generate";
 import { ToolError } from "./tools";
-import { loadWorkspace } from "./workspace";
+import { loadWorkspace, type Workspace } from "./workspace";
 
 /**
  * The consistent set researched for this repository (FACTS §1): rules_jest 0.26 requires
@@ -95,19 +95,20 @@ export function checkModule(root: string): Finding[] {
   }
   // The pipeline compiles packages in-process with its own typescript dependency, ts_project with the
   // root's: one compiler for both, or the two paths could disagree about the same code.
-  for (const pkg of loadWorkspace(root).packages) {
+  const workspace = loadWorkspace(root);
+  for (const pkg of workspace.packages) {
     const own = pkg.dependencies.typescript ?? pkg.devDependencies.typescript;
     if (own !== undefined && own !== typescript) {
       finding(`${pkg.dir}/package.json`, `typescript is ${own}, the root pins ${typescript ?? "none"}: every package that compiles with TypeScript must use the root's`);
     }
   }
 
-  findings.push(...checkIgnored(root));
+  findings.push(...checkIgnored(workspace));
   return findings;
 }
 
 /** pnpm's node_modules folders must not become Bazel packages: REPO.bazel (Bazel 8) and .bazelignore (Bazel 7, buildozer). */
-function checkIgnored(root: string): Finding[] {
+function checkIgnored({ root, packages }: Workspace): Finding[] {
   const findings: Finding[] = [];
   const repoFile = path.join(root, "REPO.bazel");
   const repoText = fs.existsSync(repoFile) ? fs.readFileSync(repoFile, "utf8") : "";
@@ -119,7 +120,7 @@ function checkIgnored(root: string): Finding[] {
   for (const line of lines.filter((l) => l.includes("*"))) {
     findings.push({ check: "module", file: BAZELIGNORE, message: `"${line}": .bazelignore takes literal paths, not globs` });
   }
-  const needed = ["node_modules", ...loadWorkspace(root).packages.map((p) => `${p.dir}/node_modules`)];
+  const needed = ["node_modules", ...packages.map((p) => `${p.dir}/node_modules`)];
   for (const dir of needed.filter((d) => !lines.includes(d))) {
     findings.push({ check: "module", file: BAZELIGNORE, message: `lacks ${dir}; run \`pnpm bazel:generate\`` });
   }
