@@ -116,12 +116,12 @@ export function runCli<Context extends CliContext>(spec: CliSpec<Context>, argv:
 export function runMain<Context extends CliContext>(spec: CliSpec<Context>, context = {} as ContextInput<Context>): void {
   const controller = new AbortController();
   let interruptible = false;
-  const interrupt = (why: string) => {
+  const interrupt = (why: string, hint = "") => {
     if (!interruptible || controller.signal.aborted) process.exit(EXIT_CODES.interrupted);
-    process.stderr.write(`${isTerminal(process.stderr) ? "\n" : ""}${spec.binaryName}: ${why}, stopping\n`);
+    process.stderr.write(`${isTerminal(process.stderr) ? "\n" : ""}${spec.binaryName}: ${why}, stopping${hint}\n`);
     controller.abort(new Error(why));
   };
-  for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => interrupt(`${signal} received`));
+  for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => interrupt(`${signal} received`, `; ${signal} again exits at once`));
   // Every later write fails the same way: only the first EPIPE interrupts.
   process.stdout.on("error", (error: NodeJS.ErrnoException) => {
     if (error.code !== "EPIPE") throw error;

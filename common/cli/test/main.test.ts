@@ -43,7 +43,7 @@ describe("runMain", () => {
 
   it("an interruptible command stops on SIGINT, cleans up, and exits 130 without a stack", async () => {
     const result = await run(["wait"], { whileRunning: interruptOnce("waiting") });
-    expect(result).toMatchObject({ code: 130, signal: null, stdout: "waiting\n", stderr: "fixture: SIGINT received, stopping\ncleaned up\n" });
+    expect(result).toMatchObject({ code: 130, signal: null, stdout: "waiting\n", stderr: "fixture: SIGINT received, stopping; SIGINT again exits at once\ncleaned up\n" });
   });
 
   it("a second SIGINT exits at once, without waiting for the cleanup", async () => {
@@ -53,12 +53,12 @@ describe("runMain", () => {
         onceWritten(child.stderr!, "stopping", () => child.kill("SIGINT"));
       },
     });
-    expect(result).toMatchObject({ code: 130, signal: null, stderr: "fixture: SIGINT received, stopping\n" });
+    expect(result).toMatchObject({ code: 130, signal: null, stderr: "fixture: SIGINT received, stopping; SIGINT again exits at once\n" });
   });
 
   it("SIGTERM interrupts too", async () => {
     const result = await run(["wait"], { whileRunning: (child) => onceWritten(child.stdout!, "waiting", () => child.kill("SIGTERM")) });
-    expect(result).toMatchObject({ code: 130, stderr: "fixture: SIGTERM received, stopping\ncleaned up\n" });
+    expect(result).toMatchObject({ code: 130, stderr: "fixture: SIGTERM received, stopping; SIGTERM again exits at once\ncleaned up\n" });
   });
 
   it("a command that is not interruptible ends at once on SIGINT, exit 130", async () => {

@@ -101,7 +101,7 @@ test("waits for an upstream that never answers", () => new Promise((resolve) => 
         .then(() => child.kill("SIGINT"));
     });
     expect(run.code).toBe(130);
-    expect(run.stderr).toBe("pipeline.sh: SIGINT received, stopping\n");
+    expect(run.stderr).toBe("pipeline.sh: SIGINT received, stopping; SIGINT again exits at once\n");
     expect(run.stdout).toContain("//services/slow:test attempt 1/1: INCOMPLETE");
     expect(lastLine(run.stdout)).toBe("0 passed, 1 failed");
     const jestPid = Number(fs.readFileSync(pidFile, "utf8"));
