@@ -33,16 +33,16 @@ export function caughtExitCode(command: object): number | undefined {
 }
 
 /**
- * The base of every command: its catch() is the one place where an error becomes an exit code and a
- * message on stderr (see reportError). Subclasses set `static interruptible = true` when their
- * execute() stops on `context.signal`.
+ * The base of every command: its catch() turns whatever the command throws into an exit code and a
+ * message on stderr (reportError, which runCli also applies to the parse errors raised before any
+ * command exists). Subclasses set `static interruptible = true` when execute() stops on `context.signal`.
  */
 export abstract class BaseCommand<Context extends CliContext = CliContext> extends Command<Context> {
   /** false: SIGINT, SIGTERM or a closed stdout ends the process at once (exit 130), as without a handler. */
   static interruptible = false;
 
   override async catch(error: unknown): Promise<void> {
-    caughtExitCodes.set(this, reportError(nameOptions(error), this.context, this.cli.binaryName, this.path));
+    caughtExitCodes.set(this, reportError(withFlagNames(error), this.context, this.cli.binaryName, this.path));
   }
 }
 
@@ -89,7 +89,7 @@ const kebab = (name: string) => name.replace(/[A-Z]/g, (letter) => `-${letter.to
  * A `static schema` violation names the class fields ("all", "readOnlyPort"); the user typed flags,
  * so they are named as flags (the field of `--read-only-port` is `readOnlyPort`, by convention).
  */
-function nameOptions(error: unknown): unknown {
+function withFlagNames(error: unknown): unknown {
   if (!(error instanceof UsageError) || !error.message.startsWith("Invalid option schema")) return error;
   const message = error.message
     .replace(/^Invalid option schema:?\s*/, "")

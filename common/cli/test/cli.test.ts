@@ -1,5 +1,6 @@
 import { Writable } from "node:stream";
-import { Command } from "clipanion";
+import { Command, Option } from "clipanion";
+import * as t from "typanion";
 import { BaseCommand, runCli, type CliSpec } from "../src";
 import { FIXTURE } from "./fixture-cli";
 
@@ -70,6 +71,19 @@ describe("exit codes and error lines", () => {
     controller.abort();
     expect(await run(["fail", "bug"], { signal: controller.signal })).toEqual({ code: 130, stdout: "", stderr: "" });
   });
+});
+
+it("names the flags, not the class fields, when a schema rule is broken", async () => {
+  class Publish extends BaseCommand {
+    static paths = [["publish"]];
+    static usage = Command.Usage({ description: "Publish", details: "--dry-run publishes nothing, so not with --read-only-token.", examples: [["Try", "$0 publish --dry-run"]] });
+    static schema = [t.hasKeyRelationship("dryRun", t.KeyRelationship.Forbids, ["readOnlyToken"], { missingIf: "falsy" })];
+    dryRun = Option.Boolean("--dry-run", false);
+    readOnlyToken = Option.String("--read-only-token");
+    async execute() {}
+  }
+  const result = await run(["publish", "--dry-run", "--read-only-token", "abc"], { spec: { ...FIXTURE, commands: [Publish] } });
+  expect(result).toEqual({ code: 2, stdout: "", stderr: 'fixture: option --dry-run forbids using option --read-only-token (see "fixture publish --help")\n' });
 });
 
 describe("list options", () => {
