@@ -2,7 +2,7 @@
 // Pipeline benchmark: the original-style pipeline against the new one, in throwaway clones of this
 // repository's HEAD (committed work only), installed offline from the local pnpm store.
 //
-//   node bench/pipeline.mjs [--rounds N] [--keep]
+//   node bench/pipeline.mjs [--rounds N] [--keep]     (build first: pnpm build; --help explains)
 //
 // Environment: SIMULATION_TIME_SCALE (default 1: the original 5 s wait of the flaky user test and
 // every other simulated wait at full length, for both pipelines), PERF_STOCK_COUNT (the perf suite's
@@ -28,18 +28,52 @@
 // of the whole process tree (user + system, from /proc), which the load of other jobs barely moves.
 import { execFileSync, spawn } from "node:child_process";
 import fs from "node:fs";
+import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const KEEP = process.argv.includes("--keep");
-const roundsArg = process.argv.indexOf("--rounds");
-const ROUNDS = roundsArg < 0 ? 2 : Number(process.argv[roundsArg + 1]);
-if (!Number.isInteger(ROUNDS) || ROUNDS < 1) {
-  console.error("bench: --rounds takes a whole number >= 1");
-  process.exit(2);
+
+// The command line follows the convention of every CLI here (@monorepo/cli, with its own clipanion).
+const require = createRequire(import.meta.url);
+const { BaseCommand, runCli } = require("../common/cli");
+const cliRequire = createRequire(require.resolve("../common/cli/package.json"));
+const { Command, Option } = cliRequire("clipanion");
+const t = cliRequire("typanion");
+
+let options;
+class PipelineBench extends BaseCommand {
+  static paths = [Command.Default];
+
+  static usage = Command.Usage({
+    description: "Time the original-style pipeline against ./pipeline.sh ci, side by side, in throwaway clones of HEAD",
+    details: `
+      Each of --rounds rounds clones HEAD twice and times, in alternating order, the original-style pipeline (build every package twice, test each one serially, then the perf suite) and a cold \`./pipeline.sh ci --all\`. Round 1's clone then times \`ci\` with no change, a user-only change and a logger change.
+
+      Prints each time with its CPU time and its ratio to the original; exits 1 if a target ratio is missed in any round or a run fails. SIMULATION_TIME_SCALE (default 1) and PERF_STOCK_COUNT apply to both pipelines. Only committed work is measured; pnpm installs offline from the local store.
+    `,
+    examples: [
+      ["Two rounds, clones removed afterwards", "$0"],
+      ["Three rounds, keeping the clones and logs", "$0 --rounds 3 --keep"],
+    ],
+  });
+
+  rounds = Option.String("--rounds", "2", {
+    description: "Rounds of original and cold runs, each in fresh clones (default 2)",
+    validator: t.cascade(t.isNumber(), [t.isInteger(), t.isAtLeast(1)]),
+  });
+
+  keep = Option.Boolean("--keep", false, { description: "Keep the clones (the logs are kept anyway)" });
+
+  async execute() {
+    options = { rounds: this.rounds, keep: this.keep };
+  }
 }
+const exitCode = await runCli({ binaryName: "node bench/pipeline.mjs", binaryLabel: "Pipeline benchmark", commands: [PipelineBench] }, process.argv.slice(2), {});
+// --help, or a usage error: said, and nothing to run.
+if (options === undefined) process.exit(exitCode);
+const { rounds: ROUNDS, keep: KEEP } = options;
 const TARGETS = { cold: 0.5, "no change": 0.05, "user only": 0.25 };
 
 const env = { ...process.env, SIMULATION_TIME_SCALE: process.env.SIMULATION_TIME_SCALE ?? "1", GITHUB_STEP_SUMMARY: "" };

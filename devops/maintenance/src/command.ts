@@ -1,7 +1,8 @@
 import type { Integrations } from "@monorepo/integrations";
 import { Logger } from "@monorepo/logger";
 import { SimulationConfigError, timeScale } from "@monorepo/simulation";
-import { Command, Option, UsageError, type BaseContext } from "clipanion";
+import { BaseCommand, listOption, type CliContext } from "@monorepo/cli";
+import { Command, Option, UsageError } from "clipanion";
 import * as t from "typanion";
 import { checkWritableFilePath, defaultJournalPath, resolveUserPath, writeJsonFile } from "./files";
 import { Journal, JournalError } from "./journal";
@@ -10,11 +11,10 @@ import { LiveProgress, LogProgress, type Progress } from "./progress";
 import { formatPlan, formatSummary } from "./report";
 import { SUBSYSTEMS, type Subsystem } from "./steps";
 
-export interface MaintenanceContext extends BaseContext {
+/** `signal` (SIGINT, SIGTERM, a closed stdout): the run stops, cleans up in-flight subsystems, saves the journal. */
+export interface MaintenanceContext extends CliContext {
   /** Where relative paths resolve when not under `bazel run`. */
   cwd: string;
-  /** Aborted on SIGINT or SIGTERM: the run stops, cleans up in-flight subsystems, saves the journal. */
-  interrupt: AbortSignal;
   /** Builds the clients; validates SIMULATION_* (SimulationConfigError). */
   createClients: (env: Record<string, string | undefined>) => Integrations;
 }
@@ -29,18 +29,10 @@ interface Request {
   jsonPath?: string;
 }
 
-function parseSubsystems(flag: string, value: string): Subsystem[] {
-  const names = value.split(",").map((name) => name.trim());
-  for (const name of names) {
-    if (!(SUBSYSTEMS as readonly string[]).includes(name)) {
-      throw new UsageError(`${flag}: unknown subsystem "${name}"; choose from ${SUBSYSTEMS.join(", ")} (comma-separated)`);
-    }
-  }
-  return names as Subsystem[];
-}
-
-export class MaintenanceCommand extends Command<MaintenanceContext> {
+export class MaintenanceCommand extends BaseCommand<MaintenanceContext> {
   static paths = [Command.Default];
+
+  static interruptible = true;
 
   static usage = Command.Usage({
     description: "Database, Kafka and S3 maintenance that runs as fast as its dependencies allow and heals itself.",
@@ -64,15 +56,18 @@ export class MaintenanceCommand extends Command<MaintenanceContext> {
     ],
   });
 
+  // --cleanup keeps no journal.
+  static schema = [t.hasKeyRelationship("cleanup", t.KeyRelationship.Forbids, ["fresh", "journal"], { missingIf: "falsy" })];
+
   cleanup = Option.Boolean("--cleanup", false, {
-    description: "Run only the cleanup steps (db: stop hung queries, check deadlocks; kafka: cleanupTopics, stopConsumers; s3: stopHungUploads)",
+    description: "Run only the cleanup steps (db: stop hung queries, check deadlocks; kafka: cleanupTopics, stopConsumers; s3: stopHungUploads); keeps no journal, so not with --fresh or --journal",
   });
 
   dryRun = Option.Boolean("--dry-run", false, { description: "Print the plan (graph, waves, critical path) and run nothing" });
 
-  only = Option.String("--only", { description: "Comma-separated subsystems to run: db, kafka, s3" });
+  only = listOption("--only", SUBSYSTEMS, { description: "Subsystems to run" });
 
-  skip = Option.String("--skip", { description: "Comma-separated subsystems to leave out" });
+  skip = listOption("--skip", SUBSYSTEMS, { description: "Subsystems to leave out" });
 
   concurrency = Option.String("--concurrency", {
     description: "Most steps running at once (default: no limit)",
@@ -92,10 +87,8 @@ export class MaintenanceCommand extends Command<MaintenanceContext> {
     try {
       request = this.prepare();
     } catch (error) {
-      if (error instanceof UsageError || error instanceof SimulationConfigError || error instanceof JournalError) {
-        this.context.stderr.write(`maintenance: ${error.message}\nRun "maintenance --help" for usage.\n`);
-        return EXIT_CODES.usage;
-      }
+      // A bad SIMULATION_* variable or a journal it cannot use is the caller's to fix before anything runs.
+      if (error instanceof SimulationConfigError || error instanceof JournalError) throw new UsageError(error.message);
       throw error;
     }
     return this.dryRun ? this.printPlan(request) : this.run(request);
@@ -103,14 +96,10 @@ export class MaintenanceCommand extends Command<MaintenanceContext> {
 
   private prepare(): Request {
     const { env, cwd } = this.context;
-    let subsystems = this.only === undefined ? [...SUBSYSTEMS] : parseSubsystems("--only", this.only);
-    const skipped = this.skip === undefined ? [] : parseSubsystems("--skip", this.skip);
-    subsystems = subsystems.filter((subsystem) => !skipped.includes(subsystem));
+    const skipped: readonly Subsystem[] = this.skip ?? [];
+    const subsystems = (this.only ?? SUBSYSTEMS).filter((subsystem) => !skipped.includes(subsystem));
     if (subsystems.length === 0) throw new UsageError("--only and --skip leave no subsystem to run");
     const mode: Mode = this.cleanup ? "cleanup" : "maintenance";
-    if (mode === "cleanup" && (this.fresh || this.journal !== undefined)) {
-      throw new UsageError("--cleanup keeps no journal: --fresh and --journal do not apply to it");
-    }
     const clients = this.context.createClients(env);
     const journal =
       mode === "maintenance"
@@ -162,7 +151,7 @@ export class MaintenanceCommand extends Command<MaintenanceContext> {
         concurrency: request.concurrency,
         journal: request.journal,
         env,
-        signal: this.context.interrupt,
+        signal: this.context.signal,
         onEvent: (event) => progress.onEvent(event),
       });
     } finally {

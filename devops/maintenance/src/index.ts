@@ -44,4 +44,4 @@ export { CLEANUP_STEPS, MAINTENANCE_STEPS, SUBSYSTEMS, type MaintenanceStep, typ
 export { defaultJournalPath, resolveUserPath } from "./files";
 export { LiveProgress, LogProgress, type Progress } from "./progress";
 export { MaintenanceCommand, type MaintenanceContext } from "./command";
-export { createCli, runCli } from "./cli";
+export { MAINTENANCE_CLI, runCli } from "./cli";

@@ -83,7 +83,6 @@ export async function runInProcess(
     stderr,
     colorDepth: 1,
     cwd: process.cwd(),
-    interrupt: new AbortController().signal,
     createClients: createSimulatedIntegrations,
     ...overrides,
   });

@@ -2,14 +2,12 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { Builtins, Cli, Command, Option, UsageError, type BaseContext } from "clipanion";
+import { BaseCommand, runMain, type CliSpec } from "@monorepo/cli";
+import { Command, Option, UsageError } from "clipanion";
 import * as t from "typanion";
 import { BOOTSTRAP_ENV } from "./build";
-import { GitError } from "./git";
 import { Output } from "./output";
 import { cd, ci, defaultVersion, perf, test, type EngineChoice, type PipelineContext } from "./pipelines";
-
-export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
 
 /** The workspace root: the nearest folder upwards holding pnpm-workspace.yaml. */
 export function findRoot(from: string): string {
@@ -19,11 +17,10 @@ export function findRoot(from: string): string {
   }
 }
 
-interface PipelineCliContext extends BaseContext {
-  signal?: AbortSignal;
-}
+/** Every pipeline command stops its running steps on an interrupt and still writes its reports. */
+abstract class PipelineCommand extends BaseCommand {
+  static interruptible = true;
 
-abstract class PipelineCommand extends Command<PipelineCliContext> {
   artifacts = Option.String("--artifacts", "artifacts", { description: "Folder for reports, JUnit XML and logs (default ./artifacts)" });
 
   jobs = Option.String("--jobs", String(os.availableParallelism()), {
@@ -49,24 +46,9 @@ abstract class PipelineCommand extends Command<PipelineCliContext> {
       bootstrapBuilt: bootstrap === "1",
     };
   }
-
-  protected abstract run(): Promise<number>;
-
-  async execute(): Promise<number> {
-    try {
-      return await this.run();
-    } catch (error) {
-      if (error instanceof UsageError) {
-        this.context.stderr.write(`${error.message}\n`);
-        return EXIT.usage;
-      }
-      if (this.context.signal?.aborted) return EXIT.interrupted;
-      const known = error instanceof GitError || (error as Error).name === "WorkspaceError";
-      this.context.stderr.write(`pipeline: ${known ? (error as Error).message : (error as Error).stack}\n`);
-      return EXIT.failed;
-    }
-  }
 }
+
+const EXIT_CODES_HELP = "Exit codes: 0 done, every target green; 1 a target red or a step failed; 2 usage error (nothing ran); 130 interrupted by SIGINT or SIGTERM, or the output closed (`| head`): the running steps are stopped and the reports written.";
 
 class CiCommand extends PipelineCommand {
   static paths = [["ci"]];
@@ -83,6 +65,8 @@ class CiCommand extends PipelineCommand {
       Each affected package is built once (with any dependency whose build is stale), in parallel where the graph allows, then its \`//<dir>:test\` target runs; flaky targets (flaky-tests.json) get their attempts. The perf suite is skipped: \`pipeline.sh perf\` runs it.
 
       Writes flake-report.json/.md, per-attempt JUnit XML (testlogs/) and per-step logs (logs/) to the artifacts folder, and the markdown report to $GITHUB_STEP_SUMMARY when set. Ends with \`N passed, N failed\`; exits 1 if any target is red.
+
+      ${EXIT_CODES_HELP}
     `,
     examples: [
       ["Test what this branch changed", "$0 ci"],
@@ -91,12 +75,13 @@ class CiCommand extends PipelineCommand {
     ],
   });
 
-  base = Option.String("--base", { description: "Revision to diff against (default: merge-base with main; HEAD^ on main)" });
+  static schema = [t.hasMutuallyExclusiveKeys(["all", "base"], { missingIf: "falsy" })];
 
-  all = Option.Boolean("--all", false, { description: "Build and test every package, whatever changed" });
+  base = Option.String("--base", { description: "Revision to diff against (default: merge-base with main; HEAD^ on main); not with --all" });
 
-  protected run(): Promise<number> {
-    if (this.all && this.base !== undefined) throw new UsageError("--all and --base exclude each other: --all ignores the diff");
+  all = Option.Boolean("--all", false, { description: "Build and test every package, whatever changed; not with --base" });
+
+  async execute(): Promise<number> {
     return ci(this.pipelineContext(), { base: this.base, all: this.all });
   }
 }
@@ -110,11 +95,13 @@ class TestCommand extends PipelineCommand {
       Runs every \`//<dir>:test\` target (not the perf suite), flaky targets with their declared attempts, after building every package that is not up to date. On Bazel, \`bazel test //... --config=ci\` minus the perf suite.
 
       The last line is \`N passed, N failed\` (test counts summed over targets); the exit code is 1 if any target is red.
+
+      ${EXIT_CODES_HELP}
     `,
     examples: [["Run all tests", "$0 test"]],
   });
 
-  protected run(): Promise<number> {
+  async execute(): Promise<number> {
     return test(this.pipelineContext());
   }
 }
@@ -126,11 +113,13 @@ class PerfCommand extends PipelineCommand {
     description: "Run the trading performance suite (//services/trading:perf_test)",
     details: `
       Builds the trading service and its dependencies if needed and runs its \`test:perf\` script (on Bazel, the perf_test target). \`ci\` and \`test\` never run it. PERF_STOCK_COUNT sizes the data set.
+
+      ${EXIT_CODES_HELP}
     `,
     examples: [["Run the perf suite on a smaller data set", "PERF_STOCK_COUNT=100000 $0 perf"]],
   });
 
-  protected run(): Promise<number> {
+  async execute(): Promise<number> {
     return perf(this.pipelineContext());
   }
 }
@@ -146,85 +135,23 @@ class CdCommand extends PipelineCommand {
       Each service whose build-output digest (compiled files, package.json, data files, and the same for its workspace runtime deps) differs from the last deploy recorded in .pipeline/deployed.json is published and, concurrently, started on a free 127.0.0.1 port until GET /readiness answers 200; it is then deployed and the deploy recorded. Services go concurrently. Publish and deploy are simulated with the original durations (user push 10 s, trading push 100 s, deploy 10 s) scaled by SIMULATION_TIME_SCALE.
 
       VERSION labels what is published (default: the short commit, with -dirty for uncommitted changes). cd runs no tests: CI runs \`ci\` on the same commit first.
+
+      ${EXIT_CODES_HELP}
     `,
     examples: [["Deploy as version 1.4.0", "VERSION=1.4.0 $0 cd"]],
   });
 
-  protected run(): Promise<number> {
+  async execute(): Promise<number> {
     const ctx = this.pipelineContext();
     const version = process.env.VERSION?.trim() || defaultVersion(ctx.root);
     return cd(ctx, { version });
   }
 }
 
-const COMMANDS = [CiCommand, CdCommand, TestCommand, PerfCommand];
-const COMMAND_NAMES = COMMANDS.map((command) => command.paths[0][0]);
+export const PIPELINE: CliSpec = {
+  binaryName: "pipeline.sh",
+  binaryLabel: "ACME delivery pipeline",
+  commands: [CiCommand, CdCommand, TestCommand, PerfCommand],
+};
 
-export function buildCli(): Cli<PipelineCliContext> {
-  // Colours only on a terminal: CI logs would show the escape codes.
-  const enableColors = process.stdout.isTTY === true && process.stderr.isTTY === true;
-  const cli = new Cli<PipelineCliContext>({ binaryLabel: "ACME delivery pipeline", binaryName: "pipeline.sh", enableColors });
-  cli.register(Builtins.HelpCommand);
-  for (const command of COMMANDS) cli.register(command);
-  return cli;
-}
-
-/**
- * A missing or mistyped command, said in one line: a CI job calling the pipeline wrongly must fail
- * (clipanion would print the help and exit 0 for no command at all).
- */
-function commandMistake(argv: string[]): string | undefined {
-  const known = `the commands are ${COMMAND_NAMES.join(", ")}; ./pipeline.sh --help describes them`;
-  if (argv.length === 0) return `pipeline.sh: no command given: ${known}`;
-  if (!argv[0].startsWith("-") && !COMMAND_NAMES.includes(argv[0])) return `pipeline.sh: unknown command ${JSON.stringify(argv[0])}: ${known}`;
-  return undefined;
-}
-
-/** Parses and runs; exit codes: 0 ok, 1 pipeline failed, 2 usage error, 130 interrupted (a signal, or its output closed). */
-export async function main(argv: string[], context: Partial<PipelineCliContext> = {}): Promise<number> {
-  const cli = buildCli();
-  const full = { ...Cli.defaultContext, ...context };
-  const mistake = commandMistake(argv);
-  if (mistake) {
-    full.stderr.write(`${mistake}\n`);
-    return EXIT.usage;
-  }
-  let command;
-  try {
-    command = cli.process(argv, full);
-  } catch (error) {
-    full.stderr.write(cli.error(error as Error));
-    return EXIT.usage;
-  }
-  return cli.run(command, full);
-}
-
-if (require.main === module) {
-  const controller = new AbortController();
-  let interrupted = false;
-  const interrupt = (why: string) => {
-    interrupted = true;
-    process.stderr.write(`\npipeline: ${why}, stopping running steps\n`);
-    controller.abort(new Error(why));
-  };
-  for (const signal of ["SIGINT", "SIGTERM"] as const) {
-    process.on(signal, () => {
-      // A second Ctrl-C leaves at once; the first lets running steps be stopped and reported.
-      if (interrupted) process.exit(EXIT.interrupted);
-      interrupt(`${signal} received`);
-    });
-  }
-  // The reader went away (`./pipeline.sh ci | head`): stop as a SIGPIPE would, but with the running
-  // steps' processes stopped too, instead of crashing on the write and leaving them behind.
-  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
-    if (error.code !== "EPIPE") throw error;
-    if (!interrupted) interrupt("standard output closed (EPIPE)");
-  });
-  main(process.argv.slice(2), { signal: controller.signal }).then(
-    (code) => process.exit(interrupted ? EXIT.interrupted : code),
-    (error: Error) => {
-      process.stderr.write(`pipeline: ${error.stack}\n`);
-      process.exit(EXIT.failed);
-    },
-  );
-}
+if (require.main === module) runMain(PIPELINE);

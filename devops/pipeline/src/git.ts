@@ -1,8 +1,8 @@
 import { execFileSync } from "node:child_process";
+import { OperationalError } from "@monorepo/cli";
 
-export class GitError extends Error {
-  override name = "GitError";
-}
+/** git failed or does not know a revision: the user can act on the message. */
+export class GitError extends OperationalError {}
 
 export function git(root: string, args: string[]): string {
   try {

@@ -19,9 +19,19 @@ export function writeFiles(root: string, files: Files): void {
   }
 }
 
+const tempDirs: string[] = [];
+
+/** A new empty directory, removed once the test file that asked for it is done. */
 export function tempDir(prefix = "pipeline-test-"): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  tempDirs.push(dir);
+  return dir;
 }
+
+// Registered when a test file imports these helpers, so it runs after that file's tests.
+afterAll(() => {
+  for (const dir of tempDirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+});
 
 export function git(root: string, ...args: string[]): string {
   return execFileSync("git", args, { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-import { Builtins, Cli, Command, Option, UsageError } from "clipanion";
+import { BaseCommand, runMain, type CliSpec } from "@monorepo/cli";
+import { Command, Option, UsageError } from "clipanion";
 import * as t from "typanion";
 import { RemoteCacheError } from "./errors";
 import { serverStatus, startServer, stopServer } from "./server";
@@ -41,7 +42,7 @@ function exposure(settings: CacheSettings): string {
     : `bound to ${settings.host}: reachable by whoever can reach this machine`;
 }
 
-class StartCommand extends Command {
+class StartCommand extends BaseCommand {
   static paths = [["start"]];
   static usage = Command.Usage({
     description: "Start the Bazel HTTP remote cache (nginx): a read-write port for CI and a read-only port for developers",
@@ -58,6 +59,9 @@ class StartCommand extends Command {
 
       nginx never evicts: the cache grows until you delete it (stop, remove <dir>/cache, start). For a size-bounded LRU cache
       use bazel-remote (see README.md).
+
+      Exit codes: 0 started or already running; 1 nginx could not be installed or started, or it runs with other
+      settings; 2 usage error (a bad flag or setting).
     `,
     examples: [
       ["Start on the default ports, this machine only", "$0 start"],
@@ -90,31 +94,27 @@ class StartCommand extends Command {
         htpasswd: this.htpasswd,
       }),
     );
-    try {
-      const server = await startServer(settings, { output: this.context.stderr });
-      const paths = pathsFor(settings.dir);
-      this.context.stdout.write(
-        `${server.alreadyRunning ? "already running" : "started"}: nginx pid ${server.pid} (${exposure(settings)})\n` +
-          `  read-write: ${server.readWriteUrl}  (CI: --remote_cache=${server.readWriteUrl} --remote_upload_local_results)\n` +
-          `  read-only:  ${server.readOnlyUrl}  (developers: --remote_cache=${server.readOnlyUrl})\n` +
-          `  cache: ${paths.cacheDir}  logs: ${paths.logDir}\n`,
-      );
-      return 0;
-    } catch (error) {
-      if (!(error instanceof RemoteCacheError)) throw error;
-      this.context.stderr.write(`error: ${error.message}\n`);
-      return 1;
-    }
+    const server = await startServer(settings, { output: this.context.stderr });
+    const paths = pathsFor(settings.dir);
+    this.context.stdout.write(
+      `${server.alreadyRunning ? "already running" : "started"}: nginx pid ${server.pid} (${exposure(settings)})\n` +
+        `  read-write: ${server.readWriteUrl}  (CI: --remote_cache=${server.readWriteUrl} --remote_upload_local_results)\n` +
+        `  read-only:  ${server.readOnlyUrl}  (developers: --remote_cache=${server.readOnlyUrl})\n` +
+        `  cache: ${paths.cacheDir}  logs: ${paths.logDir}\n`,
+    );
+    return 0;
   }
 }
 
-class StopCommand extends Command {
+class StopCommand extends BaseCommand {
   static paths = [["stop"]];
   static usage = Command.Usage({
     description: "Stop the cache server of --dir and its workers",
     details: `
       Sends nginx SIGQUIT (uploads in flight finish, at most 10 s), then SIGKILL if it is still there.
       Stopping a server that is not running succeeds and says so. The cached blobs stay on disk.
+
+      Exit codes: 0 stopped or not running; 1 nginx did not stop; 2 usage error.
     `,
     examples: [["Stop the default server", "$0 stop"]],
   });
@@ -123,24 +123,18 @@ class StopCommand extends Command {
 
   async execute(): Promise<number> {
     const dir = resolveDir(this.dir);
-    try {
-      const result = await stopServer(dir);
-      this.context.stdout.write(result.wasRunning ? `stopped: nginx pid ${result.pid}\n` : `not running (${dir})\n`);
-      return 0;
-    } catch (error) {
-      if (!(error instanceof RemoteCacheError)) throw error;
-      this.context.stderr.write(`error: ${error.message}\n`);
-      return 1;
-    }
+    const result = await stopServer(dir);
+    this.context.stdout.write(result.wasRunning ? `stopped: nginx pid ${result.pid}\n` : `not running (${dir})\n`);
+    return 0;
   }
 }
 
-class StatusCommand extends Command {
+class StatusCommand extends BaseCommand {
   static paths = [["status"]];
   static usage = Command.Usage({
     description: "Show whether the cache server of --dir runs and answers",
     details: `
-      Exit code 0: running and both ports answer; 1: running but a port does not answer; 3: not running.
+      Exit codes: 0 running and both ports answer; 1 running but a port does not answer; 2 usage error; 3 not running.
     `,
     examples: [["Check the default server", "$0 status"]],
   });
@@ -165,20 +159,11 @@ class StatusCommand extends Command {
   }
 }
 
-export function createCli(): Cli {
-  const cli = new Cli({
-    binaryLabel: "Bazel remote cache (nginx)",
-    binaryName: "devops/remote-cache/cache.sh",
-    binaryVersion: "1.0.0",
-  });
-  cli.register(StartCommand);
-  cli.register(StopCommand);
-  cli.register(StatusCommand);
-  cli.register(Builtins.HelpCommand);
-  cli.register(Builtins.VersionCommand);
-  return cli;
-}
+export const REMOTE_CACHE: CliSpec = {
+  binaryLabel: "Bazel remote cache (nginx)",
+  binaryName: "devops/remote-cache/cache.sh",
+  binaryVersion: "1.0.0",
+  commands: [StartCommand, StopCommand, StatusCommand],
+};
 
-if (require.main === module) {
-  void createCli().runExit(process.argv.slice(2));
-}
+if (require.main === module) runMain(REMOTE_CACHE);

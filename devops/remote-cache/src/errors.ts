@@ -1,7 +1,7 @@
-/** A problem the user can fix (bad flag, missing nginx, busy port): the CLI prints the message and exits 1. */
-export class RemoteCacheError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "RemoteCacheError";
-  }
-}
+import { OperationalError } from "@monorepo/cli";
+
+/**
+ * A problem the user can fix (bad setting, missing nginx, busy port): the CLI prints the message and
+ * exits 1; a bad setting given on the command line becomes a usage error (exit 2) in the CLI.
+ */
+export class RemoteCacheError extends OperationalError {}

@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 import fs from "node:fs";
 import path from "node:path";
-import { Builtins, Cli, Command, Option, UsageError } from "clipanion";
-import * as t from "typanion";
-import { CHECKS, formatFindings, runChecks, type CheckName } from "./checks";
+import { BaseCommand, listOption, runMain, type CliSpec } from "@monorepo/cli";
+import { Command, Option, UsageError } from "clipanion";
+import { CHECKS, formatFindings, runChecks } from "./checks";
 import { describeStale, generate, staleFiles, writeFiles } from "./generate";
 
 /**
@@ -26,7 +26,7 @@ export function findRoot(explicit: string | undefined, env: NodeJS.ProcessEnv = 
 const rootOption = () =>
   Option.String("--root", { description: "Repository root (default: BUILD_WORKSPACE_DIRECTORY under `bazel run`, else the nearest folder with pnpm-workspace.yaml)" });
 
-class GenerateCommand extends Command {
+class GenerateCommand extends BaseCommand {
   static paths = [["generate"]];
   static usage = Command.Usage({
     description: "Write the BUILD.bazel files, .bazelignore and .bazelrc's flaky-test block from the workspace",
@@ -38,6 +38,9 @@ class GenerateCommand extends Command {
 
       With --check nothing is written: files that differ from what would be generated are listed with the lines that
       change, and the exit code is 1.
+
+      Exit codes: 0 written (or up to date); 1 stale files, generator findings, or a workspace it cannot read; 2 usage
+      error.
     `,
     examples: [
       ["Regenerate after adding a file or an import", "$0 generate"],
@@ -65,52 +68,48 @@ class GenerateCommand extends Command {
   }
 }
 
-const isCheckList = t.isArray(t.isEnum(CHECKS));
-
-class CheckCommand extends Command {
+class CheckCommand extends BaseCommand {
   static paths = [["check"]];
   static usage = Command.Usage({
     description: "Check the Bazel setup without Bazel: formatting, rule parameters, BUILD/workspace sync, tsconfig parity, lockfile, flaky policy, pins, .bazelrc",
     details: `
       Each check stands in for something only a real Bazel run would otherwise report:
-        format    buildifier -mode=check -lint=warn on every Starlark file
-        attrs     every rule call passes only parameters its pinned rule accepts (api.json), none its macro sets
-        sync      BUILD files match package.json, imports and test files (and are not stale)
-        tsconfig  ts_project attributes agree with tsconfig.json the way rules_ts's validator compares them
-        lockfile  pnpm-lock.yaml is version 9.0, has a lifecycle allow-list and matches every package.json
-        flaky     .bazelrc attempts and flaky = True agree with flaky-tests.json
-        module    MODULE.bazel pins the researched versions; .bazelversion; node_modules ignored
-        bazelrc   the .bazelrc settings the setup depends on
 
-      Prints one line per finding and exits 1 if there is any.
+      - format: buildifier -mode=check -lint=warn on every Starlark file
+      - attrs: every rule call passes only parameters its pinned rule accepts (api.json), none its macro sets
+      - sync: BUILD files match package.json, imports and test files (and are not stale)
+      - tsconfig: ts_project attributes agree with tsconfig.json the way rules_ts's validator compares them
+      - lockfile: pnpm-lock.yaml is version 9.0, has a lifecycle allow-list and matches every package.json
+      - flaky: .bazelrc attempts and flaky = True agree with flaky-tests.json
+      - module: MODULE.bazel pins the researched versions; .bazelversion; node_modules ignored
+      - bazelrc: the .bazelrc settings the setup depends on
+
+      Prints one line per finding. Exit codes: 0 no finding; 1 findings, or a workspace it cannot read; 2 usage error.
     `,
     examples: [
       ["Run every check", "$0 check"],
-      ["Only the lockfile and pins", "$0 check --only lockfile --only module"],
+      ["Only the lockfile and pins", "$0 check --only lockfile,module"],
       ["Under Bazel, on the checkout it was started in", "bazel run //devops/workspace-tools -- check"],
     ],
   });
 
   root = rootOption();
-  only = Option.Array("--only", { validator: isCheckList, description: `Run only these checks (${CHECKS.join(", ")})` });
+  only = listOption("--only", CHECKS, { description: "Run only these checks" });
 
   async execute(): Promise<number> {
     const root = findRoot(this.root);
-    const findings = runChecks(root, (this.only as CheckName[] | undefined) ?? CHECKS);
+    const findings = runChecks(root, this.only ?? CHECKS);
     if (findings.length > 0) this.context.stdout.write(`${formatFindings(findings)}\n`);
     this.context.stdout.write(`${findings.length} finding(s)\n`);
     return findings.length === 0 ? 0 : 1;
   }
 }
 
-export function createCli(): Cli {
-  const cli = new Cli({ binaryLabel: "workspace-tools", binaryName: "workspace-tools", binaryVersion: "1.0.0" });
-  cli.register(GenerateCommand);
-  cli.register(CheckCommand);
-  cli.register(Builtins.HelpCommand);
-  return cli;
-}
+export const WORKSPACE_TOOLS: CliSpec = {
+  binaryName: "workspace-tools",
+  binaryLabel: "workspace-tools: the BUILD generator and the Bazel checks",
+  binaryVersion: "1.0.0",
+  commands: [GenerateCommand, CheckCommand],
+};
 
-if (require.main === module) {
-  void createCli().runExit(process.argv.slice(2));
-}
+if (require.main === module) runMain(WORKSPACE_TOOLS);

@@ -1,4 +1,5 @@
 import { spawnSync } from "node:child_process";
+import { OperationalError } from "@monorepo/cli";
 
 /**
  * buildifier and buildozer come from their npm packages, which ship native binaries for every
@@ -9,9 +10,8 @@ interface NativeToolPackage {
   getNativeBinary(): unknown;
 }
 
-export class ToolError extends Error {
-  override name = "ToolError";
-}
+/** buildifier or buildozer cannot run or refuses a file: the user can act on the message. */
+export class ToolError extends OperationalError {}
 
 function nativeBinary(pkg: NativeToolPackage, tool: string): string {
   const binary = pkg.getNativeBinary();

@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import ts from "typescript";
+import { OperationalError } from "@monorepo/cli";
 
 /** A tsconfig after following `extends`, in the shape `tsc --showConfig` prints (what rules_ts validates). */
 export interface ResolvedTsconfig {
@@ -10,9 +11,8 @@ export interface ResolvedTsconfig {
   chain: string[];
 }
 
-export class TsconfigError extends Error {
-  override name = "TsconfigError";
-}
+/** A tsconfig this layout cannot use: the user can act on the message. */
+export class TsconfigError extends OperationalError {}
 
 function extendsOf(file: string): string[] {
   const { config, error } = ts.readConfigFile(file, ts.sys.readFile);

@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { parse as parseYaml } from "yaml";
+import { OperationalError } from "@monorepo/cli";
 
 /** One pnpm workspace project, which is also one Bazel package. */
 export interface WorkspacePackage {
@@ -21,9 +22,8 @@ export interface Workspace {
   byName: Map<string, WorkspacePackage>;
 }
 
-export class WorkspaceError extends Error {
-  override name = "WorkspaceError";
-}
+/** A workspace the model cannot read: the user can act on the message. */
+export class WorkspaceError extends OperationalError {}
 
 function readJson(file: string): Record<string, unknown> {
   try {

@@ -36,13 +36,61 @@ describe("workspace-tools CLI", () => {
     expect(result.stdout).toBe("MODULE.bazel: [module] bazel_dep aspect_rules_jest is 0.25.3; the researched consistent set pins 0.26.0\n1 finding(s)\n");
   }, PROCESS_TIMEOUT_MS);
 
-  it("explains a wrong --root or an unknown check", async () => {
-    const notRoot = await run(["check", "--root", __dirname]);
-    expect(notRoot.code).toBe(1);
-    expect(notRoot.stdout).toContain("has no pnpm-workspace.yaml; --root must be the repository root");
-    const unknown = await run(["check", "--only", "speed"]);
-    expect(unknown.code).toBe(1);
-    expect(unknown.stdout).toMatch(/Invalid value for --only/);
+  it("runs the checks given as one comma-separated --only", async () => {
+    const root = bazelWorkspace();
+    await run(["generate", "--root", root]);
+    replaceIn(root, "MODULE.bazel", 'version = "0.26.0"', 'version = "0.25.3"');
+    const result = await run(["check", "--root", root, "--only", "lockfile,module"]);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/^MODULE.bazel: \[module\] bazel_dep aspect_rules_jest is 0.25.3;.*\n1 finding\(s\)\n$/);
+  }, PROCESS_TIMEOUT_MS);
+});
+
+describe("the CLI convention", () => {
+  const usageError = (line: string) => ({ code: 2, stdout: "", stderr: `workspace-tools: ${line}\n` });
+
+  it.each([
+    [[], 'no command given: the commands are generate, check (see "workspace-tools --help")'],
+    [["build"], 'unknown command "build": the commands are generate, check (see "workspace-tools --help")'],
+    [["check", "--fix"], 'Unsupported option name ("--fix") (see "workspace-tools check --help")'],
+    [
+      ["check", "--only", "speed"],
+      'Invalid value for --only[0]: expected one of "format", "attrs", "sync", "tsconfig", "lockfile", "flaky", "module", or "bazelrc" (got "speed") (see "workspace-tools check --help")',
+    ],
+    [["check", "--only", "lockfile", "--only", "module"], 'Invalid value for --only: given 2 times; list the values once, comma-separated: --only lockfile,module (see "workspace-tools check --help")'],
+  ])("%j is a usage error: exit 2, one line on stderr", async (args, line) => {
+    expect(await run(args)).toMatchObject(usageError(line));
+  });
+
+  it("a --root that is not a workspace is a usage error", async () => {
+    const result = await run(["check", "--root", __dirname]);
+    expect(result).toMatchObject(usageError(`${__dirname} has no pnpm-workspace.yaml; --root must be the repository root (see "workspace-tools check --help")`));
+  });
+
+  it("a workspace it cannot read: the reason in one line, no stack, exit 1", async () => {
+    const root = bazelWorkspace();
+    fs.writeFileSync(path.join(root, "pnpm-workspace.yaml"), 'packages:\n  - "!services/*"\n');
+    expect(await run(["generate", "--check", "--root", root])).toMatchObject({ code: 1, stdout: "", stderr: 'workspace-tools: unsupported negated workspace glob "!services/*"\n' });
+  });
+
+  it("--help lists the commands; each command's --help and -h explain it with examples; no colour into a pipe", async () => {
+    const env = { FORCE_COLOR: "3", TERM: "xterm-256color" };
+    const top = await run(["--help"], { env });
+    expect(top).toMatchObject({ code: 0, stderr: "" });
+    expect(top.stdout).toContain("workspace-tools check [--root #0] [--only #0]");
+    expect(top.stdout).toContain("workspace-tools generate [--root #0] [--check]");
+    for (const [command, example] of [
+      ["check", "$ workspace-tools check --only lockfile,module"],
+      ["generate", "$ workspace-tools generate --check"],
+    ]) {
+      for (const flag of ["--help", "-h"]) {
+        const help = await run([command, flag], { env });
+        expect(help).toMatchObject({ code: 0, stderr: "" });
+        expect(help.stdout).toContain("Details");
+        expect(help.stdout).toContain(example);
+        expect(help.stdout).not.toContain("\x1b[");
+      }
+    }
   }, PROCESS_TIMEOUT_MS);
 });
 

@@ -2,9 +2,23 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
+const tempDirs: string[] = [];
+
+/** A new empty directory, removed once the test file that asked for it is done. */
+export function tempDir(prefix: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  tempDirs.push(dir);
+  return dir;
+}
+
+// Registered when a test file imports these fixtures, so it runs after that file's tests.
+afterAll(() => {
+  for (const dir of tempDirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+});
+
 /** Writes a throwaway workspace: `files` maps relative paths to contents (objects become JSON). */
 export function makeWorkspace(files: Record<string, string | object>): string {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), "workspace-tools-"));
+  const root = tempDir("workspace-tools-");
   for (const [file, content] of Object.entries(files)) {
     const abs = path.join(root, file);
     fs.mkdirSync(path.dirname(abs), { recursive: true });

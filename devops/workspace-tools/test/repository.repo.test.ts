@@ -1,10 +1,9 @@
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { formatFindings, runChecks, type CheckName } from "../src/checks";
 import { loadFlakyPolicy } from "../src/flaky";
 import { describeStale, generate, staleFiles } from "../src/generate";
-import { replaceIn } from "./fixtures";
+import { replaceIn, tempDir } from "./fixtures";
 
 /**
  * The real checkout, not a fixture: what CI proves about the Bazel setup without running Bazel.
@@ -37,7 +36,7 @@ describe("this repository", () => {
 
 /** A throwaway copy of the checkout: everything but dependencies, git data and Bazel's output links. */
 function copyOfRepository(): string {
-  const copy = fs.mkdtempSync(path.join(os.tmpdir(), "repository-copy-"));
+  const copy = tempDir("repository-copy-");
   fs.cpSync(ROOT, copy, {
     recursive: true,
     filter: (source) => !/(^|[/\\])(node_modules|\.git|bazel-[^/\\]*)$/.test(path.relative(ROOT, source)),
