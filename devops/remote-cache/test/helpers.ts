@@ -1,3 +1,4 @@
+import { execFile } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import http from "node:http";
@@ -5,11 +6,49 @@ import net from "node:net";
 import path from "node:path";
 import { runNode, type NodeRun } from "@monorepo/testing";
 
+/**
+ * The package folder: the nearest folder above this compiled test that holds cache.sh, which ships
+ * beside the compiled code in every layout (pnpm's and Bazel's runfiles).
+ */
+export const PACKAGE_DIR = (function findPackageDir(dir: string): string {
+  if (fs.existsSync(path.join(dir, "cache.sh"))) return dir;
+  if (path.dirname(dir) === dir) throw new Error(`no cache.sh above ${__dirname}`);
+  return findPackageDir(path.dirname(dir));
+})(__dirname);
+
+/** The compiled CLI: compiled tests sit beside the compiled sources (test/ and src/ of one output tree). */
 export const CLI = path.resolve(__dirname, "..", "src", "cli.js");
 
 /** Runs the compiled CLI as a user would (a separate node process); never rejects on a non-zero exit. */
 export function runCli(args: string[], options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<NodeRun> {
   return runNode(CLI, args, { timeoutMs: options.timeoutMs ?? 30_000, env: options.env });
+}
+
+export interface CommandRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs any program to its end; a non-zero exit resolves too (it is what a test asserts on). */
+export function runCommand(
+  command: string,
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs: number },
+): Promise<CommandRun> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      command,
+      args,
+      { cwd: options.cwd, env: options.env ?? process.env, timeout: options.timeoutMs, maxBuffer: 64 << 20 },
+      (error, stdout, stderr) => {
+        if (error && typeof error.code !== "number" && !error.signal) return reject(error);
+        const code = error ? (typeof error.code === "number" ? error.code : null) : 0;
+        resolve({ code, signal: (error?.signal as NodeJS.Signals | undefined) ?? null, stdout, stderr });
+      },
+    );
+  });
 }
 
 /** Distinct ports the kernel just reported free (held together so the two differ). */
