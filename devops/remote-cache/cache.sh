@@ -9,9 +9,9 @@ root="$(cd "$here/../.." && pwd)"
 cli="$here/src/cli.js"
 
 case "${1:-}" in
-  start | stop | status | -h | --help) ;;
+  start | stop | status | evictor | -h | --help) ;;
   *)
-    echo "usage: $0 start|stop|status [--dir DIR] [--port N] [--read-only-port N] [--host ADDR] [--htpasswd FILE]" >&2
+    echo "usage: $0 start|stop|status|evictor [--dir DIR] [--port N] [--read-only-port N] [--host ADDR] [--htpasswd FILE] [--max-size SIZE]" >&2
     exit 2
     ;;
 esac

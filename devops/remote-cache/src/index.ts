@@ -14,7 +14,7 @@ export type { CacheEntry, EvictorOptions, Health, SweepResult, Use } from "./evi
 export { ensureNginx, findExecutable } from "./nginx-binary";
 export type { EnsureNginxOptions, TextSink } from "./nginx-binary";
 export { renderNginxConfig, renderTemplate, TEMPLATE_FILE } from "./nginx-config";
-export { findRunning, serverStatus, startServer, stopServer } from "./server";
+export { findEvictor, findRunning, runEvictor, serverStatus, startServer, stopServer } from "./server";
 export type { RunningServer, ServerStatus, StartOptions, StartResult, StopResult } from "./server";
 export {
   DEFAULT_HOST,

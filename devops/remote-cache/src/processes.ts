@@ -38,10 +38,15 @@ export function isAlive(pid: number): boolean {
 
 /** The command line as one string ("" when the process is gone or unreadable). */
 export function commandLine(pid: number): string {
+  return commandArgs(pid).join(" ");
+}
+
+/** The command line's arguments, the program first ([] when the process is gone or unreadable). */
+export function commandArgs(pid: number): string[] {
   try {
-    return fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0+/g, " ").trim();
+    return fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter((arg) => arg !== "");
   } catch {
-    return "";
+    return [];
   }
 }
 
@@ -59,7 +64,7 @@ export function childPids(pid: number): number[] {
     .filter((child) => readStat(child)?.ppid === pid && isAlive(child));
 }
 
-export function signal(pid: number, name: "SIGQUIT" | "SIGKILL"): void {
+export function signal(pid: number, name: "SIGQUIT" | "SIGTERM" | "SIGUSR1" | "SIGKILL"): void {
   try {
     process.kill(pid, name);
   } catch (error) {

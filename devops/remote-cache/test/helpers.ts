@@ -5,6 +5,7 @@ import http from "node:http";
 import net from "node:net";
 import path from "node:path";
 import { runNode, type NodeRun } from "@monorepo/testing";
+import type { Health } from "../src";
 
 /**
  * The package folder: the nearest folder above this compiled test that holds cache.sh, which ships
@@ -51,6 +52,20 @@ export function runCommand(
   });
 }
 
+/**
+ * Polls an asynchronous check (an HTTP answer, say) until it returns something, and resolves with it;
+ * rejects after `timeoutMs` with the last value seen, so a wait that never ends fails its test.
+ */
+export async function waitForAnswer<T>(find: () => Promise<T | undefined>, timeoutMs: number, describe: () => string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = await find();
+    if (found !== undefined) return found;
+    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${describe()}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 /** Distinct ports the kernel just reported free (held together so the two differ). */
 export async function freePorts(count: number): Promise<number[]> {
   const servers = await Promise.all(
@@ -88,6 +103,23 @@ export function request(
     req.on("error", reject);
     req.end(options.body);
   });
+}
+
+/** GET /healthz, which must answer 200 with JSON. */
+export async function health(baseUrl: string): Promise<Health> {
+  const answer = await request("GET", `${baseUrl}/healthz`);
+  if (answer.status !== 200 || answer.headers["content-type"] !== "application/json") {
+    throw new Error(`GET ${baseUrl}/healthz answered ${answer.status} (${answer.headers["content-type"]}): ${answer.body.toString("utf8")}`);
+  }
+  return JSON.parse(answer.body.toString("utf8")) as Health;
+}
+
+/** The blobs' total size on disk under `<dir>/cache`, as the evictor should report it. */
+export function cacheBytes(dir: string): number {
+  return ["ac", "cas"]
+    .map((namespace) => path.join(dir, "cache", namespace))
+    .flatMap((folder) => fs.readdirSync(folder).map((name) => fs.statSync(path.join(folder, name)).size))
+    .reduce((sum, size) => sum + size, 0);
 }
 
 /** Resolves true if nothing accepts TCP connections on the port any more. */

@@ -69,7 +69,7 @@ describe("nginx config rendering", () => {
     expect(config).toContain("listen [::]:8080;");
     expect(config).toContain("listen [::]:8081;");
     expect(config).not.toMatch(/^\s*user /m);
-    expect(config).not.toContain("auth_basic");
+    expect(config).not.toContain("auth_basic_user_file");
   });
 
   it("runs the workers as root when started as root, so they can write the cache", () => {
@@ -82,6 +82,23 @@ describe("nginx config rendering", () => {
     const [readWriteServer, readOnlyServer] = config.split("server {").slice(1);
     expect(readWriteServer).toContain('auth_basic_user_file "/etc/bazel-cache/htpasswd";');
     expect(readOnlyServer).not.toContain("auth_basic");
+  });
+
+  it("serves /healthz from the state directory on both ports, without a password", () => {
+    const withAuth = resolveSettings({ ...settings, htpasswd: "/etc/bazel-cache/htpasswd" }, {});
+    const servers = renderNginxConfig(withAuth, { runningAsRoot: false }).split("server {").slice(1);
+    for (const server of servers) {
+      const health = server.slice(server.indexOf("location = /healthz {"));
+      expect(health).toMatch(/^location = \/healthz \{[^}]*alias "\/srv\/cache\/run\/health.json";/);
+    }
+    expect(servers[0]).toMatch(/location = \/healthz \{\s*auth_basic off;/);
+  });
+
+  it("logs each successful read and write of an entry to the evictor's use log, on both ports", () => {
+    const config = renderNginxConfig(settings, { runningAsRoot: false });
+    expect(config).toContain("log_format cache_use '$msec $status $uri';");
+    const useLog = 'access_log "/srv/cache/run/logs/use.log" cache_use if=$cache_use;';
+    expect(config.split(useLog)).toHaveLength(3);
   });
 });
 
