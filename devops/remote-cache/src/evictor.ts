@@ -16,7 +16,7 @@ import { formatSize } from "./size";
 
 /** Sweeps go down to this share of the bound, so one sweep makes room for many uploads. */
 export const LOW_WATER_FRACTION = 0.9;
-/** Drift from what the log cannot tell (files changed by hand, a replaced entry's new size) is corrected by a full scan this often. */
+/** What the log cannot tell (files added or deleted by hand) is picked up by a full scan this often. */
 export const RESCAN_INTERVAL_MS = 15 * 60_000;
 /** /healthz says when it was written; an unchanged cache still gets a fresh timestamp this often. */
 export const HEALTH_REFRESH_MS = 30_000;
@@ -222,7 +222,7 @@ export class LogFollower {
   /** Renames the file to `<file>.1` (replacing the older one, which is read to its end first). */
   async rotate(): Promise<string[]> {
     const lines = this.previous ? (await readNewLines(this.previous, Infinity)).lines : [];
-    await fs.promises.rename(this.file, `${this.file}.1`);
+    await renameIfPresent(this.file, `${this.file}.1`);
     if (this.current) await this.retire();
     return lines;
   }
@@ -405,7 +405,7 @@ export class Evictor {
     const accessLogBytes = (await lstatOrUndefined(this.options.paths.accessLog))?.size ?? 0;
     if (this.useLog.readBytes < rotateAt.useLogBytes && accessLogBytes < rotateAt.accessLogBytes) return;
     const { accessLog } = this.options.paths;
-    if (fs.existsSync(accessLog)) await fs.promises.rename(accessLog, `${accessLog}.1`);
+    await renameIfPresent(accessLog, `${accessLog}.1`);
     const pending = await this.useLog.rotate();
     await recordUses(this.options.paths.cacheDir, parseUses(pending), this.sizes);
     this.options.reopenLogs();
@@ -436,6 +436,10 @@ async function lstatOrUndefined(file: string): Promise<fs.Stats | undefined> {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw error;
   }
+}
+
+async function renameIfPresent(from: string, to: string): Promise<void> {
+  await fs.promises.rename(from, to).catch(ignoreMissing);
 }
 
 async function unlinkIfPresent(file: string): Promise<boolean> {

@@ -6,7 +6,7 @@ import { RemoteCacheError } from "./errors";
 import { Evictor, Health, lowWaterBytes } from "./evictor";
 import { ensureNginx, TextSink } from "./nginx-binary";
 import { renderNginxConfig } from "./nginx-config";
-import { childPids, commandArgs, commandLine, isAlive, signal, waitUntilGone } from "./processes";
+import { childPids, commandLine, isAlive, processIdentity, signal, waitUntilGone } from "./processes";
 import { CachePaths, CacheSettings, localUrl, pathsFor } from "./settings";
 import { formatSize } from "./size";
 
@@ -164,7 +164,9 @@ export async function runEvictor(dir: string, log: (line: string) => void): Prom
   if (other !== undefined && other !== process.pid) {
     throw new RemoteCacheError(`an evictor for ${dir} already runs (pid ${other})`);
   }
-  fs.writeFileSync(paths.evictorPidFile, `${process.pid}\n`);
+  const identity = processIdentity(process.pid);
+  if (identity === undefined) throw new RemoteCacheError("the evictor needs Linux's /proc to name itself in its pid file");
+  fs.writeFileSync(paths.evictorPidFile, `${identity}\n`);
   const evictor = new Evictor({
     paths,
     maxBytes: settings.maxBytes,
@@ -183,13 +185,16 @@ export async function runEvictor(dir: string, log: (line: string) => void): Prom
   return evictor.run();
 }
 
-/** The live evictor of this directory, if any (a reused pid does not count). */
+/** The live evictor of this directory, if any: its pid file names it with its start time, so a reused pid does not count. */
 export function findEvictor(paths: CachePaths): number | undefined {
-  const pid = readPid(paths.evictorPidFile);
-  if (pid === undefined || !isAlive(pid)) return undefined;
-  const args = commandArgs(pid);
-  const at = args.indexOf("evictor");
-  return at >= 0 && args[at + 1] === "--dir" && args[at + 2] === paths.dir ? pid : undefined;
+  let identity: string;
+  try {
+    identity = fs.readFileSync(paths.evictorPidFile, "utf8").trim();
+  } catch {
+    return undefined;
+  }
+  const pid = Number(identity.split(" ")[0]);
+  return Number.isInteger(pid) && pid > 0 && processIdentity(pid) === identity ? pid : undefined;
 }
 
 /**

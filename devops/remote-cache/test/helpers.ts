@@ -122,6 +122,11 @@ export function cacheBytes(dir: string): number {
     .reduce((sum, size) => sum + size, 0);
 }
 
+/** The evictor's pid, from its pid file ("<pid> <start time>"). */
+export function evictorPid(dir: string): number {
+  return Number(fs.readFileSync(path.join(dir, "run", "evictor.pid"), "utf8").split(" ")[0]);
+}
+
 /** Resolves true if nothing accepts TCP connections on the port any more. */
 export function refusesConnections(port: number): Promise<boolean> {
   return new Promise((resolve) => {

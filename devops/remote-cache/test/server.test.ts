@@ -6,6 +6,7 @@ import { waitFor, type NodeRun } from "@monorepo/testing";
 import type { Health } from "../src";
 import {
   cacheBytes,
+  evictorPid,
   freePorts,
   health,
   liveProcesses,
@@ -149,7 +150,7 @@ describe("remote cache server (real nginx, Bazel's HTTP cache protocol)", () => 
     expect(answer.entries).toBe(fs.readdirSync(path.join(dir, "cache", "cas")).length + fs.readdirSync(path.join(dir, "cache", "ac")).length);
     expect(answer.used).toMatch(/^[\d.]+ MiB of 64 MiB \(\d+%\)$/);
     expect(await health(readWrite)).toEqual(await health(readOnly));
-    expect(fs.readFileSync(path.join(dir, "run", "evictor.pid"), "utf8").trim()).toBe(String(answer.evictorPid));
+    expect(evictorPid(dir)).toBe(answer.evictorPid);
 
     const status = await runCli(["status", "--dir", dir]);
     expectSuccess(status);
@@ -178,7 +179,7 @@ describe("remote cache server (real nginx, Bazel's HTTP cache protocol)", () => 
   });
 
   it("reports an evictor that died, and a start restarts it while nginx serves on", async () => {
-    const evictor = Number(fs.readFileSync(path.join(dir, "run", "evictor.pid"), "utf8"));
+    const evictor = evictorPid(dir);
     process.kill(evictor, "SIGKILL");
     await waitFor(() => liveProcesses(`evictor --dir ${dir}`).length === 0);
 
@@ -190,15 +191,19 @@ describe("remote cache server (real nginx, Bazel's HTTP cache protocol)", () => 
     expectSuccess(restarted);
     expect(restarted.stdout).toContain("already running");
     expect(restarted.stdout).toContain("(restarted: it was not running)");
-    const replacement = Number(fs.readFileSync(path.join(dir, "run", "evictor.pid"), "utf8"));
+    const replacement = evictorPid(dir);
     expect(replacement).not.toBe(evictor);
     expect((await health(readOnly)).evictorPid).toBe(replacement);
     expectSuccess(await runCli(["status", "--dir", dir]));
+
+    const second = await runCli(["evictor", "--dir", dir]);
+    expect(second.code).toBe(1);
+    expect(second.stderr).toContain(`an evictor for ${dir} already runs (pid ${replacement})`);
   });
 
   it("stops every nginx process it started, frees both ports, and stops idempotently", async () => {
     const master = Number(fs.readFileSync(path.join(dir, "run", "nginx.pid"), "utf8"));
-    const evictor = Number(fs.readFileSync(path.join(dir, "run", "evictor.pid"), "utf8"));
+    const evictor = evictorPid(dir);
     const processes = liveProcesses(dir, [master]);
     expect(processes).toContain(master);
     expect(processes).toContain(evictor);
