@@ -5,25 +5,40 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
+# The compiled CLI; the only place this script names the build output.
+cli="$here/src/cli.js"
 
 case "${1:-}" in
-  start | stop | status | -h | --help) ;;
+  start | stop | status | evictor | -h | --help) ;;
   *)
-    echo "usage: $0 start|stop|status [--dir DIR] [--port N] [--read-only-port N] [--host ADDR] [--htpasswd FILE]" >&2
+    echo "usage: $0 start|stop|status|evictor [--dir DIR] [--port N] [--read-only-port N] [--host ADDR] [--htpasswd FILE] [--max-size SIZE]" >&2
     exit 2
     ;;
 esac
 
-if [[ ! -f "$here/src/cli.js" ]]; then
-  if ! command -v pnpm >/dev/null; then
-    echo "error: pnpm is needed to build devops/remote-cache (npm install -g pnpm@10.34.5)" >&2
+# Any pnpm on PATH, else the version the repository pins through npx.
+pnpm_for_build() {
+  if command -v pnpm >/dev/null; then
+    # pnpm 10 would switch itself to the pinned version, and refuses to when the registry serves no
+    # signature for it; the lockfile format is the same for every pnpm since 9, so run the user's.
+    npm_config_manage_package_manager_versions=false pnpm "$@"
+  elif command -v npx >/dev/null; then
+    local pinned
+    pinned="$(node -p 'require(process.argv[1]).packageManager.split("+")[0]' "$root/package.json")"
+    npx -y "$pinned" "$@"
+  else
+    echo "error: building devops/remote-cache needs pnpm or npx on PATH" >&2
     exit 1
   fi
-  echo "building @monorepo/remote-cache (src/cli.js is missing)" >&2
+}
+
+if [[ ! -f "$cli" ]]; then
+  echo "building @monorepo/remote-cache (${cli#"$here/"} is missing)" >&2
   if [[ ! -d "$here/node_modules/clipanion" ]]; then
-    (cd "$root" && pnpm install --frozen-lockfile) >&2
+    (cd "$root" && pnpm_for_build install --frozen-lockfile) >&2
   fi
-  (cd "$root" && pnpm -F @monorepo/remote-cache build) >&2
+  # The package and the workspace packages it depends on, in dependency order.
+  (cd "$root" && pnpm_for_build --filter "@monorepo/remote-cache..." build) >&2
 fi
 
-exec node "$here/src/cli.js" "$@"
+exec node "$cli" "$@"

@@ -3,16 +3,19 @@ import { BaseCommand, runMain, type CliSpec } from "@monorepo/cli";
 import { Command, Option, UsageError } from "clipanion";
 import * as t from "typanion";
 import { RemoteCacheError } from "./errors";
-import { serverStatus, startServer, stopServer } from "./server";
+import { Health, LOW_WATER_FRACTION } from "./evictor";
+import { runEvictor, serverStatus, startServer, stopServer } from "./server";
 import {
   CacheSettings,
   DEFAULT_HOST,
+  DEFAULT_MAX_SIZE,
   DEFAULT_PORT,
   DEFAULT_READ_ONLY_PORT,
   defaultDir,
   pathsFor,
   resolveSettings,
 } from "./settings";
+import { formatSize } from "./size";
 
 const isPort = t.cascade(t.isNumber(), [t.isInteger(), t.isInInclusiveRange(1, 65535)]);
 
@@ -57,8 +60,9 @@ class StartCommand extends BaseCommand {
       The default --host 127.0.0.1 serves this machine only. A team server binds 0.0.0.0 behind a firewall or a TLS proxy,
       and guards the read-write port with --htpasswd (the file stays outside git).
 
-      nginx never evicts: the cache grows until you delete it (stop, remove <dir>/cache, start). For a size-bounded LRU cache
-      use bazel-remote (see README.md).
+      The blobs stay under --max-size: an evictor process beside nginx records every read and write of an entry and,
+      when the bound is passed, deletes the least recently used entries until ${LOW_WATER_FRACTION * 100}% of the bound is used.
+      GET /healthz on either port answers with the size used against the bound.
 
       Exit codes: 0 started or already running; 1 nginx could not be installed or started, or it runs with other
       settings; 2 usage error (a bad flag or setting).
@@ -67,6 +71,7 @@ class StartCommand extends BaseCommand {
       ["Start on the default ports, this machine only", "$0 start"],
       ["Team server: all interfaces, writes need a password", "$0 start --host 0.0.0.0 --htpasswd /etc/bazel-cache/htpasswd"],
       ["Throwaway server in a temp directory", "$0 start --dir /tmp/cache --port 19090 --read-only-port 19091"],
+      ["Team server with a 200 GiB cache", "$0 start --host 0.0.0.0 --max-size 200G --htpasswd /etc/bazel-cache/htpasswd"],
     ],
   });
 
@@ -83,6 +88,9 @@ class StartCommand extends BaseCommand {
     env: "REMOTE_CACHE_HTPASSWD",
     description: "htpasswd file; when set, the read-write port requires HTTP basic auth (env REMOTE_CACHE_HTPASSWD)",
   });
+  maxSize = Option.String("--max-size", DEFAULT_MAX_SIZE, {
+    description: `Bound on the blobs' total size, like 500M, 20G or 1T (binary units); least recently used entries are evicted above it (default ${DEFAULT_MAX_SIZE})`,
+  });
 
   async execute(): Promise<number> {
     const settings = settingsOrUsageError(() =>
@@ -92,6 +100,7 @@ class StartCommand extends BaseCommand {
         port: this.port,
         readOnlyPort: this.readOnlyPort,
         htpasswd: this.htpasswd,
+        maxSize: this.maxSize,
       }),
     );
     const server = await startServer(settings, { output: this.context.stderr });
@@ -100,6 +109,8 @@ class StartCommand extends BaseCommand {
       `${server.alreadyRunning ? "already running" : "started"}: nginx pid ${server.pid} (${exposure(settings)})\n` +
         `  read-write: ${server.readWriteUrl}  (CI: --remote_cache=${server.readWriteUrl} --remote_upload_local_results)\n` +
         `  read-only:  ${server.readOnlyUrl}  (developers: --remote_cache=${server.readOnlyUrl})\n` +
+        `  evictor: pid ${server.evictorPid}${server.evictorRestarted ? " (restarted: it was not running)" : ""}, ` +
+        `bound ${formatSize(settings.maxBytes)}  health: ${server.readOnlyUrl}/healthz\n` +
         `  cache: ${paths.cacheDir}  logs: ${paths.logDir}\n`,
     );
     return 0;
@@ -109,9 +120,9 @@ class StartCommand extends BaseCommand {
 class StopCommand extends BaseCommand {
   static paths = [["stop"]];
   static usage = Command.Usage({
-    description: "Stop the cache server of --dir and its workers",
+    description: "Stop the cache server of --dir, its workers and its evictor",
     details: `
-      Sends nginx SIGQUIT (uploads in flight finish, at most 10 s), then SIGKILL if it is still there.
+      Stops the evictor, then sends nginx SIGQUIT (uploads in flight finish, at most 10 s), then SIGKILL if it is still there.
       Stopping a server that is not running succeeds and says so. The cached blobs stay on disk.
 
       Exit codes: 0 stopped or not running; 1 nginx did not stop; 2 usage error.
@@ -124,7 +135,12 @@ class StopCommand extends BaseCommand {
   async execute(): Promise<number> {
     const dir = resolveDir(this.dir);
     const result = await stopServer(dir);
-    this.context.stdout.write(result.wasRunning ? `stopped: nginx pid ${result.pid}\n` : `not running (${dir})\n`);
+    const evictor = result.evictorPid;
+    this.context.stdout.write(
+      result.wasRunning
+        ? `stopped: nginx pid ${result.pid}${evictor === undefined ? "" : `, evictor pid ${evictor}`}\n`
+        : `not running (${dir})${evictor === undefined ? "" : `; stopped its leftover evictor (pid ${evictor})`}\n`,
+    );
     return 0;
   }
 }
@@ -134,7 +150,10 @@ class StatusCommand extends BaseCommand {
   static usage = Command.Usage({
     description: "Show whether the cache server of --dir runs and answers",
     details: `
-      Exit codes: 0 running and both ports answer; 1 running but a port does not answer; 2 usage error; 3 not running.
+      Prints what GET /healthz answers: the blobs' size against the bound, the entries, and what the evictor evicted.
+
+      Exit codes: 0 running, both ports answer and the evictor runs; 1 running but a port does not answer or the
+      evictor does not run (then the cache is not bounded; start again to restart it); 2 usage error; 3 not running.
     `,
     examples: [["Check the default server", "$0 status"]],
   });
@@ -144,7 +163,8 @@ class StatusCommand extends BaseCommand {
   async execute(): Promise<number> {
     const status = await serverStatus(resolveDir(this.dir));
     if (!status.running) {
-      this.context.stdout.write(`not running (${status.dir})\n`);
+      const leftover = status.evictorPid === undefined ? "" : `; its evictor still runs (pid ${status.evictorPid}): stop ends it`;
+      this.context.stdout.write(`not running (${status.dir})${leftover}\n`);
       return 3;
     }
     const answer = (ok: boolean) => (ok ? "answers" : "DOES NOT ANSWER");
@@ -153,9 +173,45 @@ class StatusCommand extends BaseCommand {
         `  read-write: ${status.readWriteUrl}  ${answer(status.readWriteAnswers)}` +
         `${status.settings.htpasswd ? ` (basic auth: ${status.settings.htpasswd})` : ""}\n` +
         `  read-only:  ${status.readOnlyUrl}  ${answer(status.readOnlyAnswers)}\n` +
+        `${describeHealth(status.health)}` +
+        `  evictor: ${status.evictorPid === undefined ? "NOT RUNNING: nothing bounds the cache; start again to restart it" : `pid ${status.evictorPid}`}\n` +
         `  cache: ${pathsFor(status.settings.dir).cacheDir}\n`,
     );
-    return status.readWriteAnswers && status.readOnlyAnswers ? 0 : 1;
+    return status.readWriteAnswers && status.readOnlyAnswers && status.evictorPid !== undefined ? 0 : 1;
+  }
+}
+
+function describeHealth(health: Health | undefined): string {
+  if (!health) return "  size: unknown (/healthz gave no answer)\n";
+  const lastEviction = health.lastEviction ? `, last at ${health.lastEviction}` : "";
+  return (
+    `  size: ${health.used}, ${health.entries} entries; evicts down to ${formatSize(health.lowWaterBytes)} past the bound\n` +
+    `  evicted: ${health.evictedEntries} entries (${formatSize(health.evictedBytes)}) since the evictor started${lastEviction}\n` +
+    `  health: /healthz on both ports, updated ${health.updated}\n`
+  );
+}
+
+class EvictorCommand extends BaseCommand {
+  static paths = [["evictor"]];
+  static usage = Command.Usage({
+    description: "Keep the cache of --dir under its --max-size (start runs this in the background)",
+    details: `
+      Follows <dir>/run/logs/use.log, where nginx records every successful read and write of an entry, and moves each
+      used entry's mtime up to the time of its use. When the blobs pass the bound it deletes the oldest first, down to
+      ${LOW_WATER_FRACTION * 100}% of the bound. It also writes what /healthz answers and rotates the logs.
+
+      start runs it in the background (output in <dir>/run/logs/evictor.log) and stop ends it; run it yourself only to
+      watch it, after stopping the background one. It runs until it is killed, and refuses to run beside another
+      evictor of the same directory.
+    `,
+    examples: [["Watch the evictor of the default server", "$0 evictor"]],
+  });
+
+  dir = dirOption();
+
+  async execute(): Promise<number> {
+    const dir = resolveDir(this.dir);
+    return runEvictor(dir, (line) => this.context.stdout.write(`${new Date().toISOString()} ${line}\n`));
   }
 }
 
@@ -163,7 +219,7 @@ export const REMOTE_CACHE: CliSpec = {
   binaryLabel: "Bazel remote cache (nginx)",
   binaryName: "devops/remote-cache/cache.sh",
   binaryVersion: "1.0.0",
-  commands: [StartCommand, StopCommand, StatusCommand],
+  commands: [StartCommand, StopCommand, StatusCommand, EvictorCommand],
 };
 
 if (require.main === module) runMain(REMOTE_CACHE);

@@ -1,11 +1,24 @@
 export { RemoteCacheError } from "./errors";
+export {
+  EntrySizes,
+  Evictor,
+  LogFollower,
+  LOW_WATER_FRACTION,
+  lowWaterBytes,
+  parseUse,
+  recordUses,
+  scanCache,
+  sweep,
+} from "./evictor";
+export type { CacheEntry, EvictorOptions, Health, SweepResult, Use } from "./evictor";
 export { ensureNginx, findExecutable } from "./nginx-binary";
 export type { EnsureNginxOptions, TextSink } from "./nginx-binary";
 export { renderNginxConfig, renderTemplate, TEMPLATE_FILE } from "./nginx-config";
-export { findRunning, serverStatus, startServer, stopServer } from "./server";
+export { findEvictor, findRunning, runEvictor, serverStatus, startServer, stopServer } from "./server";
 export type { RunningServer, ServerStatus, StartOptions, StartResult, StopResult } from "./server";
 export {
   DEFAULT_HOST,
+  DEFAULT_MAX_SIZE,
   DEFAULT_PORT,
   DEFAULT_READ_ONLY_PORT,
   defaultDir,
@@ -15,3 +28,4 @@ export {
   resolveSettings,
 } from "./settings";
 export type { CachePaths, CacheSettings, SettingsInput } from "./settings";
+export { formatSize, parseSize } from "./size";

@@ -45,8 +45,10 @@ export function renderNginxConfig(settings: CacheSettings, options: RenderOption
     cache_dir: paths.cacheDir,
     read_write_listen: listenAddress(settings.host, settings.port),
     read_only_listen: listenAddress(settings.host, settings.readOnlyPort),
+    health_file: paths.healthFile,
     read_write_auth: settings.htpasswd
       ? `        auth_basic "Bazel remote cache (write)";\n        auth_basic_user_file "${settings.htpasswd}";`
       : "        # No --htpasswd: anyone who reaches this port can write.",
   });
 }
+

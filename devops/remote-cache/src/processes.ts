@@ -9,6 +9,8 @@ import fs from "node:fs";
 interface ProcStat {
   state: string;
   ppid: number;
+  /** When the process started, in clock ticks since boot: with the pid, it names one process for good. */
+  startTime: string;
 }
 
 function readStat(pid: number): ProcStat | undefined {
@@ -20,7 +22,7 @@ function readStat(pid: number): ProcStat | undefined {
   }
   // "pid (comm) S ppid ...": comm may hold spaces and parentheses, so split after the last ")".
   const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
-  return { state: fields[0], ppid: Number(fields[1]) };
+  return { state: fields[0], ppid: Number(fields[1]), startTime: fields[19] };
 }
 
 export function isAlive(pid: number): boolean {
@@ -34,6 +36,12 @@ export function isAlive(pid: number): boolean {
   }
   const stat = readStat(pid);
   return stat !== undefined && stat.state !== "Z" && stat.state !== "X";
+}
+
+/** An identity for a live process that a reused pid cannot fake: "<pid> <start time>". */
+export function processIdentity(pid: number): string | undefined {
+  const stat = readStat(pid);
+  return stat && stat.state !== "Z" && stat.state !== "X" ? `${pid} ${stat.startTime}` : undefined;
 }
 
 /** The command line as one string ("" when the process is gone or unreadable). */
@@ -59,7 +67,7 @@ export function childPids(pid: number): number[] {
     .filter((child) => readStat(child)?.ppid === pid && isAlive(child));
 }
 
-export function signal(pid: number, name: "SIGQUIT" | "SIGKILL"): void {
+export function signal(pid: number, name: "SIGQUIT" | "SIGTERM" | "SIGUSR1" | "SIGKILL"): void {
   try {
     process.kill(pid, name);
   } catch (error) {

@@ -2,10 +2,15 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { RemoteCacheError } from "./errors";
+import { formatSize, parseSize } from "./size";
 
 export const DEFAULT_PORT = 9090;
 export const DEFAULT_READ_ONLY_PORT = 9091;
 export const DEFAULT_HOST = "127.0.0.1";
+/** Fits beside a workstation's other data; a team server sizes it to its disk. */
+export const DEFAULT_MAX_SIZE = "10G";
+/** Below this a bound is a typo (a count without its unit), not a cache. */
+export const MIN_MAX_BYTES = 2 ** 20;
 export const STATE_DIR_NAME = "acme-remote-cache";
 
 type Env = Record<string, string | undefined>;
@@ -21,6 +26,8 @@ export interface CacheSettings {
   readOnlyPort: number;
   /** Absolute htpasswd file guarding the read-write port, if any. */
   htpasswd?: string;
+  /** The bound on the blobs' total size; least recently used entries are evicted above it. */
+  maxBytes: number;
 }
 
 export interface CachePaths {
@@ -35,6 +42,13 @@ export interface CachePaths {
   pidFile: string;
   settingsFile: string;
   errorLog: string;
+  accessLog: string;
+  /** nginx's record of every successful read and write of an entry, which the evictor follows. */
+  useLog: string;
+  /** What /healthz serves: the evictor's view of the cache, rewritten as it changes. */
+  healthFile: string;
+  evictorPidFile: string;
+  evictorLog: string;
 }
 
 /** $XDG_STATE_HOME/acme-remote-cache, else ~/.local/state/acme-remote-cache (XDG: a relative value is ignored). */
@@ -57,6 +71,11 @@ export function pathsFor(dir: string): CachePaths {
     pidFile: path.join(runDir, "nginx.pid"),
     settingsFile: path.join(runDir, "settings.json"),
     errorLog: path.join(logDir, "error.log"),
+    accessLog: path.join(logDir, "access.log"),
+    useLog: path.join(logDir, "use.log"),
+    healthFile: path.join(runDir, "health.json"),
+    evictorPidFile: path.join(runDir, "evictor.pid"),
+    evictorLog: path.join(logDir, "evictor.log"),
   };
 }
 
@@ -66,6 +85,8 @@ export interface SettingsInput {
   port?: number;
   readOnlyPort?: number;
   htpasswd?: string;
+  /** "20G", "512M", a byte count... (see parseSize). */
+  maxSize?: string;
 }
 
 /** Fills in defaults and rejects what would render a broken or surprising nginx config. */
@@ -81,12 +102,24 @@ export function resolveSettings(input: SettingsInput, env: Env = process.env): C
   if (port === readOnlyPort) {
     throw new RemoteCacheError(`--port and --read-only-port are both ${port}: the two servers need two ports`);
   }
-  const settings: CacheSettings = { dir, host, port, readOnlyPort };
+  const maxBytes = parseMaxSize(input.maxSize ?? DEFAULT_MAX_SIZE);
+  const settings: CacheSettings = { dir, host, port, readOnlyPort, maxBytes };
   if (input.htpasswd !== undefined && input.htpasswd !== "") {
     settings.htpasswd = path.resolve(input.htpasswd);
     checkConfigPath("--htpasswd", settings.htpasswd);
   }
   return settings;
+}
+
+function parseMaxSize(text: string): number {
+  const bytes = parseSize(text);
+  if (bytes === undefined) {
+    throw new RemoteCacheError(`--max-size ${JSON.stringify(text)} is not a size: give one like 500M, 20G or 1T (1G = 1024^3 bytes)`);
+  }
+  if (bytes < MIN_MAX_BYTES) {
+    throw new RemoteCacheError(`--max-size ${text} is ${formatSize(bytes)}: give at least 1M (a unit: M, G or T)`);
+  }
+  return bytes;
 }
 
 function checkPort(flag: string, port: number): void {

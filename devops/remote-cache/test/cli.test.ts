@@ -19,8 +19,8 @@ const BINARY = "devops/remote-cache/cache.sh";
 
 describe("usage errors: exit 2, one line on stderr, nothing started", () => {
   it.each([
-    [[], `no command given: the commands are start, stop, status (see "${BINARY} --help")`],
-    [["restart"], `unknown command "restart": the commands are start, stop, status (see "${BINARY} --help")`],
+    [[], `no command given: the commands are start, stop, status, evictor (see "${BINARY} --help")`],
+    [["restart"], `unknown command "restart": the commands are start, stop, status, evictor (see "${BINARY} --help")`],
     [["start", "--port", "70000"], `Invalid value for --port: expected to be in the [1; 65535] range (got 70000) (see "${BINARY} start --help")`],
     [["start", "--port", "9100", "--read-only-port", "9100"], `--port and --read-only-port are both 9100: the two servers need two ports (see "${BINARY} start --help")`],
     [["status", "--verbose"], `Unsupported option name ("--verbose") (see "${BINARY} status --help")`],

@@ -2,19 +2,27 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import type { NodeRun } from "@monorepo/testing";
+import { waitFor, type NodeRun } from "@monorepo/testing";
+import type { Health } from "../src";
 import {
+  cacheBytes,
+  evictorPid,
   freePorts,
+  health,
   liveProcesses,
   refusesConnections,
   request,
   runCli,
   seededBytes,
+  waitForAnswer,
   sha256,
 } from "./helpers";
 
 /** A fresh machine installs nginx with apt-get inside the first start. */
 const START_TIMEOUT_MS = 10 * 60_000;
+
+/** The bound these servers run with: large enough that nothing here is evicted. */
+const MAX_SIZE = "64M";
 
 /** Fails with the CLI's whole output: a missing nginx must be loud, not a bare "1 !== 0". */
 function expectSuccess(result: NodeRun): void {
@@ -36,7 +44,7 @@ describe("remote cache server (real nginx, Bazel's HTTP cache protocol)", () => 
     [readWritePort, readOnlyPort] = await freePorts(2);
     readWrite = `http://127.0.0.1:${readWritePort}`;
     readOnly = `http://127.0.0.1:${readOnlyPort}`;
-    startArgs = ["--dir", dir, "--port", String(readWritePort), "--read-only-port", String(readOnlyPort)];
+    startArgs = ["--dir", dir, "--port", String(readWritePort), "--read-only-port", String(readOnlyPort), "--max-size", MAX_SIZE];
     const started = await runCli(["start", ...startArgs], { timeoutMs: START_TIMEOUT_MS - 10_000 });
     expectSuccess(started);
     expect(started.stdout).toContain(`started: nginx pid`);
@@ -125,6 +133,32 @@ describe("remote cache server (real nginx, Bazel's HTTP cache protocol)", () => 
     expect(read.body.equals(stored)).toBe(true);
   });
 
+  it("answers GET /healthz on both ports with the size used against the bound, and status reports the same", async () => {
+    const onDisk = cacheBytes(dir);
+    expect(onDisk).toBeGreaterThan(5 * 1024 * 1024);
+    // The evictor records the uploads of the tests above a moment after nginx logs them.
+    let last: Health | undefined;
+    const answer = await waitForAnswer(
+      async () => {
+        last = await health(readOnly);
+        return last.usedBytes === onDisk ? last : undefined;
+      },
+      30_000,
+      () => `/healthz to report the ${onDisk} bytes on disk; last answer ${JSON.stringify(last)}`,
+    );
+    expect(answer).toMatchObject({ status: "up", maxBytes: 64 * 2 ** 20, lowWaterBytes: Math.floor(0.9 * 64 * 2 ** 20), evictedEntries: 0 });
+    expect(answer.entries).toBe(fs.readdirSync(path.join(dir, "cache", "cas")).length + fs.readdirSync(path.join(dir, "cache", "ac")).length);
+    expect(answer.used).toMatch(/^[\d.]+ MiB of 64 MiB \(\d+%\)$/);
+    expect(await health(readWrite)).toEqual(await health(readOnly));
+    expect(evictorPid(dir)).toBe(answer.evictorPid);
+
+    const status = await runCli(["status", "--dir", dir]);
+    expectSuccess(status);
+    expect(status.stdout).toContain(`size: ${answer.used}, ${answer.entries} entries`);
+    expect(status.stdout).toContain(`evictor: pid ${answer.evictorPid}`);
+    expect(status.stdout).toContain("evicted: 0 entries (0 B)");
+  });
+
   it("treats a second start with the same settings as a no-op and refuses other settings", async () => {
     const pid = fs.readFileSync(path.join(dir, "run", "nginx.pid"), "utf8").trim();
 
@@ -144,15 +178,40 @@ describe("remote cache server (real nginx, Bazel's HTTP cache protocol)", () => 
     expect(status.stdout).toContain(`${readOnly}  answers`);
   });
 
+  it("reports an evictor that died, and a start restarts it while nginx serves on", async () => {
+    const evictor = evictorPid(dir);
+    process.kill(evictor, "SIGKILL");
+    await waitFor(() => liveProcesses(`evictor --dir ${dir}`).length === 0);
+
+    const degraded = await runCli(["status", "--dir", dir]);
+    expect(degraded.code).toBe(1);
+    expect(degraded.stdout).toContain("evictor: NOT RUNNING");
+
+    const restarted = await runCli(["start", ...startArgs]);
+    expectSuccess(restarted);
+    expect(restarted.stdout).toContain("already running");
+    expect(restarted.stdout).toContain("(restarted: it was not running)");
+    const replacement = evictorPid(dir);
+    expect(replacement).not.toBe(evictor);
+    expect((await health(readOnly)).evictorPid).toBe(replacement);
+    expectSuccess(await runCli(["status", "--dir", dir]));
+
+    const second = await runCli(["evictor", "--dir", dir]);
+    expect(second.code).toBe(1);
+    expect(second.stderr).toContain(`an evictor for ${dir} already runs (pid ${replacement})`);
+  });
+
   it("stops every nginx process it started, frees both ports, and stops idempotently", async () => {
     const master = Number(fs.readFileSync(path.join(dir, "run", "nginx.pid"), "utf8"));
+    const evictor = evictorPid(dir);
     const processes = liveProcesses(dir, [master]);
     expect(processes).toContain(master);
-    expect(processes.length).toBeGreaterThanOrEqual(2);
+    expect(processes).toContain(evictor);
+    expect(processes.length).toBeGreaterThanOrEqual(3);
 
     const stopped = await runCli(["stop", "--dir", dir]);
     expectSuccess(stopped);
-    expect(stopped.stdout).toContain(`stopped: nginx pid ${master}`);
+    expect(stopped.stdout).toContain(`stopped: nginx pid ${master}, evictor pid ${evictor}`);
 
     expect(liveProcesses(dir, processes)).toEqual([]);
     expect(await refusesConnections(readWritePort)).toBe(true);
@@ -210,5 +269,9 @@ describe("remote cache server with --htpasswd", () => {
     const read = await request("GET", readOnly + url);
     expect(read.status).toBe(200);
     expect(read.body.equals(blob)).toBe(true);
+  });
+
+  it("answers /healthz on the guarded port without a password, for a load balancer", async () => {
+    expect((await health(readWrite)).status).toBe("up");
   });
 });

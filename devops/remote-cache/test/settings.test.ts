@@ -1,12 +1,30 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { defaultDir, ensureNginx, renderNginxConfig, renderTemplate, resolveSettings } from "../src";
+import { defaultDir, ensureNginx, formatSize, parseSize, renderNginxConfig, renderTemplate, resolveSettings } from "../src";
 
 describe("settings", () => {
-  it("defaults to loopback, ports 9090/9091 and the XDG state directory", () => {
+  it("defaults to loopback, ports 9090/9091, the XDG state directory and a 10 GiB bound", () => {
     const settings = resolveSettings({}, { XDG_STATE_HOME: "/var/state" });
-    expect(settings).toEqual({ dir: "/var/state/acme-remote-cache", host: "127.0.0.1", port: 9090, readOnlyPort: 9091 });
+    expect(settings).toEqual({
+      dir: "/var/state/acme-remote-cache",
+      host: "127.0.0.1",
+      port: 9090,
+      readOnlyPort: 9091,
+      maxBytes: 10 * 2 ** 30,
+    });
+  });
+
+  it.each([
+    ["20G", 20 * 2 ** 30],
+    ["512M", 512 * 2 ** 20],
+    ["1.5T", 1.5 * 2 ** 40],
+    ["2GiB", 2 * 2 ** 30],
+    ["2048kb", 2048 * 2 ** 10],
+    ["1048576", 2 ** 20],
+  ])("reads --max-size %s in binary units", (text, bytes) => {
+    expect(parseSize(text)).toBe(bytes);
+    expect(resolveSettings({ maxSize: text }, {}).maxBytes).toBe(bytes);
   });
 
   it("falls back to ~/.local/state when XDG_STATE_HOME is unset or relative", () => {
@@ -20,8 +38,17 @@ describe("settings", () => {
     ["a host with spaces", { host: "my host" }, /not an IP address or host name/],
     ["a directory nginx would read as a variable", { dir: "/tmp/$cache" }, /cannot take in a path/],
     ["an htpasswd path with a quote", { htpasswd: '/etc/pass"wd' }, /cannot take in a path/],
+    ["a size that is not one", { maxSize: "ten gigs" }, /--max-size "ten gigs" is not a size: give one like 500M/],
+    ["a size without a unit", { maxSize: "20" }, /--max-size 20 is 20 B: give at least 1M/],
+    ["a negative size", { maxSize: "-5G" }, /is not a size/],
   ])("rejects %s", (_case, input, message) => {
     expect(() => resolveSettings(input, {})).toThrow(message);
+  });
+});
+
+describe("sizes", () => {
+  it("prints sizes as du -h would, in binary units", () => {
+    expect([900, 1536, 10 * 2 ** 20, 1.5 * 2 ** 30, 220 * 2 ** 10].map(formatSize)).toEqual(["900 B", "1.5 KiB", "10 MiB", "1.5 GiB", "220 KiB"]);
   });
 });
 
@@ -42,7 +69,7 @@ describe("nginx config rendering", () => {
     expect(config).toContain("listen [::]:8080;");
     expect(config).toContain("listen [::]:8081;");
     expect(config).not.toMatch(/^\s*user /m);
-    expect(config).not.toContain("auth_basic");
+    expect(config).not.toContain("auth_basic_user_file");
   });
 
   it("runs the workers as root when started as root, so they can write the cache", () => {
@@ -55,6 +82,23 @@ describe("nginx config rendering", () => {
     const [readWriteServer, readOnlyServer] = config.split("server {").slice(1);
     expect(readWriteServer).toContain('auth_basic_user_file "/etc/bazel-cache/htpasswd";');
     expect(readOnlyServer).not.toContain("auth_basic");
+  });
+
+  it("serves /healthz from the state directory on both ports, without a password", () => {
+    const withAuth = resolveSettings({ ...settings, htpasswd: "/etc/bazel-cache/htpasswd" }, {});
+    const servers = renderNginxConfig(withAuth, { runningAsRoot: false }).split("server {").slice(1);
+    for (const server of servers) {
+      const health = server.slice(server.indexOf("location = /healthz {"));
+      expect(health).toMatch(/^location = \/healthz \{[^}]*alias "\/srv\/cache\/run\/health.json";/);
+    }
+    expect(servers[0]).toMatch(/location = \/healthz \{\s*auth_basic off;/);
+  });
+
+  it("logs each successful read and write of an entry to the evictor's use log, on both ports", () => {
+    const config = renderNginxConfig(settings, { runningAsRoot: false });
+    expect(config).toContain("log_format cache_use '$msec $status $uri';");
+    const useLog = 'access_log "/srv/cache/run/logs/use.log" cache_use if=$cache_use;';
+    expect(config.split(useLog)).toHaveLength(3);
   });
 });
 
