@@ -12,7 +12,7 @@ import { parseArgs } from "node:util";
 
 const require = createRequire(import.meta.url);
 const { createSimulatedIntegrations, KAFKA_TOPICS, SIMULATED_SECONDS } = require("../devops/integrations/src/index.js");
-const { BACKOFF_SECONDS, criticalPath, MAINTENANCE_STEPS, MAX_ATTEMPTS, runMaintenance } = require("../devops/maintenance/src/index.js");
+const { BACKOFF_SECONDS, criticalPath, MAINTENANCE_STEPS, MAX_ATTEMPTS, planMaintenance, runMaintenance } = require("../devops/maintenance/src/index.js");
 
 const { values } = parseArgs({
   options: {
@@ -91,7 +91,7 @@ async function runSerial(env) {
 
 async function runGraph(env) {
   const started = performance.now();
-  const report = await runMaintenance({ clients: createSimulatedIntegrations(env), env });
+  const report = await runMaintenance(planMaintenance(), { clients: createSimulatedIntegrations(env), env });
   if (report.exitCode !== 0) throw new Error(`the runner failed: ${report.status}`);
   return performance.now() - started;
 }
@@ -138,7 +138,7 @@ for (let first = 1; first <= runs; first += parallel) {
     ...(await Promise.all(
       seeds.map(async (seed) => {
         const env = { SIMULATION_TIME_SCALE: String(reliabilityScale), SIMULATION_SEED: String(seed) };
-        const report = await runMaintenance({ clients: createSimulatedIntegrations(env), env });
+        const report = await runMaintenance(planMaintenance(), { clients: createSimulatedIntegrations(env), env });
         const check = report.steps.find((step) => step.id === "db.checkForDeadlocks");
         return {
           green: report.exitCode === 0,

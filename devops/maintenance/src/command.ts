@@ -5,7 +5,7 @@ import { Command, Option, UsageError, type BaseContext } from "clipanion";
 import * as t from "typanion";
 import { checkWritableFilePath, defaultJournalPath, resolveUserPath, writeJsonFile } from "./files";
 import { Journal, JournalError } from "./journal";
-import { buildPlan, describePlan, EXIT_CODES, MAX_ATTEMPTS, resumedSteps, runMaintenance, type Mode } from "./maintenance";
+import { EXIT_CODES, MAX_ATTEMPTS, planMaintenance, runMaintenance, type MaintenancePlan, type Mode } from "./maintenance";
 import { LiveProgress, LogProgress, type Progress } from "./progress";
 import { formatPlan, formatSummary } from "./report";
 import { SUBSYSTEMS, type Subsystem } from "./steps";
@@ -21,11 +21,8 @@ export interface MaintenanceContext extends BaseContext {
 
 /** Everything the command needs, checked before anything runs. */
 interface Request {
-  mode: Mode;
-  subsystems: Subsystem[];
-  concurrency: number;
+  plan: MaintenancePlan;
   clients: Integrations;
-  journal?: Journal;
   jsonPath?: string;
 }
 
@@ -125,51 +122,41 @@ export class MaintenanceCommand extends Command<MaintenanceContext> {
         throw new UsageError(`--json: cannot write a report to ${jsonPath} (${(error as Error).message})`);
       }
     }
+    const plan = planMaintenance({ mode, subsystems, concurrency: this.concurrency, journal });
     if (!this.dryRun) journal?.save("running");
-    return { mode, subsystems, concurrency: this.concurrency ?? Infinity, clients, journal, jsonPath };
+    return { plan, clients, jsonPath };
   }
 
-  private printPlan(request: Request): number {
-    const plan = buildPlan(request.mode, request.subsystems);
-    const description = describePlan(plan, resumedSteps(plan, request.mode, request.journal), request.concurrency);
-    const concurrency = Number.isFinite(request.concurrency) ? String(request.concurrency) : "unlimited";
-    const journal = request.journal ? `; journal ${request.journal.path}` : "";
-    const header = `Plan: ${request.mode} of ${request.subsystems.join(", ")}, concurrency ${concurrency}${journal}; times are simulated seconds (SIMULATION_TIME_SCALE=${timeScale(this.context.env)}).`;
-    this.context.stdout.write(formatPlan(description, header));
-    if (request.jsonPath) writeJsonFile(request.jsonPath, { version: 1, mode: "dry-run", plan: description });
+  private printPlan({ plan, jsonPath }: Request): number {
+    const concurrency = Number.isFinite(plan.concurrency) ? String(plan.concurrency) : "unlimited";
+    const journal = plan.journal ? `; journal ${plan.journal.path}` : "";
+    const header = `Plan: ${plan.mode} of ${plan.subsystems.join(", ")}, concurrency ${concurrency}${journal}; times are simulated seconds (SIMULATION_TIME_SCALE=${timeScale(this.context.env)}).`;
+    this.context.stdout.write(formatPlan(plan.description, header));
+    if (jsonPath) writeJsonFile(jsonPath, { version: 1, mode: "dry-run", plan: plan.description });
     return EXIT_CODES.succeeded;
   }
 
-  private async run(request: Request): Promise<number> {
+  private async run({ plan, clients, jsonPath }: Request): Promise<number> {
     const { stdout, env } = this.context;
     const live = (stdout as { isTTY?: boolean }).isTTY === true;
     const logger = new Logger("maintenance", { stream: stdout });
     const progress: Progress = live
       ? new LiveProgress(stdout, { verbose: this.verbose, maxAttempts: MAX_ATTEMPTS })
       : new LogProgress(logger, this.verbose);
-    const resumed = request.journal ? request.journal.completed.size : 0;
-    if (resumed > 0 && request.journal) {
-      const note = `resuming the journal ${request.journal.path} from ${request.journal.startedAt} (--fresh starts over)`;
+    const { journal } = plan;
+    if (journal && journal.completed.size > 0) {
+      const note = `resuming the journal ${journal.path} from ${journal.startedAt} (--fresh starts over)`;
       if (live) stdout.write(`${note}\n`);
-      else logger.info(note, { completedSteps: [...request.journal.completed] });
+      else logger.info(note, { completedSteps: [...journal.completed] });
     }
     let report;
     try {
-      report = await runMaintenance({
-        clients: request.clients,
-        mode: request.mode,
-        subsystems: request.subsystems,
-        concurrency: request.concurrency,
-        journal: request.journal,
-        env,
-        signal: this.context.interrupt,
-        onEvent: (event) => progress.onEvent(event),
-      });
+      report = await runMaintenance(plan, { clients, env, signal: this.context.interrupt, onEvent: (event) => progress.onEvent(event) });
     } finally {
       progress.close();
     }
     stdout.write(formatSummary(report));
-    if (request.jsonPath) writeJsonFile(request.jsonPath, report);
+    if (jsonPath) writeJsonFile(jsonPath, report);
     return report.exitCode;
   }
 }

@@ -7,7 +7,6 @@ import {
   remainingSteps,
   resumableSteps,
   selectSubsystems,
-  validateGraph,
   waves,
   type Plan,
 } from "./graph";
@@ -59,9 +58,45 @@ export interface PlanDescription {
   cleanup: Record<string, string[]>;
 }
 
-/** What a run would do, without doing it: the graph minus resumed steps. */
-export function describePlan(plan: Plan<Integrations>, resumed: ReadonlySet<string>, concurrency: number): PlanDescription {
-  validateGraph(plan.steps);
+/** What one run does, decided once before it starts: --dry-run prints it, runMaintenance carries it out. */
+export interface MaintenancePlan {
+  mode: Mode;
+  subsystems: Subsystem[];
+  /** Most steps at once; Infinity for no limit. */
+  concurrency: number;
+  /** The steps to run and each subsystem's cleanup. */
+  graph: Plan<Integrations>;
+  /** Steps the journal says are done, which the run skips. */
+  resumed: ReadonlySet<string>;
+  /** The graph minus the resumed steps, with its waves, critical path and estimates. */
+  description: PlanDescription;
+  /** Progress of the current cycle (maintenance mode only); without one nothing is resumed or saved. */
+  journal?: Journal;
+}
+
+export interface PlanOptions {
+  mode?: Mode;
+  subsystems?: readonly Subsystem[];
+  concurrency?: number;
+  journal?: Journal;
+}
+
+/**
+ * Builds a run's plan from the step data and the journal. The data is not validated here, on every
+ * run: a test validates steps.ts, and a selection of whole subsystems of a valid graph is valid.
+ */
+export function planMaintenance(options: PlanOptions = {}): MaintenancePlan {
+  const mode = options.mode ?? "maintenance";
+  const subsystems = [...(options.subsystems ?? SUBSYSTEMS)];
+  const concurrency = options.concurrency ?? Infinity;
+  // Cleanup mode keeps no journal: it resumes and records nothing.
+  const journal = mode === "maintenance" ? options.journal : undefined;
+  const graph = buildPlan(mode, subsystems);
+  const resumed = journal ? resumableSteps(graph.steps, journal.completed) : new Set<string>();
+  return { mode, subsystems, concurrency, graph, resumed, description: describePlan(graph, resumed, concurrency), journal };
+}
+
+function describePlan(plan: Plan<Integrations>, resumed: ReadonlySet<string>, concurrency: number): PlanDescription {
   const remaining = remainingSteps(plan.steps, resumed);
   return {
     steps: remaining.map(({ id, needs, estimateSeconds }) => ({ id, needs, estimateSeconds })),
@@ -74,19 +109,8 @@ export function describePlan(plan: Plan<Integrations>, resumed: ReadonlySet<stri
   };
 }
 
-/** Journal steps this run would skip (none in cleanup mode, which keeps no journal). */
-export function resumedSteps(plan: Plan<Integrations>, mode: Mode, journal: Journal | undefined): Set<string> {
-  return mode === "maintenance" && journal ? resumableSteps(plan.steps, journal.completed) : new Set();
-}
-
 export interface MaintenanceOptions {
   clients: Integrations;
-  mode?: Mode;
-  subsystems?: readonly Subsystem[];
-  /** Most steps at once; unlimited by default. */
-  concurrency?: number;
-  /** Progress of the current cycle; without one nothing is resumed or saved. */
-  journal?: Journal;
   /** Where SIMULATION_TIME_SCALE is read for timeouts and backoff. */
   env?: Env;
   signal?: AbortSignal;
@@ -111,26 +135,22 @@ export interface MaintenanceReport {
   results: Record<string, SubsystemResult>;
 }
 
-export async function runMaintenance(options: MaintenanceOptions): Promise<MaintenanceReport> {
+/**
+ * Carries out `plan`, recording each completed step in its journal. Saving the journal as running
+ * first is the caller's part: the CLI does it while it checks its input, so that an unwritable
+ * journal stops it before anything changes.
+ */
+export async function runMaintenance(plan: MaintenancePlan, options: MaintenanceOptions): Promise<MaintenanceReport> {
   const env = options.env ?? process.env;
-  const mode = options.mode ?? "maintenance";
-  const subsystems = [...(options.subsystems ?? SUBSYSTEMS)];
-  const concurrency = options.concurrency ?? Infinity;
-  const journal = mode === "maintenance" ? options.journal : undefined;
-  const plan = buildPlan(mode, subsystems);
-  const resumed = resumedSteps(plan, mode, journal);
-  const description = describePlan(plan, resumed, concurrency);
-
-  // Written before any work, so an unwritable journal stops the run before it changes anything.
-  journal?.save("running");
+  const { journal, concurrency } = plan;
   const startedAt = new Date();
-  const result = await runPlan(plan, options.clients, {
+  const result = await runPlan(plan.graph, options.clients, {
     concurrency,
     maxAttempts: MAX_ATTEMPTS,
     backoff: { initialDelayMs: scaledMs(BACKOFF_SECONDS.initial, env), maxDelayMs: scaledMs(BACKOFF_SECONDS.max, env) },
     timeoutMs: (seconds) => Math.max(MIN_TIMEOUT_MS, scaledMs(seconds, env)),
     signal: options.signal,
-    resumed,
+    resumed: plan.resumed,
     onEvent: options.onEvent,
     onStepSucceeded: journal && ((step) => journal.record(step.id, step.attempts)),
   });
@@ -138,7 +158,7 @@ export async function runMaintenance(options: MaintenanceOptions): Promise<Maint
 
   return {
     version: 1,
-    mode,
+    mode: plan.mode,
     status: result.status,
     exitCode: EXIT_CODES[result.status],
     startedAt: startedAt.toISOString(),
@@ -146,9 +166,9 @@ export async function runMaintenance(options: MaintenanceOptions): Promise<Maint
     durationMs: result.durationMs,
     timeScale: timeScale(env),
     concurrency: Number.isFinite(concurrency) ? concurrency : "unlimited",
-    subsystems,
-    plan: description,
-    journal: journal ? { path: journal.path, resumed: [...resumed], closed } : null,
+    subsystems: plan.subsystems,
+    plan: plan.description,
+    journal: journal ? { path: journal.path, resumed: [...plan.resumed], closed } : null,
     steps: result.steps,
     results: result.subsystems,
   };

@@ -2,7 +2,8 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createSimulatedIntegrations } from "@monorepo/integrations";
 import { waitFor } from "@monorepo/testing";
-import type { MaintenanceReport } from "../src/index";
+import * as graph from "../src/graph";
+import { Journal, type MaintenanceReport } from "../src/index";
 import { mockIntegrations, runInProcess, spawnCli, tempDir } from "./helpers";
 
 const FAST = { SIMULATION_TIME_SCALE: "0.01", SIMULATION_SEED: "5", SIMULATION_FAULTS: "db.checkForDeadlocks=0" };
@@ -88,6 +89,25 @@ describe("the maintenance CLI in process", () => {
     const plan = JSON.parse(readFileSync(join(dir, "plan.json"), "utf8"));
     expect(plan).toMatchObject({ mode: "dry-run", plan: { criticalPath: { seconds: 11 }, serialSeconds: 19, cleanup: { kafka: expect.any(Array) } } });
     expect(readdirSync(dir)).toEqual(["plan.json"]);
+  });
+});
+
+describe("one run does its work once", () => {
+  afterEach(() => jest.restoreAllMocks());
+
+  it("validates no step data at run time and saves the journal as running once before the first step", async () => {
+    const state = tempDir();
+    const { clients } = mockIntegrations();
+    const validate = jest.spyOn(graph, "validateGraph");
+    const save = jest.spyOn(Journal.prototype, "save");
+    const result = await runInProcess(["--only", "db"], { SIMULATION_TIME_SCALE: "0", XDG_STATE_HOME: state }, { createClients: () => clients });
+    expect(result.code).toBe(0);
+    expect(validate).not.toHaveBeenCalled();
+    // jest numbers every mock call in one sequence, the client operations' and the journal's alike.
+    const firstStep = clients.db.initClient as jest.Mock;
+    expect(firstStep).toHaveBeenCalledTimes(1);
+    const savesBeforeFirstStep = save.mock.calls.filter((_, i) => save.mock.invocationCallOrder[i] < firstStep.mock.invocationCallOrder[0]);
+    expect(savesBeforeFirstStep).toEqual([["running"]]);
   });
 });
 

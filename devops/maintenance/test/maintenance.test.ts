@@ -1,14 +1,14 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { createSimulatedIntegrations, FaultInjector, KAFKA_TOPICS, OPERATION_NAMES } from "@monorepo/integrations";
-import { CLEANUP_STEPS, formatSummary, Journal, MAINTENANCE_STEPS, MAX_ATTEMPTS, runMaintenance, type MaintenanceReport } from "../src/index";
+import { CLEANUP_STEPS, formatSummary, Journal, MAINTENANCE_STEPS, MAX_ATTEMPTS, planMaintenance, runMaintenance, type MaintenanceReport } from "../src/index";
 import { mockIntegrations, tempDir } from "./helpers";
 
 const SCALE = { SIMULATION_TIME_SCALE: "0.005", SIMULATION_SEED: "1" };
 
 async function simulatedRun(env: Record<string, string>, options: { mode?: "maintenance" | "cleanup"; journal?: Journal } = {}) {
   const fullEnv = { ...SCALE, ...env };
-  return runMaintenance({ clients: createSimulatedIntegrations(fullEnv), env: fullEnv, ...options });
+  return runMaintenance(planMaintenance(options), { clients: createSimulatedIntegrations(fullEnv), env: fullEnv });
 }
 
 function stepOf(report: MaintenanceReport, id: string) {
@@ -20,7 +20,7 @@ function stepOf(report: MaintenanceReport, id: string) {
 describe("runMaintenance with mocked integrations (the original's unit check)", () => {
   it("calls every maintenance operation once, each topic once, in an order the graph allows", async () => {
     const { clients, calls } = mockIntegrations();
-    const report = await runMaintenance({ clients, env: { SIMULATION_TIME_SCALE: "0" } });
+    const report = await runMaintenance(planMaintenance(), { clients, env: { SIMULATION_TIME_SCALE: "0" } });
     expect(report.exitCode).toBe(0);
     for (const operation of [
       clients.db.initClient,
@@ -52,7 +52,7 @@ describe("runMaintenance with mocked integrations (the original's unit check)", 
 
   it("--cleanup mode calls exactly the original cleanup operations", async () => {
     const { clients } = mockIntegrations();
-    const report = await runMaintenance({ clients, mode: "cleanup", env: { SIMULATION_TIME_SCALE: "0" } });
+    const report = await runMaintenance(planMaintenance({ mode: "cleanup" }), { clients, env: { SIMULATION_TIME_SCALE: "0" } });
     expect(report.exitCode).toBe(0);
     expect(report.steps.map((step) => step.id)).toEqual(Object.values(CLEANUP_STEPS).flat().map((step) => step.id));
     for (const operation of [clients.db.checkForDeadlocks, clients.db.stopHungQueries, clients.kafka.cleanupTopics, clients.kafka.stopConsumers, clients.s3.stopHungUploads]) {
@@ -175,7 +175,7 @@ describe("resuming from the journal", () => {
     expect(saved.has("s3.cleanUpOldBlobs")).toBe(false);
 
     const { clients, calls } = mockIntegrations();
-    const resumed = await runMaintenance({ clients, env: { SIMULATION_TIME_SCALE: "0" }, journal: Journal.open(path) });
+    const resumed = await runMaintenance(planMaintenance({ journal: Journal.open(path) }), { clients, env: { SIMULATION_TIME_SCALE: "0" } });
     expect(resumed.exitCode).toBe(0);
     expect(calls).toEqual(["s3.initClient", "s3.cleanUpOldBlobs"]);
     expect(resumed.journal).toMatchObject({ path, closed: true });
@@ -202,7 +202,7 @@ describe("resuming from the journal", () => {
     const path = join(tempDir(), "journal.json");
     await simulatedRun({ SIMULATION_FAULTS: "db.checkForDeadlocks=0,s3.cleanUpOldBlobs=1" }, { journal: Journal.open(path) });
     const { clients, calls } = mockIntegrations();
-    await runMaintenance({ clients, env: { SIMULATION_TIME_SCALE: "0" }, journal: Journal.open(path, { fresh: true }) });
+    await runMaintenance(planMaintenance({ journal: Journal.open(path, { fresh: true }) }), { clients, env: { SIMULATION_TIME_SCALE: "0" } });
     expect(calls).toHaveLength(MAINTENANCE_STEPS.length);
   });
 
@@ -210,10 +210,10 @@ describe("resuming from the journal", () => {
     const path = join(tempDir(), "journal.json");
     const { clients } = mockIntegrations();
     const env = { SIMULATION_TIME_SCALE: "0" };
-    const dbOnly = await runMaintenance({ clients, env, subsystems: ["db"], journal: Journal.open(path) });
+    const dbOnly = await runMaintenance(planMaintenance({ subsystems: ["db"], journal: Journal.open(path) }), { clients, env });
     expect(dbOnly.journal!.closed).toBe(false);
     expect(JSON.parse(require("node:fs").readFileSync(path, "utf8")).lastRun).toBe("succeeded");
-    const rest = await runMaintenance({ clients, env, subsystems: ["kafka", "s3"], journal: Journal.open(path) });
+    const rest = await runMaintenance(planMaintenance({ subsystems: ["kafka", "s3"], journal: Journal.open(path) }), { clients, env });
     expect(rest.journal!.closed).toBe(true);
   });
 });
