@@ -5,6 +5,7 @@ import { Command, Option, UsageError, type BaseContext } from "clipanion";
 import * as t from "typanion";
 import { checkWritableFilePath, defaultJournalPath, resolveUserPath, writeJsonFile } from "./files";
 import { Journal, JournalError } from "./journal";
+import { LockHeldError, lockPathFor, RunLock } from "./lock";
 import { EXIT_CODES, MAX_ATTEMPTS, planMaintenance, runMaintenance, type MaintenancePlan, type Mode } from "./maintenance";
 import { LiveProgress, LogProgress, type Progress } from "./progress";
 import { formatPlan, formatSummary } from "./report";
@@ -24,6 +25,8 @@ interface Request {
   plan: MaintenancePlan;
   clients: Integrations;
   jsonPath?: string;
+  /** Held from before the journal is read until the run has ended; none for --dry-run. */
+  lock?: RunLock;
 }
 
 function parseSubsystems(flag: string, value: string): Subsystem[] {
@@ -46,7 +49,9 @@ export class MaintenanceCommand extends Command<MaintenanceContext> {
 
       Completed steps are saved in a journal (default $XDG_STATE_HOME/acme-maintenance/journal.json, or ~/.local/state/...), so the next run resumes where a failed or interrupted run stopped. A run that completes every step closes the journal.
 
-      Exit codes: 0 every step done; 1 a subsystem failed after recovery (its cleanup ran); 2 usage error (nothing ran); 130 interrupted by SIGINT or SIGTERM (in-flight subsystems cleaned up, journal saved).
+      One run at a time: a run (and --cleanup, whose steps would break a run) holds the lock file beside the journal, <journal>.lock, and a second one exits 3 naming the holder. A lock whose process has ended on this host is taken over, with a line saying so; one from another host is never judged from here: delete it once that run has stopped. --dry-run takes no lock. Runs with different --journal files do not exclude each other.
+
+      Exit codes: 0 every step done; 1 a subsystem failed after recovery (its cleanup ran); 2 usage error (nothing ran); 3 another run holds the lock (nothing ran); 130 interrupted by SIGINT or SIGTERM (in-flight subsystems cleaned up, journal saved).
 
       SIMULATION_TIME_SCALE scales every simulated wait, SIMULATION_FAULTS overrides failures per operation (\`db.checkForDeadlocks=0.5\`, \`kafka.validateCleaned=2x\`), SIMULATION_SEED makes them reproducible.
     `,
@@ -76,7 +81,9 @@ export class MaintenanceCommand extends Command<MaintenanceContext> {
     validator: t.cascade(t.isNumber(), [t.isInteger(), t.isAtLeast(1)]),
   });
 
-  journal = Option.String("--journal", { description: "Journal file (default: $XDG_STATE_HOME/acme-maintenance/journal.json)" });
+  journal = Option.String("--journal", {
+    description: "Journal file (default: $XDG_STATE_HOME/acme-maintenance/journal.json), locked by <journal>.lock; --cleanup uses only its lock",
+  });
 
   fresh = Option.Boolean("--fresh", false, { description: "Ignore the journal's saved progress and start over" });
 
@@ -93,9 +100,17 @@ export class MaintenanceCommand extends Command<MaintenanceContext> {
         this.context.stderr.write(`maintenance: ${error.message}\nRun "maintenance --help" for usage.\n`);
         return EXIT_CODES.usage;
       }
+      if (error instanceof LockHeldError) {
+        this.context.stderr.write(`maintenance: ${error.message}\n`);
+        return EXIT_CODES.locked;
+      }
       throw error;
     }
-    return this.dryRun ? this.printPlan(request) : this.run(request);
+    try {
+      return this.dryRun ? this.printPlan(request) : await this.run(request);
+    } finally {
+      request.lock?.release();
+    }
   }
 
   private prepare(): Request {
@@ -105,14 +120,9 @@ export class MaintenanceCommand extends Command<MaintenanceContext> {
     subsystems = subsystems.filter((subsystem) => !skipped.includes(subsystem));
     if (subsystems.length === 0) throw new UsageError("--only and --skip leave no subsystem to run");
     const mode: Mode = this.cleanup ? "cleanup" : "maintenance";
-    if (mode === "cleanup" && (this.fresh || this.journal !== undefined)) {
-      throw new UsageError("--cleanup keeps no journal: --fresh and --journal do not apply to it");
-    }
+    if (mode === "cleanup" && this.fresh) throw new UsageError("--cleanup keeps no journal: --fresh does not apply to it");
     const clients = this.context.createClients(env);
-    const journal =
-      mode === "maintenance"
-        ? Journal.open(this.journal === undefined ? defaultJournalPath(env) : resolveUserPath(this.journal, env, cwd), { fresh: this.fresh })
-        : undefined;
+    const journalPath = this.journal === undefined ? defaultJournalPath(env) : resolveUserPath(this.journal, env, cwd);
     const jsonPath = this.json === undefined ? undefined : resolveUserPath(this.json, env, cwd);
     // Paths that cannot be written fail now, as usage errors, instead of after (or in the middle of) the work.
     if (jsonPath !== undefined) {
@@ -122,9 +132,34 @@ export class MaintenanceCommand extends Command<MaintenanceContext> {
         throw new UsageError(`--json: cannot write a report to ${jsonPath} (${(error as Error).message})`);
       }
     }
-    const plan = planMaintenance({ mode, subsystems, concurrency: this.concurrency, journal });
-    if (!this.dryRun) journal?.save("running");
-    return { plan, clients, jsonPath };
+    // A dry run changes nothing, so it takes no lock: it can show the plan while a run goes on.
+    const lock = this.dryRun ? undefined : this.takeLock(journalPath);
+    try {
+      // Read under the lock: a run that holds it may be changing the journal.
+      const journal = mode === "maintenance" ? Journal.open(journalPath, { fresh: this.fresh }) : undefined;
+      const plan = planMaintenance({ mode, subsystems, concurrency: this.concurrency, journal });
+      if (!this.dryRun) journal?.save("running");
+      return { plan, clients, jsonPath, lock };
+    } catch (error) {
+      lock?.release();
+      throw error;
+    }
+  }
+
+  /**
+   * Takes the lock beside the journal. --cleanup takes it too, though it keeps no journal: its
+   * cleanup steps (stopping hung queries and consumers) would break a run that is going on.
+   */
+  private takeLock(journalPath: string): RunLock {
+    const path = lockPathFor(journalPath);
+    try {
+      return RunLock.acquire(path, (previous, why) => {
+        this.context.stderr.write(`maintenance: taking over the lock ${path} of pid ${previous.pid} (started ${previous.startedAt}): ${why}.\n`);
+      });
+    } catch (error) {
+      if (error instanceof LockHeldError) throw error;
+      throw new JournalError(`cannot create the lock ${path} (${(error as Error).message}); pass --journal <path> to use another file`);
+    }
   }
 
   private printPlan({ plan, jsonPath }: Request): number {

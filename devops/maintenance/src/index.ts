@@ -26,6 +26,7 @@ export {
   type StepDefinition,
 } from "./graph";
 export { Journal, JournalError, type JournalContent, type JournalEntry } from "./journal";
+export { LockHeldError, lockPathFor, RunLock, type LockOwner } from "./lock";
 export {
   BACKOFF_SECONDS,
   buildPlan,

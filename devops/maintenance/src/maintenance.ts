@@ -32,7 +32,8 @@ export const BACKOFF_SECONDS = { initial: 0.25, max: 4 } as const;
  */
 const MIN_TIMEOUT_MS = 250;
 
-export const EXIT_CODES = { succeeded: 0, failed: 1, usage: 2, interrupted: 130 } as const;
+/** Exit codes; documented in --help and the README. */
+export const EXIT_CODES = { succeeded: 0, failed: 1, usage: 2, locked: 3, interrupted: 130 } as const;
 
 export type Mode = "maintenance" | "cleanup";
 

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createSimulatedIntegrations } from "@monorepo/integrations";
-import { waitFor } from "@monorepo/testing";
+import { waitFor, type NodeRun } from "@monorepo/testing";
 import * as graph from "../src/graph";
 import { Journal, type MaintenanceReport } from "../src/index";
 import { mockIntegrations, runInProcess, spawnCli, tempDir } from "./helpers";
@@ -46,7 +46,7 @@ describe("usage errors: exit 2, a clear message, and nothing runs", () => {
   });
 
   it.each([
-    ["--journal", "a-file/journal.json", /cannot write the journal .*a-file\/journal.json \(EEXIST/],
+    ["--journal", "a-file/journal.json", /cannot create the lock .*a-file\/journal.json.lock \(EEXIST/],
     ["--json", "a-file/report.json", /--json: cannot write a report to .*a-file\/report.json \(ENOTDIR/],
     ["--json", ".", /--json: cannot write a report to .* is a directory/],
   ])("refuses %s %s, which cannot be written, before running anything", async (flag, path, message) => {
@@ -112,12 +112,15 @@ describe("one run does its work once", () => {
 });
 
 describe("the maintenance CLI as a process", () => {
-  it("--help shows the options, the exit codes and examples", async () => {
+  it("--help shows the options, the lock, the exit codes and examples", async () => {
     const result = await spawnCli(["--help"], {});
     expect(result.code).toBe(0);
-    for (const text of ["--cleanup", "--verbose", "--dry-run", "--only", "--skip", "--concurrency", "--journal", "--fresh", "--json", "Examples", "130"]) {
-      expect(result.stdout).toContain(text);
+    // clipanion wraps the details at 80 columns.
+    const text = result.stdout.replace(/\s+/g, " ");
+    for (const expected of ["--cleanup", "--verbose", "--dry-run", "--only", "--skip", "--concurrency", "--journal", "--fresh", "--json", "Examples"]) {
+      expect(text).toContain(expected);
     }
+    for (const expected of ["<journal>.lock", "3 another run holds the lock", "130 interrupted"]) expect(text).toContain(expected);
   });
 
   it("--dry-run prints the graph, waves and critical path, and creates nothing", async () => {
@@ -173,7 +176,7 @@ describe("the maintenance CLI as a process", () => {
 
   it("--cleanup runs every subsystem's cleanup steps concurrently and no maintenance step", async () => {
     const dir = tempDir();
-    const result = await spawnCli(["--cleanup", "--json", join(dir, "r.json")], FAST);
+    const result = await spawnCli(["--cleanup", "--json", join(dir, "r.json")], { ...FAST, XDG_STATE_HOME: dir });
     expect(result.code).toBe(0);
     const report: MaintenanceReport = JSON.parse(readFileSync(join(dir, "r.json"), "utf8"));
     expect(report.mode).toBe("cleanup");
@@ -213,6 +216,7 @@ describe("the maintenance CLI as a process", () => {
       expect(saved.lastRun).toBe("interrupted");
       expect(Object.keys(saved.completed)).toEqual(expect.arrayContaining(["kafka.cleanTopic.user-events", "kafka.cleanTopic.maintenance-events"]));
       expect(Object.keys(saved.completed)).not.toContain("kafka.validateCleaned");
+      expect(existsSync(`${journal}.lock`)).toBe(false);
 
       const resumed = await spawnCli(["--journal", journal, "--json", reportPath], { ...FAST });
       expect(resumed.code).toBe(0);
@@ -223,6 +227,81 @@ describe("the maintenance CLI as a process", () => {
       expect(existsSync(journal)).toBe(false);
     },
   );
+});
+
+describe("one run at a time", () => {
+  it("refuses a second run and --cleanup while a run holds the journal's lock; --dry-run and another journal run; a second SIGTERM still releases it", async () => {
+    const dir = tempDir();
+    const journal = join(dir, "journal.json");
+    const lock = `${journal}.lock`;
+    const others: Record<string, NodeRun> = {};
+    let firstPid = 0;
+    // At full scale the first run lasts far longer than the others take.
+    const first = await spawnCli(["--journal", journal], { ...FAST, SIMULATION_TIME_SCALE: "1" }, (child) => {
+      firstPid = child.pid!;
+      const whileItRuns = async () => {
+        await waitFor(() => existsSync(lock));
+        others.second = await spawnCli(["--journal", journal], FAST);
+        others.cleanup = await spawnCli(["--cleanup", "--journal", journal], FAST);
+        others.dryRun = await spawnCli(["--dry-run", "--journal", journal], FAST);
+        others.elsewhere = await spawnCli(["--journal", join(dir, "elsewhere.json")], FAST);
+        // The second signal exits at once (process.exit): no finally block runs, the exit handler must release.
+        child.stderr!.on("data", (chunk: Buffer) => {
+          if (chunk.toString().includes("SIGTERM: stopping")) child.kill("SIGTERM");
+        });
+        child.kill("SIGTERM");
+      };
+      whileItRuns().catch(() => child.kill("SIGKILL"));
+    });
+    const held = new RegExp(`another maintenance run \\(pid ${firstPid}, started [^)]+\\) holds the lock ${lock}; wait for it to finish`);
+    expect(others.second).toMatchObject({ code: 3, stdout: "" });
+    expect(others.second.stderr).toMatch(held);
+    expect(others.cleanup).toMatchObject({ code: 3, stdout: "" });
+    expect(others.cleanup.stderr).toMatch(held);
+    expect(others.dryRun.code).toBe(0);
+    expect(others.dryRun.stdout).toContain("Dry run: nothing was run.");
+    expect(others.elsewhere.code).toBe(0);
+    expect(first.code).toBe(130);
+    expect(first.stderr).toContain("SIGTERM again: exiting without waiting for cleanup.");
+    expect(existsSync(lock)).toBe(false);
+  });
+
+  it("takes over the lock a killed run left behind, with a line saying so, and resumes its journal", async () => {
+    const dir = tempDir();
+    const journal = join(dir, "journal.json");
+    const lock = `${journal}.lock`;
+    let killedPid = 0;
+    const killed = await spawnCli(["--journal", journal], { ...FAST, SIMULATION_TIME_SCALE: "0.05" }, (child) => {
+      killedPid = child.pid!;
+      // Killed once a topic is cleaned (a step a new process does not repeat): no handler runs, the lock stays.
+      waitFor(() => existsSync(journal) && Object.keys(JSON.parse(readFileSync(journal, "utf8")).completed).some((id) => id.startsWith("kafka.cleanTopic."))).then(
+        () => child.kill("SIGKILL"),
+        () => child.kill("SIGKILL"),
+      );
+    });
+    expect(killed.signal).toBe("SIGKILL");
+    expect(JSON.parse(readFileSync(lock, "utf8")).pid).toBe(killedPid);
+
+    const next = await spawnCli(["--journal", journal, "--json", join(dir, "report.json")], FAST);
+    expect(next.code).toBe(0);
+    expect(next.stderr).toMatch(new RegExp(`^maintenance: taking over the lock ${lock} of pid ${killedPid} \\(started [^)]+\\): it is no longer running\\.$`, "m"));
+    const report: MaintenanceReport = JSON.parse(readFileSync(join(dir, "report.json"), "utf8"));
+    expect(report.journal!.resumed.length).toBeGreaterThan(0);
+    expect(existsSync(lock)).toBe(false);
+    expect(existsSync(journal)).toBe(false);
+  });
+
+  it("refuses a lock held on another host and leaves it alone", async () => {
+    const dir = tempDir();
+    const lock = join(dir, "journal.json.lock");
+    const content = JSON.stringify({ pid: 4242, hostname: "build-7.example", startedAt: "2030-01-01T00:00:00.000Z", token: "theirs" });
+    writeFileSync(lock, content);
+    const result = await spawnCli(["--journal", join(dir, "journal.json")], FAST);
+    expect(result.code).toBe(3);
+    expect(result.stderr).toMatch(/maintenance run on host build-7.example \(pid 4242, started 2030-01-01T00:00:00.000Z\) holds the lock .*delete the lock once you are sure it has stopped/);
+    expect(readFileSync(lock, "utf8")).toBe(content);
+    expect(readdirSync(dir)).toEqual(["journal.json.lock"]);
+  });
 });
 
 const KAFKA_TOPIC_STEPS = ["user-events", "stock-events", "trade-events", "notification-events", "maintenance-events"].map((topic) => `kafka.cleanTopic.${topic}`);
