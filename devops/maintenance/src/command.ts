@@ -51,7 +51,9 @@ export class MaintenanceCommand extends Command<MaintenanceContext> {
 
       One run at a time: a run (and --cleanup, whose steps would break a run) holds the lock file beside the journal, <journal>.lock, and a second one exits 3 naming the holder. A lock whose process has ended on this host is taken over, with a line saying so; one from another host is never judged from here: delete it once that run has stopped. --dry-run takes no lock. Runs with different --journal files do not exclude each other.
 
-      Exit codes: 0 every step done; 1 a subsystem failed after recovery (its cleanup ran); 2 usage error (nothing ran); 3 another run holds the lock (nothing ran); 130 interrupted by SIGINT or SIGTERM (in-flight subsystems cleaned up, journal saved).
+      A journal that cannot be written mid-run (disk full, its folder gone) does not stop the run or fail its steps: the run goes on, retries the journal at each step, and its summary and --json report say whether the journal ended out of date and what that means for the next run.
+
+      Exit codes: 0 every step done; 1 a subsystem failed after recovery (its cleanup ran); 2 usage error (nothing ran); 3 another run holds the lock (nothing ran); 4 the journal ended out of date (the summary says why and what to do; it takes precedence over 1); 130 interrupted by SIGINT or SIGTERM (in-flight subsystems cleaned up, journal saved).
 
       SIMULATION_TIME_SCALE scales every simulated wait, SIMULATION_FAULTS overrides failures per operation (\`db.checkForDeadlocks=0.5\`, \`kafka.validateCleaned=2x\`), SIMULATION_SEED makes them reproducible.
     `,
@@ -186,7 +188,13 @@ export class MaintenanceCommand extends Command<MaintenanceContext> {
     }
     let report;
     try {
-      report = await runMaintenance(plan, { clients, env, signal: this.context.interrupt, onEvent: (event) => progress.onEvent(event) });
+      report = await runMaintenance(plan, {
+        clients,
+        env,
+        signal: this.context.interrupt,
+        onEvent: (event) => progress.onEvent(event),
+        onJournalError: (error) => progress.warn(`${error.message}; the run goes on, and its summary says what the journal holds`),
+      });
     } finally {
       progress.close();
     }

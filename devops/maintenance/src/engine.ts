@@ -224,7 +224,8 @@ class PlanRun<Clients> {
         try {
           this.options.onStepSucceeded?.(result);
         } catch (error) {
-          // A step whose success cannot be recorded (the journal) is not safely done.
+          // A hook that throws leaves the step failed, so no step builds on it. (The maintenance
+          // runner's journal hook does not throw: a journal it cannot write does not undo work.)
           result.errors.push(`recording its success failed: ${message(error)}`);
           throw error;
         }

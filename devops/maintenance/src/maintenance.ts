@@ -10,7 +10,7 @@ import {
   waves,
   type Plan,
 } from "./graph";
-import type { Journal } from "./journal";
+import { JournalError, type Journal } from "./journal";
 import { CLEANUP_STEPS, MAINTENANCE_STEPS, SUBSYSTEMS, type Subsystem } from "./steps";
 
 type Env = Record<string, string | undefined>;
@@ -33,9 +33,14 @@ export const BACKOFF_SECONDS = { initial: 0.25, max: 4 } as const;
 const MIN_TIMEOUT_MS = 250;
 
 /** Exit codes; documented in --help and the README. */
-export const EXIT_CODES = { succeeded: 0, failed: 1, usage: 2, locked: 3, interrupted: 130 } as const;
+export const EXIT_CODES = { succeeded: 0, failed: 1, usage: 2, locked: 3, journalNotSaved: 4, interrupted: 130 } as const;
 
 export type Mode = "maintenance" | "cleanup";
+
+/** What a journal left out of date means for the next run. */
+const COMPLETE_BUT_NOT_CLOSED =
+  "every step is done, so delete the journal or run the next cycle with --fresh: a run that resumes from it would skip the steps it lists";
+const RESUMES_FROM_LAST_SAVE = "the next run resumes from what it last saved and repeats the steps done since";
 
 /** The steps `mode` runs for `subsystems`, with each subsystem's cleanup for when it fails. */
 export function buildPlan(mode: Mode, subsystems: readonly Subsystem[]): Plan<Integrations> {
@@ -116,6 +121,8 @@ export interface MaintenanceOptions {
   env?: Env;
   signal?: AbortSignal;
   onEvent?: (event: EngineEvent) => void;
+  /** The journal could not be written (again); the run goes on. */
+  onJournalError?: (error: JournalError) => void;
 }
 
 /** The --json report: everything the summary shows, for machines. */
@@ -131,7 +138,14 @@ export interface MaintenanceReport {
   concurrency: number | "unlimited";
   subsystems: Subsystem[];
   plan: PlanDescription;
-  journal: { path: string; resumed: string[]; closed: boolean } | null;
+  journal: {
+    path: string;
+    resumed: string[];
+    /** Every maintenance step is done and the journal removed: the next run starts fresh. */
+    closed: boolean;
+    /** Why the journal on disk does not match this run (its last write or removal failed), and what follows. */
+    error?: string;
+  } | null;
   steps: StepResult[];
   results: Record<string, SubsystemResult>;
 }
@@ -140,10 +154,26 @@ export interface MaintenanceReport {
  * Carries out `plan`, recording each completed step in its journal. Saving the journal as running
  * first is the caller's part: the CLI does it while it checks its input, so that an unwritable
  * journal stops it before anything changes.
+ *
+ * A journal that fails mid-run (disk full, its folder gone) does not stop the run: the steps are
+ * real work, and the journal only spares a rerun some of it. Each later write tries again (each
+ * writes the whole journal, so one that succeeds makes it whole); the report says if it ended out
+ * of date.
  */
 export async function runMaintenance(plan: MaintenancePlan, options: MaintenanceOptions): Promise<MaintenanceReport> {
   const env = options.env ?? process.env;
   const { journal, concurrency } = plan;
+  let journalError: JournalError | undefined;
+  const write = (change: () => void) => {
+    try {
+      change();
+      journalError = undefined;
+    } catch (error) {
+      if (!(error instanceof JournalError)) throw error;
+      if (!journalError) options.onJournalError?.(error);
+      journalError = error;
+    }
+  };
   const startedAt = new Date();
   const result = await runPlan(plan.graph, options.clients, {
     concurrency,
@@ -153,15 +183,29 @@ export async function runMaintenance(plan: MaintenancePlan, options: Maintenance
     signal: options.signal,
     resumed: plan.resumed,
     onEvent: options.onEvent,
-    onStepSucceeded: journal && ((step) => journal.record(step.id, step.attempts)),
+    onStepSucceeded: journal && ((step) => write(() => journal.record(step.id, step.attempts))),
   });
-  const closed = journal ? finishJournal(journal, result) : false;
+  // Closes the cycle once every maintenance step is done; otherwise saves how this run ended.
+  const complete = journal !== undefined && MAINTENANCE_STEPS.every((step) => journal.completed.has(step.id));
+  let closed = false;
+  if (journal) {
+    write(() => {
+      if (complete) {
+        journal.close();
+        closed = true;
+      } else {
+        journal.save(result.status);
+      }
+    });
+  }
+  const journalNote = journalError && `${journalError.message}; ${complete ? COMPLETE_BUT_NOT_CLOSED : RESUMES_FROM_LAST_SAVE}`;
 
   return {
     version: 1,
     mode: plan.mode,
     status: result.status,
-    exitCode: EXIT_CODES[result.status],
+    // An interrupt is what the operator asked for; a stale journal needs them before the next run.
+    exitCode: result.status !== "interrupted" && journalNote ? EXIT_CODES.journalNotSaved : EXIT_CODES[result.status],
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
     durationMs: result.durationMs,
@@ -169,18 +213,8 @@ export async function runMaintenance(plan: MaintenancePlan, options: Maintenance
     concurrency: Number.isFinite(concurrency) ? concurrency : "unlimited",
     subsystems: plan.subsystems,
     plan: plan.description,
-    journal: journal ? { path: journal.path, resumed: [...plan.resumed], closed } : null,
+    journal: journal ? { path: journal.path, resumed: [...plan.resumed], closed, ...(journalNote && { error: journalNote }) } : null,
     steps: result.steps,
     results: result.subsystems,
   };
-}
-
-/** Closes the cycle once every maintenance step is done; otherwise saves how this run ended. */
-function finishJournal(journal: Journal, result: RunResult): boolean {
-  if (MAINTENANCE_STEPS.every((step) => journal.completed.has(step.id))) {
-    journal.close();
-    return true;
-  }
-  journal.save(result.status);
-  return false;
 }

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createSimulatedIntegrations } from "@monorepo/integrations";
 import { waitFor, type NodeRun } from "@monorepo/testing";
@@ -120,7 +120,7 @@ describe("the maintenance CLI as a process", () => {
     for (const expected of ["--cleanup", "--verbose", "--dry-run", "--only", "--skip", "--concurrency", "--journal", "--fresh", "--json", "Examples"]) {
       expect(text).toContain(expected);
     }
-    for (const expected of ["<journal>.lock", "3 another run holds the lock", "130 interrupted"]) expect(text).toContain(expected);
+    for (const expected of ["<journal>.lock", "3 another run holds the lock", "4 the journal ended out of date", "130 interrupted"]) expect(text).toContain(expected);
   });
 
   it("--dry-run prints the graph, waves and critical path, and creates nothing", async () => {
@@ -301,6 +301,47 @@ describe("one run at a time", () => {
     expect(result.stderr).toMatch(/maintenance run on host build-7.example \(pid 4242, started 2030-01-01T00:00:00.000Z\) holds the lock .*delete the lock once you are sure it has stopped/);
     expect(readFileSync(lock, "utf8")).toBe(content);
     expect(readdirSync(dir)).toEqual(["journal.json.lock"]);
+  });
+});
+
+describe("a journal that fails mid-run", () => {
+  it("does not stop the run or fail its steps: a summary, the --json report and exit 4 say it ended out of date", async () => {
+    const dir = tempDir();
+    const state = join(dir, "state");
+    const journal = join(state, "journal.json");
+    const reportPath = join(dir, "report.json");
+    const env = { ...FAST, SIMULATION_TIME_SCALE: "0.05", SIMULATION_FAULTS: "db.checkForDeadlocks=0,s3.cleanUpOldBlobs=1" };
+    const result = await spawnCli(["--journal", journal, "--json", reportPath], env, (child) => {
+      // Once a topic is saved, the journal's folder becomes a file: a write failure that root's
+      // permissions cannot prevent. The db chain still has most of its steps to go.
+      const topicSaved = () => existsSync(journal) && Object.keys(JSON.parse(readFileSync(journal, "utf8")).completed).some((id) => id.startsWith("kafka.cleanTopic."));
+      waitFor(topicSaved).then(
+        () => {
+          renameSync(state, `${state}.moved`);
+          writeFileSync(state, "a file where the journal's folder was");
+        },
+        () => child.kill("SIGKILL"),
+      );
+    });
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(4);
+    const warnings = result.stdout.split("\n").filter((line) => line.includes("the run goes on"));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/"level":"WARN".*cannot write the journal /);
+    expect(result.stdout).toMatch(/^db\.checkForDeadlocks +succeeded +1 /m);
+    expect(result.stdout).toContain(`Journal out of date: cannot write the journal ${journal} (`);
+    expect(result.stdout).toContain("the next run resumes from what it last saved and repeats the steps done since.\nExit code 4.\n");
+
+    const report: MaintenanceReport = JSON.parse(readFileSync(reportPath, "utf8"));
+    expect(report).toMatchObject({ status: "failed", exitCode: 4, journal: { path: journal, closed: false, error: expect.stringMatching(/cannot write the journal .*\((EEXIST|ENOTDIR)/) } });
+    // The journal's failure failed no step and cleaned up nothing: only s3's own fault did.
+    expect(report.results).toMatchObject({ db: { status: "succeeded" }, kafka: { status: "succeeded" }, s3: { status: "failed", failedStep: "s3.cleanUpOldBlobs" } });
+    expect(report.results.db.cleanup).toBeUndefined();
+    expect(report.results.kafka.cleanup).toBeUndefined();
+    for (const step of report.steps.filter((s) => s.subsystem !== "s3")) expect(step).toMatchObject({ status: "succeeded", errors: [] });
+    // What the journal holds is where it stopped being written.
+    const saved = JSON.parse(readFileSync(join(`${state}.moved`, "journal.json"), "utf8"));
+    expect(Object.keys(saved.completed)).not.toContain("db.checkForDeadlocks");
   });
 });
 

@@ -209,7 +209,7 @@ describe("runPlan", () => {
     expect(recorder.log.map((e) => e.id)).toEqual(["a.2", "a.2"]);
   });
 
-  it("fails a step whose success cannot be recorded, so nothing builds on unsaved progress", async () => {
+  it("fails a step whose onStepSucceeded hook throws, so nothing builds on it", async () => {
     const recorder: Recorder = { log: [] };
     const result = await runPlan({ steps: [step("a.1"), step("a.2", ["a.1"])], cleanup: {} }, recorder, {
       ...options,

@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createSimulatedIntegrations, FaultInjector, KAFKA_TOPICS, OPERATION_NAMES } from "@monorepo/integrations";
 import { CLEANUP_STEPS, formatSummary, Journal, MAINTENANCE_STEPS, MAX_ATTEMPTS, planMaintenance, runMaintenance, type MaintenanceReport } from "../src/index";
@@ -204,6 +204,49 @@ describe("resuming from the journal", () => {
     const { clients, calls } = mockIntegrations();
     await runMaintenance(planMaintenance({ journal: Journal.open(path, { fresh: true }) }), { clients, env: { SIMULATION_TIME_SCALE: "0" } });
     expect(calls).toHaveLength(MAINTENANCE_STEPS.length);
+  });
+
+  it("finishes every step when the journal cannot be written, and reports that it could not be closed", async () => {
+    const path = join(tempDir(), "journal.json");
+    const { clients } = mockIntegrations();
+    // Mid-run, a folder takes the journal's place: writes over it and its removal fail.
+    (clients.db.vacuumDatabase as jest.Mock).mockImplementation(async () => {
+      rmSync(path);
+      mkdirSync(path);
+      writeFileSync(join(path, "in-the-way"), "");
+    });
+    const failures: string[] = [];
+    const report = await runMaintenance(planMaintenance({ journal: Journal.open(path) }), {
+      clients,
+      env: { SIMULATION_TIME_SCALE: "0" },
+      onJournalError: (error) => failures.push(error.message),
+    });
+    expect(report.steps.every((step) => step.status === "succeeded" && step.errors.length === 0)).toBe(true);
+    expect(Object.values(report.results).every((result) => result.status === "succeeded" && !result.cleanup)).toBe(true);
+    expect(failures).toEqual([expect.stringMatching(/^cannot write the journal /)]);
+    expect(report.exitCode).toBe(4);
+    expect(report.journal).toMatchObject({ closed: false, error: expect.stringMatching(/^cannot remove the journal .*; every step is done, so delete the journal or run the next cycle with --fresh/) });
+    expect(formatSummary(report)).toContain("Journal out of date: cannot remove the journal");
+  });
+
+  it("counts a journal whose writes fail and then succeed again as up to date", async () => {
+    const path = join(tempDir(), "journal.json");
+    const { clients } = mockIntegrations();
+    (clients.db.vacuumDatabase as jest.Mock).mockImplementation(async () => {
+      rmSync(path);
+      mkdirSync(path);
+    });
+    (clients.db.checkForDeadlocks as jest.Mock).mockImplementation(async () => rmSync(path, { recursive: true }));
+    const failures: string[] = [];
+    const report = await runMaintenance(planMaintenance({ journal: Journal.open(path) }), {
+      clients,
+      env: { SIMULATION_TIME_SCALE: "0" },
+      onJournalError: (error) => failures.push(error.message),
+    });
+    expect(failures).toHaveLength(1);
+    expect(report.exitCode).toBe(0);
+    expect(report.journal).toEqual({ path, resumed: [], closed: true });
+    expect(existsSync(path)).toBe(false);
   });
 
   it("keeps the journal after a partial selection succeeds, until every step is done", async () => {
