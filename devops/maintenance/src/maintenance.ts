@@ -17,9 +17,9 @@ type Env = Record<string, string | undefined>;
 
 /**
  * Attempts per step, the first included. The deadlock check fails one call in three,
- * independently (SPEC), and each retry follows its recovery, so a step fails for good
- * with probability (1/3)^n: n = 5 gives 0.41%, too close to the 0.5% budget; n = 7
- * gives 0.046% (one run in ~2,200), eleven times inside it.
+ * independently (the simulated database's documented rate), and each retry follows its
+ * recovery, so a step fails for good with probability (1/3)^n: n = 5 gives 0.41%, too
+ * close to the 0.5% budget; n = 7 gives 0.046% (one run in ~2,200), eleven times inside it.
  */
 export const MAX_ATTEMPTS = 7;
 

@@ -68,7 +68,7 @@ describe("the maintenance graph", () => {
     ]);
   });
 
-  it("has the db chain as its critical path: 21 s of SPEC's 59 s", () => {
+  it("has the db chain as its critical path: 21 s of the original's 59 s", () => {
     expect(criticalPath(MAINTENANCE_STEPS)).toEqual({
       seconds: 21,
       steps: ["db.initClient", "db.modifyIndexTriggers", "db.updateIndexes", "db.vacuumDatabase", "db.checkForDeadlocks"],

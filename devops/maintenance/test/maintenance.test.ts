@@ -82,7 +82,7 @@ describe("runMaintenance with the simulated integrations (SIMULATION_TIME_SCALE=
     for (let i = 1; i < chain.length; i++) expect(start(chain[i])).toBeGreaterThanOrEqual(end(chain[i - 1]));
   });
 
-  it("recovers a deadlock found with SPEC's default faults: stop hung queries, then check again", async () => {
+  it("recovers a deadlock found with the default faults: stop hung queries, then check again", async () => {
     // The first seed whose first deadlock check fails and second passes.
     const seed = Array.from({ length: 100 }, (_, i) => String(i)).find((candidate) => {
       const faults = FaultInjector.fromEnv({ SIMULATION_SEED: candidate });
