@@ -33,7 +33,7 @@ export const BACKOFF_SECONDS = { initial: 0.25, max: 4 } as const;
 const MIN_TIMEOUT_MS = 250;
 
 /** Exit codes; documented in --help and the README. */
-export const EXIT_CODES = { succeeded: 0, failed: 1, usage: 2, locked: 3, journalNotSaved: 4, interrupted: 130 } as const;
+export const EXIT_CODES = { succeeded: 0, failed: 1, usage: 2, locked: 3, journalOutOfDate: 4, interrupted: 130 } as const;
 
 export type Mode = "maintenance" | "cleanup";
 
@@ -205,7 +205,7 @@ export async function runMaintenance(plan: MaintenancePlan, options: Maintenance
     mode: plan.mode,
     status: result.status,
     // An interrupt is what the operator asked for; a stale journal needs them before the next run.
-    exitCode: result.status !== "interrupted" && journalNote ? EXIT_CODES.journalNotSaved : EXIT_CODES[result.status],
+    exitCode: result.status !== "interrupted" && journalNote ? EXIT_CODES.journalOutOfDate : EXIT_CODES[result.status],
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
     durationMs: result.durationMs,
