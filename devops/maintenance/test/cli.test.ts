@@ -7,6 +7,8 @@ import { Journal, type MaintenanceReport } from "../src/index";
 import { mockIntegrations, runInProcess, spawnCli, tempDir } from "./helpers";
 
 const FAST = { SIMULATION_TIME_SCALE: "0.01", SIMULATION_SEED: "5", SIMULATION_FAULTS: "db.checkForDeadlocks=0" };
+/** Tests that start several CLI processes one after another; each start takes a second or more on a busy machine. */
+const SPAWNING_TEST_TIMEOUT_MS = 60_000;
 
 describe("usage errors: exit 2, a clear message, and nothing runs", () => {
   it.each([
@@ -264,14 +266,15 @@ describe("one run at a time", () => {
     expect(first.code).toBe(130);
     expect(first.stderr).toContain("SIGTERM again: exiting without waiting for cleanup.");
     expect(existsSync(lock)).toBe(false);
-  });
+  }, SPAWNING_TEST_TIMEOUT_MS);
 
   it("takes over the lock a killed run left behind, with a line saying so, and resumes its journal", async () => {
     const dir = tempDir();
     const journal = join(dir, "journal.json");
     const lock = `${journal}.lock`;
     let killedPid = 0;
-    const killed = await spawnCli(["--journal", journal], { ...FAST, SIMULATION_TIME_SCALE: "0.05" }, (child) => {
+    // At this scale the db chain runs two seconds after the topics: time for the kill on a busy machine.
+    const killed = await spawnCli(["--journal", journal], { ...FAST, SIMULATION_TIME_SCALE: "0.1" }, (child) => {
       killedPid = child.pid!;
       // Killed once a topic is cleaned (a step a new process does not repeat): no handler runs, the lock stays.
       waitFor(() => existsSync(journal) && Object.keys(JSON.parse(readFileSync(journal, "utf8")).completed).some((id) => id.startsWith("kafka.cleanTopic."))).then(
@@ -289,7 +292,7 @@ describe("one run at a time", () => {
     expect(report.journal!.resumed.length).toBeGreaterThan(0);
     expect(existsSync(lock)).toBe(false);
     expect(existsSync(journal)).toBe(false);
-  });
+  }, SPAWNING_TEST_TIMEOUT_MS);
 
   it("refuses a lock held on another host and leaves it alone", async () => {
     const dir = tempDir();
@@ -310,8 +313,10 @@ describe("a journal that fails mid-run", () => {
     const state = join(dir, "state");
     const journal = join(state, "journal.json");
     const reportPath = join(dir, "report.json");
-    const env = { ...FAST, SIMULATION_TIME_SCALE: "0.05", SIMULATION_FAULTS: "db.checkForDeadlocks=0,s3.cleanUpOldBlobs=1" };
-    const result = await spawnCli(["--journal", journal, "--json", reportPath], env, (child) => {
+    // Without s3 the cycle stays open, so the run ends by saving the journal, which fails too. At
+    // this scale the db chain runs two seconds after the topics: time to break the journal first.
+    const env = { ...FAST, SIMULATION_TIME_SCALE: "0.1" };
+    const result = await spawnCli(["--only", "db,kafka", "--journal", journal, "--json", reportPath], env, (child) => {
       // Once a topic is saved, the journal's folder becomes a file: a write failure that root's
       // permissions cannot prevent. The db chain still has most of its steps to go.
       const topicSaved = () => existsSync(journal) && Object.keys(JSON.parse(readFileSync(journal, "utf8")).completed).some((id) => id.startsWith("kafka.cleanTopic."));
@@ -333,16 +338,14 @@ describe("a journal that fails mid-run", () => {
     expect(result.stdout).toContain("the next run resumes from what it last saved and repeats the steps done since.\nExit code 4.\n");
 
     const report: MaintenanceReport = JSON.parse(readFileSync(reportPath, "utf8"));
-    expect(report).toMatchObject({ status: "failed", exitCode: 4, journal: { path: journal, closed: false, error: expect.stringMatching(/cannot write the journal .*\((EEXIST|ENOTDIR)/) } });
-    // The journal's failure failed no step and cleaned up nothing: only s3's own fault did.
-    expect(report.results).toMatchObject({ db: { status: "succeeded" }, kafka: { status: "succeeded" }, s3: { status: "failed", failedStep: "s3.cleanUpOldBlobs" } });
-    expect(report.results.db.cleanup).toBeUndefined();
-    expect(report.results.kafka.cleanup).toBeUndefined();
-    for (const step of report.steps.filter((s) => s.subsystem !== "s3")) expect(step).toMatchObject({ status: "succeeded", errors: [] });
+    expect(report).toMatchObject({ status: "succeeded", exitCode: 4, journal: { path: journal, closed: false, error: expect.stringMatching(/cannot write the journal .*\((EEXIST|ENOTDIR)/) } });
+    // The journal's failure failed no step and started no cleanup.
+    expect(report.results).toEqual({ db: { status: "succeeded" }, kafka: { status: "succeeded" } });
+    for (const step of report.steps) expect(step).toMatchObject({ status: "succeeded", errors: [] });
     // What the journal holds is where it stopped being written.
     const saved = JSON.parse(readFileSync(join(`${state}.moved`, "journal.json"), "utf8"));
     expect(Object.keys(saved.completed)).not.toContain("db.checkForDeadlocks");
-  });
+  }, SPAWNING_TEST_TIMEOUT_MS);
 });
 
 const KAFKA_TOPIC_STEPS = ["user-events", "stock-events", "trade-events", "notification-events", "maintenance-events"].map((topic) => `kafka.cleanTopic.${topic}`);
