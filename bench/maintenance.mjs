@@ -6,12 +6,12 @@
 //
 // --scale (or SIMULATION_TIME_SCALE) sets the timing comparison's time scale. Targets are
 // reported, not asserted: wall <= 1.05 x critical path without faults; >= 99.5% of runs
-// green with SPEC's default faults; a deadlock costs only its recovery steps.
+// green with the default faults; a deadlock costs only its recovery steps.
 import { createRequire } from "node:module";
 
 const require = createRequire(import.meta.url);
 const { createSimulatedIntegrations, KAFKA_TOPICS, SIMULATED_SECONDS } = require("../devops/integrations/src/index.js");
-const { BACKOFF_SECONDS, criticalPath, MAINTENANCE_STEPS, MAX_ATTEMPTS, runMaintenance } = require("../devops/maintenance/src/index.js");
+const { BACKOFF_SECONDS, criticalPath, MAINTENANCE_STEPS, MAX_ATTEMPTS, planMaintenance, runMaintenance } = require("../devops/maintenance/src/index.js");
 
 // The command line follows the convention of every CLI here (@monorepo/cli, with its own clipanion).
 const { BaseCommand, runCli } = require("../common/cli");
@@ -96,7 +96,7 @@ function failureRateUpperBound(k, n) {
   return high;
 }
 
-/** SPEC's original: db, then kafka (one topic after another), then s3, each step awaited. */
+/** The original: db, then kafka (one topic after another), then s3, each step awaited. */
 async function runSerial(env) {
   const { db, kafka, s3 } = createSimulatedIntegrations(env);
   const started = performance.now();
@@ -116,12 +116,12 @@ async function runSerial(env) {
 
 async function runGraph(env) {
   const started = performance.now();
-  const report = await runMaintenance({ clients: createSimulatedIntegrations(env), env });
+  const report = await runMaintenance(planMaintenance(), { clients: createSimulatedIntegrations(env), env });
   if (report.exitCode !== 0) throw new Error(`the runner failed: ${report.status}`);
   return performance.now() - started;
 }
 
-// 1. Timing, faults disabled: the deadlock check is SPEC's only fault.
+// 1. Timing, faults disabled: the deadlock check is the only default fault.
 const noFaults = { SIMULATION_TIME_SCALE: String(scale), SIMULATION_FAULTS: "db.checkForDeadlocks=0" };
 // One unmeasured run of each, so one-off warm-up (lazy loading, JIT) is not counted.
 await runSerial({ ...noFaults, SIMULATION_TIME_SCALE: "0" });
@@ -142,7 +142,7 @@ const deadlockMs = median(deadlockTimes);
 const criticalMs = criticalSeconds * 1000 * scale;
 
 console.log(`Maintenance timing at SIMULATION_TIME_SCALE=${scale}, faults disabled (median of ${repeats})`);
-console.log(`  original serial order : ${fmt(serialMs)} (${simulated(serialMs, scale)}; SPEC estimate ${serialSeconds} s)`);
+console.log(`  original serial order : ${fmt(serialMs)} (${simulated(serialMs, scale)}; original estimate ${serialSeconds} s)`);
 console.log(`  graph runner          : ${fmt(graphMs)} (${simulated(graphMs, scale)})`);
 console.log(`  critical path         : ${fmt(criticalMs)} (${criticalSeconds} simulated s: ${criticalPath(MAINTENANCE_STEPS).steps.join(" -> ")})`);
 console.log(`  new / serial          : ${(graphMs / serialMs).toFixed(3)}`);
@@ -155,7 +155,7 @@ console.log(
     `${SIMULATED_SECONDS["db.checkForDeadlocks"]}) plus a ~${BACKOFF_SECONDS.initial} s jittered backoff`,
 );
 
-// 2. Reliability: SPEC's default faults (a deadlock one check in three), seeds 1..runs, no person.
+// 2. Reliability: the default faults (a deadlock one check in three), seeds 1..runs, no person.
 const results = [];
 for (let first = 1; first <= runs; first += parallel) {
   const seeds = Array.from({ length: Math.min(parallel, runs - first + 1) }, (_, i) => first + i);
@@ -163,7 +163,7 @@ for (let first = 1; first <= runs; first += parallel) {
     ...(await Promise.all(
       seeds.map(async (seed) => {
         const env = { SIMULATION_TIME_SCALE: String(reliabilityScale), SIMULATION_SEED: String(seed) };
-        const report = await runMaintenance({ clients: createSimulatedIntegrations(env), env });
+        const report = await runMaintenance(planMaintenance(), { clients: createSimulatedIntegrations(env), env });
         const check = report.steps.find((step) => step.id === "db.checkForDeadlocks");
         return {
           green: report.exitCode === 0,
@@ -191,7 +191,7 @@ const mean = (xs) => xs.reduce((sum, x) => sum + x, 0) / xs.length;
 const expectedFailure = (1 / 3) ** MAX_ATTEMPTS;
 
 console.log("");
-console.log(`Reliability: ${runs} runs at SIMULATION_TIME_SCALE=${reliabilityScale}, SPEC's default faults, SIMULATION_SEED=1..${runs}, ${parallel} at a time, no person`);
+console.log(`Reliability: ${runs} runs at SIMULATION_TIME_SCALE=${reliabilityScale}, the default faults, SIMULATION_SEED=1..${runs}, ${parallel} at a time, no person`);
 console.log(`  green runs            : ${green}/${runs} = ${((100 * green) / runs).toFixed(2)}%  (target >= 99.5%: ${green / runs >= 0.995 ? "met" : "MISSED"})`);
 console.log(`  failure rate, 95% upper bound from this sample: ${(100 * failureRateUpperBound(runs - green, runs)).toFixed(2)}% (more --runs narrow it)`);
 console.log(`  designed failure rate : (1/3)^${MAX_ATTEMPTS} = ${(100 * expectedFailure).toFixed(3)}% per run (${MAX_ATTEMPTS} attempts per step, each retry after stopping hung queries)`);

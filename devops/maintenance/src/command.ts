@@ -6,7 +6,8 @@ import { Command, Option, UsageError } from "clipanion";
 import * as t from "typanion";
 import { checkWritableFilePath, defaultJournalPath, resolveUserPath, writeJsonFile } from "./files";
 import { Journal, JournalError } from "./journal";
-import { buildPlan, describePlan, EXIT_CODES, MAX_ATTEMPTS, resumedSteps, runMaintenance, type Mode } from "./maintenance";
+import { LockHeldError, lockPathFor, RunLock } from "./lock";
+import { EXIT_CODES, MAX_ATTEMPTS, planMaintenance, runMaintenance, type MaintenancePlan, type Mode } from "./maintenance";
 import { LiveProgress, LogProgress, type Progress } from "./progress";
 import { formatPlan, formatSummary } from "./report";
 import { SUBSYSTEMS, type Subsystem } from "./steps";
@@ -21,12 +22,11 @@ export interface MaintenanceContext extends CliContext {
 
 /** Everything the command needs, checked before anything runs. */
 interface Request {
-  mode: Mode;
-  subsystems: Subsystem[];
-  concurrency: number;
+  plan: MaintenancePlan;
   clients: Integrations;
-  journal?: Journal;
   jsonPath?: string;
+  /** Held from before the journal is read until the run has ended; none for --dry-run. */
+  lock?: RunLock;
 }
 
 export class MaintenanceCommand extends BaseCommand<MaintenanceContext> {
@@ -41,7 +41,11 @@ export class MaintenanceCommand extends BaseCommand<MaintenanceContext> {
 
       Completed steps are saved in a journal (default $XDG_STATE_HOME/acme-maintenance/journal.json, or ~/.local/state/...), so the next run resumes where a failed or interrupted run stopped. A run that completes every step closes the journal.
 
-      Exit codes: 0 every step done; 1 a subsystem failed after recovery (its cleanup ran); 2 usage error (nothing ran); 130 interrupted by SIGINT or SIGTERM (in-flight subsystems cleaned up, journal saved).
+      One run at a time: a run (and --cleanup, whose steps would break a run) holds the lock file beside the journal, <journal>.lock, and a second one exits 3 naming the holder. A lock whose process has ended on this host is taken over, with a line saying so; one from another host is never judged from here: delete it once that run has stopped. --dry-run takes no lock. Runs with different --journal files do not exclude each other.
+
+      A journal that cannot be written mid-run (disk full, its folder gone) does not stop the run or fail its steps: the run goes on, retries the journal at each step, and its summary and --json report say whether the journal ended out of date and what that means for the next run.
+
+      Exit codes: 0 every step done; 1 a subsystem failed after recovery (its cleanup ran); 2 usage error (nothing ran); 3 another run holds the lock (nothing ran); 4 the journal ended out of date (the summary says why and what to do; it takes precedence over 1); 130 interrupted by SIGINT or SIGTERM (in-flight subsystems cleaned up, journal saved).
 
       SIMULATION_TIME_SCALE scales every simulated wait, SIMULATION_FAULTS overrides failures per operation (\`db.checkForDeadlocks=0.5\`, \`kafka.validateCleaned=2x\`), SIMULATION_SEED makes them reproducible.
     `,
@@ -57,10 +61,10 @@ export class MaintenanceCommand extends BaseCommand<MaintenanceContext> {
   });
 
   // --cleanup keeps no journal.
-  static schema = [t.hasKeyRelationship("cleanup", t.KeyRelationship.Forbids, ["fresh", "journal"], { missingIf: "falsy" })];
+  static schema = [t.hasKeyRelationship("cleanup", t.KeyRelationship.Forbids, ["fresh"], { missingIf: "falsy" })];
 
   cleanup = Option.Boolean("--cleanup", false, {
-    description: "Run only the cleanup steps (db: stop hung queries, check deadlocks; kafka: cleanupTopics, stopConsumers; s3: stopHungUploads); keeps no journal, so not with --fresh or --journal",
+    description: "Run only the cleanup steps (db: stop hung queries, check deadlocks; kafka: cleanupTopics, stopConsumers; s3: stopHungUploads); keeps no journal, so not with --fresh (--journal names the lock it takes)",
   });
 
   dryRun = Option.Boolean("--dry-run", false, { description: "Print the plan (graph, waves, critical path) and run nothing" });
@@ -74,7 +78,9 @@ export class MaintenanceCommand extends BaseCommand<MaintenanceContext> {
     validator: t.cascade(t.isNumber(), [t.isInteger(), t.isAtLeast(1)]),
   });
 
-  journal = Option.String("--journal", { description: "Journal file (default: $XDG_STATE_HOME/acme-maintenance/journal.json)" });
+  journal = Option.String("--journal", {
+    description: "Journal file (default: $XDG_STATE_HOME/acme-maintenance/journal.json), locked by <journal>.lock; --cleanup uses only its lock",
+  });
 
   fresh = Option.Boolean("--fresh", false, { description: "Ignore the journal's saved progress and start over" });
 
@@ -91,7 +97,11 @@ export class MaintenanceCommand extends BaseCommand<MaintenanceContext> {
       if (error instanceof SimulationConfigError || error instanceof JournalError) throw new UsageError(error.message);
       throw error;
     }
-    return this.dryRun ? this.printPlan(request) : this.run(request);
+    try {
+      return this.dryRun ? this.printPlan(request) : await this.run(request);
+    } finally {
+      request.lock?.release();
+    }
   }
 
   private prepare(): Request {
@@ -101,10 +111,7 @@ export class MaintenanceCommand extends BaseCommand<MaintenanceContext> {
     if (subsystems.length === 0) throw new UsageError("--only and --skip leave no subsystem to run");
     const mode: Mode = this.cleanup ? "cleanup" : "maintenance";
     const clients = this.context.createClients(env);
-    const journal =
-      mode === "maintenance"
-        ? Journal.open(this.journal === undefined ? defaultJournalPath(env) : resolveUserPath(this.journal, env, cwd), { fresh: this.fresh })
-        : undefined;
+    const journalPath = this.journal === undefined ? defaultJournalPath(env) : resolveUserPath(this.journal, env, cwd);
     const jsonPath = this.json === undefined ? undefined : resolveUserPath(this.json, env, cwd);
     // Paths that cannot be written fail now, as usage errors, instead of after (or in the middle of) the work.
     if (jsonPath !== undefined) {
@@ -114,51 +121,72 @@ export class MaintenanceCommand extends BaseCommand<MaintenanceContext> {
         throw new UsageError(`--json: cannot write a report to ${jsonPath} (${(error as Error).message})`);
       }
     }
-    if (!this.dryRun) journal?.save("running");
-    return { mode, subsystems, concurrency: this.concurrency ?? Infinity, clients, journal, jsonPath };
+    // A dry run changes nothing, so it takes no lock: it can show the plan while a run goes on.
+    const lock = this.dryRun ? undefined : this.takeLock(journalPath);
+    try {
+      // Read under the lock: a run that holds it may be changing the journal.
+      const journal = mode === "maintenance" ? Journal.open(journalPath, { fresh: this.fresh }) : undefined;
+      const plan = planMaintenance({ mode, subsystems, concurrency: this.concurrency, journal });
+      if (!this.dryRun) journal?.save("running");
+      return { plan, clients, jsonPath, lock };
+    } catch (error) {
+      lock?.release();
+      throw error;
+    }
   }
 
-  private printPlan(request: Request): number {
-    const plan = buildPlan(request.mode, request.subsystems);
-    const description = describePlan(plan, resumedSteps(plan, request.mode, request.journal), request.concurrency);
-    const concurrency = Number.isFinite(request.concurrency) ? String(request.concurrency) : "unlimited";
-    const journal = request.journal ? `; journal ${request.journal.path}` : "";
-    const header = `Plan: ${request.mode} of ${request.subsystems.join(", ")}, concurrency ${concurrency}${journal}; times are simulated seconds (SIMULATION_TIME_SCALE=${timeScale(this.context.env)}).`;
-    this.context.stdout.write(formatPlan(description, header));
-    if (request.jsonPath) writeJsonFile(request.jsonPath, { version: 1, mode: "dry-run", plan: description });
+  /**
+   * Takes the lock beside the journal. --cleanup takes it too, though it keeps no journal: its
+   * cleanup steps (stopping hung queries and consumers) would break a run that is going on.
+   */
+  private takeLock(journalPath: string): RunLock {
+    const path = lockPathFor(journalPath);
+    try {
+      return RunLock.acquire(path, (previous, why) => {
+        this.context.stderr.write(`maintenance: taking over the lock ${path} of pid ${previous.pid} (started ${previous.startedAt}): ${why}.\n`);
+      });
+    } catch (error) {
+      if (error instanceof LockHeldError) throw error;
+      throw new JournalError(`cannot create the lock ${path} (${(error as Error).message}); pass --journal <path> to use another file`);
+    }
+  }
+
+  private printPlan({ plan, jsonPath }: Request): number {
+    const concurrency = Number.isFinite(plan.concurrency) ? String(plan.concurrency) : "unlimited";
+    const journal = plan.journal ? `; journal ${plan.journal.path}` : "";
+    const header = `Plan: ${plan.mode} of ${plan.subsystems.join(", ")}, concurrency ${concurrency}${journal}; times are simulated seconds (SIMULATION_TIME_SCALE=${timeScale(this.context.env)}).`;
+    this.context.stdout.write(formatPlan(plan.description, header));
+    if (jsonPath) writeJsonFile(jsonPath, { version: 1, mode: "dry-run", plan: plan.description });
     return EXIT_CODES.succeeded;
   }
 
-  private async run(request: Request): Promise<number> {
+  private async run({ plan, clients, jsonPath }: Request): Promise<number> {
     const { stdout, env } = this.context;
     const live = (stdout as { isTTY?: boolean }).isTTY === true;
     const logger = new Logger("maintenance", { stream: stdout });
     const progress: Progress = live
       ? new LiveProgress(stdout, { verbose: this.verbose, maxAttempts: MAX_ATTEMPTS })
       : new LogProgress(logger, this.verbose);
-    const resumed = request.journal ? request.journal.completed.size : 0;
-    if (resumed > 0 && request.journal) {
-      const note = `resuming the journal ${request.journal.path} from ${request.journal.startedAt} (--fresh starts over)`;
+    const { journal } = plan;
+    if (journal && journal.completed.size > 0) {
+      const note = `resuming the journal ${journal.path} from ${journal.startedAt} (--fresh starts over)`;
       if (live) stdout.write(`${note}\n`);
-      else logger.info(note, { completedSteps: [...request.journal.completed] });
+      else logger.info(note, { completedSteps: [...journal.completed] });
     }
     let report;
     try {
-      report = await runMaintenance({
-        clients: request.clients,
-        mode: request.mode,
-        subsystems: request.subsystems,
-        concurrency: request.concurrency,
-        journal: request.journal,
+      report = await runMaintenance(plan, {
+        clients,
         env,
         signal: this.context.signal,
         onEvent: (event) => progress.onEvent(event),
+        onJournalError: (error) => progress.warn(`${error.message}; the run goes on, and its summary says what the journal holds`),
       });
     } finally {
       progress.close();
     }
     stdout.write(formatSummary(report));
-    if (request.jsonPath) writeJsonFile(request.jsonPath, report);
+    if (jsonPath) writeJsonFile(jsonPath, report);
     return report.exitCode;
   }
 }

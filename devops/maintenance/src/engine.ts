@@ -4,7 +4,6 @@ import {
   byPriority,
   remainingChainSeconds,
   remainingSteps,
-  validateGraph,
   type Plan,
   type StepAction,
   type StepDefinition,
@@ -102,9 +101,11 @@ export class StepTimeoutError extends Error {
   }
 }
 
-export async function runPlan<Clients>(plan: Plan<Clients>, clients: Clients, options: EngineOptions): Promise<RunResult> {
-  validateGraph(plan.steps);
-  for (const steps of Object.values(plan.cleanup)) validateGraph(steps);
+/**
+ * Runs `plan`, whose graphs must be valid (validateGraph): the engine runs data that tests have
+ * validated once, instead of validating it again on every run.
+ */
+export function runPlan<Clients>(plan: Plan<Clients>, clients: Clients, options: EngineOptions): Promise<RunResult> {
   return new PlanRun(plan, clients, options).run();
 }
 
@@ -223,7 +224,8 @@ class PlanRun<Clients> {
         try {
           this.options.onStepSucceeded?.(result);
         } catch (error) {
-          // A step whose success cannot be recorded (the journal) is not safely done.
+          // A hook that throws leaves the step failed, so no step builds on it. (The maintenance
+          // runner's journal hook does not throw: a journal it cannot write does not undo work.)
           result.errors.push(`recording its success failed: ${message(error)}`);
           throw error;
         }

@@ -26,18 +26,20 @@ export {
   type StepDefinition,
 } from "./graph";
 export { Journal, JournalError, type JournalContent, type JournalEntry } from "./journal";
+export { LockHeldError, lockPathFor, RunLock, type LockOwner } from "./lock";
 export {
   BACKOFF_SECONDS,
   buildPlan,
-  describePlan,
   EXIT_CODES,
   MAX_ATTEMPTS,
-  resumedSteps,
+  planMaintenance,
   runMaintenance,
   type MaintenanceOptions,
+  type MaintenancePlan,
   type MaintenanceReport,
   type Mode,
   type PlanDescription,
+  type PlanOptions,
 } from "./maintenance";
 export { formatPlan, formatSummary } from "./report";
 export { CLEANUP_STEPS, MAINTENANCE_STEPS, SUBSYSTEMS, type MaintenanceStep, type Subsystem } from "./steps";

@@ -76,7 +76,11 @@ export class Journal {
 
   /** The cycle is complete: the next run starts fresh. */
   close(): void {
-    rmSync(this.path, { force: true });
+    try {
+      rmSync(this.path, { force: true });
+    } catch (error) {
+      throw new JournalError(`cannot remove the journal ${this.path} (${(error as Error).message})`);
+    }
   }
 }
 

@@ -7,20 +7,19 @@ import {
   remainingSteps,
   resumableSteps,
   selectSubsystems,
-  validateGraph,
   waves,
   type Plan,
 } from "./graph";
-import type { Journal } from "./journal";
+import { JournalError, type Journal } from "./journal";
 import { CLEANUP_STEPS, MAINTENANCE_STEPS, SUBSYSTEMS, type Subsystem } from "./steps";
 
 type Env = Record<string, string | undefined>;
 
 /**
  * Attempts per step, the first included. The deadlock check fails one call in three,
- * independently (SPEC), and each retry follows its recovery, so a step fails for good
- * with probability (1/3)^n: n = 5 gives 0.41%, too close to the 0.5% budget; n = 7
- * gives 0.046% (one run in ~2,200), eleven times inside it.
+ * independently (the simulated database's documented rate), and each retry follows its
+ * recovery, so a step fails for good with probability (1/3)^n: n = 5 gives 0.41%, too
+ * close to the 0.5% budget; n = 7 gives 0.046% (one run in ~2,200), eleven times inside it.
  */
 export const MAX_ATTEMPTS = 7;
 
@@ -33,9 +32,15 @@ export const BACKOFF_SECONDS = { initial: 0.25, max: 4 } as const;
  */
 const MIN_TIMEOUT_MS = 250;
 
-export const EXIT_CODES = { succeeded: 0, failed: 1, usage: 2, interrupted: 130 } as const;
+/** Exit codes; documented in --help and the README. */
+export const EXIT_CODES = { succeeded: 0, failed: 1, usage: 2, locked: 3, journalOutOfDate: 4, interrupted: 130 } as const;
 
 export type Mode = "maintenance" | "cleanup";
+
+/** What a journal left out of date means for the next run. */
+const COMPLETE_BUT_NOT_CLOSED =
+  "every step is done, so delete the journal or run the next cycle with --fresh: a run that resumes from it would skip the steps it lists";
+const RESUMES_FROM_LAST_SAVE = "the next run resumes from what it last saved and repeats the steps done since";
 
 /** The steps `mode` runs for `subsystems`, with each subsystem's cleanup for when it fails. */
 export function buildPlan(mode: Mode, subsystems: readonly Subsystem[]): Plan<Integrations> {
@@ -59,9 +64,45 @@ export interface PlanDescription {
   cleanup: Record<string, string[]>;
 }
 
-/** What a run would do, without doing it: the graph minus resumed steps. */
-export function describePlan(plan: Plan<Integrations>, resumed: ReadonlySet<string>, concurrency: number): PlanDescription {
-  validateGraph(plan.steps);
+/** What one run does, decided once before it starts: --dry-run prints it, runMaintenance carries it out. */
+export interface MaintenancePlan {
+  mode: Mode;
+  subsystems: Subsystem[];
+  /** Most steps at once; Infinity for no limit. */
+  concurrency: number;
+  /** The steps to run and each subsystem's cleanup. */
+  graph: Plan<Integrations>;
+  /** Steps the journal says are done, which the run skips. */
+  resumed: ReadonlySet<string>;
+  /** The graph minus the resumed steps, with its waves, critical path and estimates. */
+  description: PlanDescription;
+  /** Progress of the current cycle (maintenance mode only); without one nothing is resumed or saved. */
+  journal?: Journal;
+}
+
+export interface PlanOptions {
+  mode?: Mode;
+  subsystems?: readonly Subsystem[];
+  concurrency?: number;
+  journal?: Journal;
+}
+
+/**
+ * Builds a run's plan from the step data and the journal. The data is not validated here, on every
+ * run: a test validates steps.ts, and a selection of whole subsystems of a valid graph is valid.
+ */
+export function planMaintenance(options: PlanOptions = {}): MaintenancePlan {
+  const mode = options.mode ?? "maintenance";
+  const subsystems = [...(options.subsystems ?? SUBSYSTEMS)];
+  const concurrency = options.concurrency ?? Infinity;
+  // Cleanup mode keeps no journal: it resumes and records nothing.
+  const journal = mode === "maintenance" ? options.journal : undefined;
+  const graph = buildPlan(mode, subsystems);
+  const resumed = journal ? resumableSteps(graph.steps, journal.completed) : new Set<string>();
+  return { mode, subsystems, concurrency, graph, resumed, description: describePlan(graph, resumed, concurrency), journal };
+}
+
+function describePlan(plan: Plan<Integrations>, resumed: ReadonlySet<string>, concurrency: number): PlanDescription {
   const remaining = remainingSteps(plan.steps, resumed);
   return {
     steps: remaining.map(({ id, needs, estimateSeconds }) => ({ id, needs, estimateSeconds })),
@@ -74,23 +115,14 @@ export function describePlan(plan: Plan<Integrations>, resumed: ReadonlySet<stri
   };
 }
 
-/** Journal steps this run would skip (none in cleanup mode, which keeps no journal). */
-export function resumedSteps(plan: Plan<Integrations>, mode: Mode, journal: Journal | undefined): Set<string> {
-  return mode === "maintenance" && journal ? resumableSteps(plan.steps, journal.completed) : new Set();
-}
-
 export interface MaintenanceOptions {
   clients: Integrations;
-  mode?: Mode;
-  subsystems?: readonly Subsystem[];
-  /** Most steps at once; unlimited by default. */
-  concurrency?: number;
-  /** Progress of the current cycle; without one nothing is resumed or saved. */
-  journal?: Journal;
   /** Where SIMULATION_TIME_SCALE is read for timeouts and backoff. */
   env?: Env;
   signal?: AbortSignal;
   onEvent?: (event: EngineEvent) => void;
+  /** The journal could not be written (again); the run goes on. */
+  onJournalError?: (error: JournalError) => void;
 }
 
 /** The --json report: everything the summary shows, for machines. */
@@ -106,60 +138,83 @@ export interface MaintenanceReport {
   concurrency: number | "unlimited";
   subsystems: Subsystem[];
   plan: PlanDescription;
-  journal: { path: string; resumed: string[]; closed: boolean } | null;
+  journal: {
+    path: string;
+    resumed: string[];
+    /** Every maintenance step is done and the journal removed: the next run starts fresh. */
+    closed: boolean;
+    /** Why the journal on disk does not match this run (its last write or removal failed), and what follows. */
+    error?: string;
+  } | null;
   steps: StepResult[];
   results: Record<string, SubsystemResult>;
 }
 
-export async function runMaintenance(options: MaintenanceOptions): Promise<MaintenanceReport> {
+/**
+ * Carries out `plan`, recording each completed step in its journal. Saving the journal as running
+ * first is the caller's part: the CLI does it while it checks its input, so that an unwritable
+ * journal stops it before anything changes.
+ *
+ * A journal that fails mid-run (disk full, its folder gone) does not stop the run: the steps are
+ * real work, and the journal only spares a rerun some of it. Each later write tries again (each
+ * writes the whole journal, so one that succeeds makes it whole); the report says if it ended out
+ * of date.
+ */
+export async function runMaintenance(plan: MaintenancePlan, options: MaintenanceOptions): Promise<MaintenanceReport> {
   const env = options.env ?? process.env;
-  const mode = options.mode ?? "maintenance";
-  const subsystems = [...(options.subsystems ?? SUBSYSTEMS)];
-  const concurrency = options.concurrency ?? Infinity;
-  const journal = mode === "maintenance" ? options.journal : undefined;
-  const plan = buildPlan(mode, subsystems);
-  const resumed = resumedSteps(plan, mode, journal);
-  const description = describePlan(plan, resumed, concurrency);
-
-  // Written before any work, so an unwritable journal stops the run before it changes anything.
-  journal?.save("running");
+  const { journal, concurrency } = plan;
+  let journalError: JournalError | undefined;
+  const write = (change: () => void) => {
+    try {
+      change();
+      journalError = undefined;
+    } catch (error) {
+      if (!(error instanceof JournalError)) throw error;
+      if (!journalError) options.onJournalError?.(error);
+      journalError = error;
+    }
+  };
   const startedAt = new Date();
-  const result = await runPlan(plan, options.clients, {
+  const result = await runPlan(plan.graph, options.clients, {
     concurrency,
     maxAttempts: MAX_ATTEMPTS,
     backoff: { initialDelayMs: scaledMs(BACKOFF_SECONDS.initial, env), maxDelayMs: scaledMs(BACKOFF_SECONDS.max, env) },
     timeoutMs: (seconds) => Math.max(MIN_TIMEOUT_MS, scaledMs(seconds, env)),
     signal: options.signal,
-    resumed,
+    resumed: plan.resumed,
     onEvent: options.onEvent,
-    onStepSucceeded: journal && ((step) => journal.record(step.id, step.attempts)),
+    onStepSucceeded: journal && ((step) => write(() => journal.record(step.id, step.attempts))),
   });
-  const closed = journal ? finishJournal(journal, result) : false;
+  // Closes the cycle once every maintenance step is done; otherwise saves how this run ended.
+  const complete = journal !== undefined && MAINTENANCE_STEPS.every((step) => journal.completed.has(step.id));
+  let closed = false;
+  if (journal) {
+    write(() => {
+      if (complete) {
+        journal.close();
+        closed = true;
+      } else {
+        journal.save(result.status);
+      }
+    });
+  }
+  const journalNote = journalError && `${journalError.message}; ${complete ? COMPLETE_BUT_NOT_CLOSED : RESUMES_FROM_LAST_SAVE}`;
 
   return {
     version: 1,
-    mode,
+    mode: plan.mode,
     status: result.status,
-    exitCode: EXIT_CODES[result.status],
+    // An interrupt is what the operator asked for; a stale journal needs them before the next run.
+    exitCode: result.status !== "interrupted" && journalNote ? EXIT_CODES.journalOutOfDate : EXIT_CODES[result.status],
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
     durationMs: result.durationMs,
     timeScale: timeScale(env),
     concurrency: Number.isFinite(concurrency) ? concurrency : "unlimited",
-    subsystems,
-    plan: description,
-    journal: journal ? { path: journal.path, resumed: [...resumed], closed } : null,
+    subsystems: plan.subsystems,
+    plan: plan.description,
+    journal: journal ? { path: journal.path, resumed: [...plan.resumed], closed, ...(journalNote && { error: journalNote }) } : null,
     steps: result.steps,
     results: result.subsystems,
   };
-}
-
-/** Closes the cycle once every maintenance step is done; otherwise saves how this run ended. */
-function finishJournal(journal: Journal, result: RunResult): boolean {
-  if (MAINTENANCE_STEPS.every((step) => journal.completed.has(step.id))) {
-    journal.close();
-    return true;
-  }
-  journal.save(result.status);
-  return false;
 }

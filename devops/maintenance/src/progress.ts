@@ -4,6 +4,8 @@ import type { EngineEvent } from "./engine";
 /** Receives the engine's events while a run is in progress. */
 export interface Progress {
   onEvent(event: EngineEvent): void;
+  /** Something the operator must know now, outside the engine's events (the journal failing). */
+  warn(message: string): void;
   /** Stops redrawing; called before the summary is printed. */
   close(): void;
 }
@@ -83,6 +85,10 @@ export class LiveProgress implements Progress {
         break;
     }
     this.redraw();
+  }
+
+  warn(message: string): void {
+    this.print(message);
   }
 
   close(): void {
@@ -165,6 +171,10 @@ export class LogProgress implements Progress {
         this.logger.info("cleanup finished", { subsystem: event.subsystem, status: event.cleanup.status });
         break;
     }
+  }
+
+  warn(message: string): void {
+    this.logger.warn(message);
   }
 
   close(): void {}

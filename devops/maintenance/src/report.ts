@@ -38,11 +38,15 @@ export function formatSummary(report: MaintenanceReport): string {
     "",
     `${report.mode === "cleanup" ? "Cleanup" : "Maintenance"} ${report.status} in ${seconds(report.durationMs)}${scale} (${estimate}); recoveries: ${recoveries}.`,
     ...verdicts,
-    ...(report.journal
-      ? [report.journal.closed ? `Journal closed (every step done): the next run starts fresh.` : `Journal saved: ${report.journal.path} (the next run resumes from it).`]
-      : []),
+    ...(report.journal ? [journalLine(report.journal)] : []),
     `Exit code ${report.exitCode}.`,
   ].join("\n") + "\n";
+}
+
+function journalLine(journal: NonNullable<MaintenanceReport["journal"]>): string {
+  if (journal.error) return `Journal out of date: ${journal.error}.`;
+  if (journal.closed) return `Journal closed (every step done): the next run starts fresh.`;
+  return `Journal saved: ${journal.path} (the next run resumes from it).`;
 }
 
 /** --dry-run: the graph, its waves, the critical path and the estimates. */

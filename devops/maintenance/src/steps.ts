@@ -4,7 +4,7 @@ import type { Recovery, StepDefinition } from "./graph";
 /**
  * The maintenance steps and their cleanups, as data: a new step is a new entry here.
  * Every edge ("needs") says why the two operations cannot overlap; steps without an
- * edge between them run concurrently. Estimates are SPEC's durations.
+ * edge between them run concurrently. Estimates are the original operations' durations.
  *
  * Critical path: db, whose five steps are a chain (1 + 5 + 8 + 3 + 4 = 21 s); kafka
  * (1 + 2 + 8 = 11 s) and s3 (1 + 10 = 11 s) finish inside it. The original ran all

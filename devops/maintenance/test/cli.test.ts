@@ -1,11 +1,14 @@
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createSimulatedIntegrations } from "@monorepo/integrations";
-import { waitFor } from "@monorepo/testing";
-import type { MaintenanceReport } from "../src/index";
+import { waitFor, type NodeRun } from "@monorepo/testing";
+import * as graph from "../src/graph";
+import { Journal, type MaintenanceReport } from "../src/index";
 import { mockIntegrations, runInProcess, spawnCli, tempDir } from "./helpers";
 
 const FAST = { SIMULATION_TIME_SCALE: "0.01", SIMULATION_SEED: "5", SIMULATION_FAULTS: "db.checkForDeadlocks=0" };
+/** Tests that start several CLI processes one after another; each start takes a second or more on a busy machine. */
+const SPAWNING_TEST_TIMEOUT_MS = 60_000;
 
 describe("usage errors: exit 2, a clear message, and nothing runs", () => {
   it.each([
@@ -18,7 +21,6 @@ describe("usage errors: exit 2, a clear message, and nothing runs", () => {
     [["--concurrency", "two"], {}, /Invalid value for --concurrency: expected a number/],
     [["--concurrency", "1.5"], {}, /Invalid value for --concurrency: expected to be an integer/],
     [["--cleanup", "--fresh"], {}, /option --cleanup forbids using option --fresh/],
-    [["--cleanup", "--journal", "j.json"], {}, /option --cleanup forbids using option --journal/],
     [[], { SIMULATION_FAULTS: "db.vacuum=1" }, /SIMULATION_FAULTS="db.vacuum=1" is invalid: .*unknown operation "db.vacuum"/],
     [[], { SIMULATION_FAULTS: "db.vacuumDatabase=2" }, /SIMULATION_FAULTS=.* is invalid: .*probability from 0 to 1/],
     [[], { SIMULATION_TIME_SCALE: "-1" }, /SIMULATION_TIME_SCALE="-1" is invalid/],
@@ -48,7 +50,7 @@ describe("usage errors: exit 2, a clear message, and nothing runs", () => {
   });
 
   it.each([
-    ["--journal", "a-file/journal.json", /cannot write the journal .*a-file\/journal.json \(EEXIST/],
+    ["--journal", "a-file/journal.json", /cannot create the lock .*a-file\/journal.json.lock \(EEXIST/],
     ["--json", "a-file/report.json", /--json: cannot write a report to .*a-file\/report.json \(ENOTDIR/],
     ["--json", ".", /--json: cannot write a report to .* is a directory/],
   ])("refuses %s %s, which cannot be written, before running anything", async (flag, path, message) => {
@@ -94,13 +96,35 @@ describe("the maintenance CLI in process", () => {
   });
 });
 
+describe("one run does its work once", () => {
+  afterEach(() => jest.restoreAllMocks());
+
+  it("validates no step data at run time and saves the journal as running once before the first step", async () => {
+    const state = tempDir();
+    const { clients } = mockIntegrations();
+    const validate = jest.spyOn(graph, "validateGraph");
+    const save = jest.spyOn(Journal.prototype, "save");
+    const result = await runInProcess(["--only", "db"], { SIMULATION_TIME_SCALE: "0", XDG_STATE_HOME: state }, { createClients: () => clients });
+    expect(result.code).toBe(0);
+    expect(validate).not.toHaveBeenCalled();
+    // jest numbers every mock call in one sequence, the client operations' and the journal's alike.
+    const firstStep = clients.db.initClient as jest.Mock;
+    expect(firstStep).toHaveBeenCalledTimes(1);
+    const savesBeforeFirstStep = save.mock.calls.filter((_, i) => save.mock.invocationCallOrder[i] < firstStep.mock.invocationCallOrder[0]);
+    expect(savesBeforeFirstStep).toEqual([["running"]]);
+  });
+});
+
 describe("the maintenance CLI as a process", () => {
-  it("--help shows the options, the exit codes and examples", async () => {
+  it("--help shows the options, the lock, the exit codes and examples", async () => {
     const result = await spawnCli(["--help"], {});
     expect(result.code).toBe(0);
-    for (const text of ["--cleanup", "--verbose", "--dry-run", "--only", "--skip", "--concurrency", "--journal", "--fresh", "--json", "Examples", "130"]) {
-      expect(result.stdout).toContain(text);
+    // clipanion wraps the details at 80 columns.
+    const text = result.stdout.replace(/\s+/g, " ");
+    for (const expected of ["--cleanup", "--verbose", "--dry-run", "--only", "--skip", "--concurrency", "--journal", "--fresh", "--json", "Examples"]) {
+      expect(text).toContain(expected);
     }
+    for (const expected of ["<journal>.lock", "3 another run holds the lock", "4 the journal ended out of date", "130 interrupted"]) expect(text).toContain(expected);
   });
 
   it("--dry-run prints the graph, waves and critical path, and creates nothing", async () => {
@@ -156,7 +180,7 @@ describe("the maintenance CLI as a process", () => {
 
   it("--cleanup runs every subsystem's cleanup steps concurrently and no maintenance step", async () => {
     const dir = tempDir();
-    const result = await spawnCli(["--cleanup", "--json", join(dir, "r.json")], FAST);
+    const result = await spawnCli(["--cleanup", "--json", join(dir, "r.json")], { ...FAST, XDG_STATE_HOME: dir });
     expect(result.code).toBe(0);
     const report: MaintenanceReport = JSON.parse(readFileSync(join(dir, "r.json"), "utf8"));
     expect(report.mode).toBe("cleanup");
@@ -196,6 +220,7 @@ describe("the maintenance CLI as a process", () => {
       expect(saved.lastRun).toBe("interrupted");
       expect(Object.keys(saved.completed)).toEqual(expect.arrayContaining(["kafka.cleanTopic.user-events", "kafka.cleanTopic.maintenance-events"]));
       expect(Object.keys(saved.completed)).not.toContain("kafka.validateCleaned");
+      expect(existsSync(`${journal}.lock`)).toBe(false);
 
       const resumed = await spawnCli(["--journal", journal, "--json", reportPath], { ...FAST });
       expect(resumed.code).toBe(0);
@@ -206,6 +231,123 @@ describe("the maintenance CLI as a process", () => {
       expect(existsSync(journal)).toBe(false);
     },
   );
+});
+
+describe("one run at a time", () => {
+  it("refuses a second run and --cleanup while a run holds the journal's lock; --dry-run and another journal run; a second SIGTERM still releases it", async () => {
+    const dir = tempDir();
+    const journal = join(dir, "journal.json");
+    const lock = `${journal}.lock`;
+    const others: Record<string, NodeRun> = {};
+    let firstPid = 0;
+    // At full scale the first run lasts far longer than the others take.
+    const first = await spawnCli(["--journal", journal], { ...FAST, SIMULATION_TIME_SCALE: "1" }, (child) => {
+      firstPid = child.pid!;
+      const whileItRuns = async () => {
+        await waitFor(() => existsSync(lock));
+        others.second = await spawnCli(["--journal", journal], FAST);
+        others.cleanup = await spawnCli(["--cleanup", "--journal", journal], FAST);
+        others.dryRun = await spawnCli(["--dry-run", "--journal", journal], FAST);
+        others.elsewhere = await spawnCli(["--journal", join(dir, "elsewhere.json")], FAST);
+        // The second signal exits at once (process.exit): no finally block runs, the exit handler must release.
+        child.stderr!.on("data", (chunk: Buffer) => {
+          if (chunk.toString().includes("SIGTERM received, stopping")) child.kill("SIGTERM");
+        });
+        child.kill("SIGTERM");
+      };
+      whileItRuns().catch(() => child.kill("SIGKILL"));
+    });
+    const held = new RegExp(`another maintenance run \\(pid ${firstPid}, started [^)]+\\) holds the lock ${lock}; wait for it to finish`);
+    expect(others.second).toMatchObject({ code: 3, stdout: "" });
+    expect(others.second.stderr).toMatch(held);
+    expect(others.cleanup).toMatchObject({ code: 3, stdout: "" });
+    expect(others.cleanup.stderr).toMatch(held);
+    expect(others.dryRun.code).toBe(0);
+    expect(others.dryRun.stdout).toContain("Dry run: nothing was run.");
+    expect(others.elsewhere.code).toBe(0);
+    expect(first.code).toBe(130);
+    expect(first.stderr).toContain("SIGTERM again exits at once");
+    expect(existsSync(lock)).toBe(false);
+  }, SPAWNING_TEST_TIMEOUT_MS);
+
+  it("takes over the lock a killed run left behind, with a line saying so, and resumes its journal", async () => {
+    const dir = tempDir();
+    const journal = join(dir, "journal.json");
+    const lock = `${journal}.lock`;
+    let killedPid = 0;
+    // At this scale the db chain runs two seconds after the topics: time for the kill on a busy machine.
+    const killed = await spawnCli(["--journal", journal], { ...FAST, SIMULATION_TIME_SCALE: "0.1" }, (child) => {
+      killedPid = child.pid!;
+      // Killed once a topic is cleaned (a step a new process does not repeat): no handler runs, the lock stays.
+      waitFor(() => existsSync(journal) && Object.keys(JSON.parse(readFileSync(journal, "utf8")).completed).some((id) => id.startsWith("kafka.cleanTopic."))).then(
+        () => child.kill("SIGKILL"),
+        () => child.kill("SIGKILL"),
+      );
+    });
+    expect(killed.signal).toBe("SIGKILL");
+    expect(JSON.parse(readFileSync(lock, "utf8")).pid).toBe(killedPid);
+
+    const next = await spawnCli(["--journal", journal, "--json", join(dir, "report.json")], FAST);
+    expect(next.code).toBe(0);
+    expect(next.stderr).toMatch(new RegExp(`^maintenance: taking over the lock ${lock} of pid ${killedPid} \\(started [^)]+\\): it is no longer running\\.$`, "m"));
+    const report: MaintenanceReport = JSON.parse(readFileSync(join(dir, "report.json"), "utf8"));
+    expect(report.journal!.resumed.length).toBeGreaterThan(0);
+    expect(existsSync(lock)).toBe(false);
+    expect(existsSync(journal)).toBe(false);
+  }, SPAWNING_TEST_TIMEOUT_MS);
+
+  it("refuses a lock held on another host and leaves it alone", async () => {
+    const dir = tempDir();
+    const lock = join(dir, "journal.json.lock");
+    const content = JSON.stringify({ pid: 4242, hostname: "build-7.example", startedAt: "2030-01-01T00:00:00.000Z", token: "theirs" });
+    writeFileSync(lock, content);
+    const result = await spawnCli(["--journal", join(dir, "journal.json")], FAST);
+    expect(result.code).toBe(3);
+    expect(result.stderr).toMatch(/maintenance run on host build-7.example \(pid 4242, started 2030-01-01T00:00:00.000Z\) holds the lock .*delete the lock once you are sure it has stopped/);
+    expect(readFileSync(lock, "utf8")).toBe(content);
+    expect(readdirSync(dir)).toEqual(["journal.json.lock"]);
+  });
+});
+
+describe("a journal that fails mid-run", () => {
+  it("does not stop the run or fail its steps: a summary, the --json report and exit 4 say it ended out of date", async () => {
+    const dir = tempDir();
+    const state = join(dir, "state");
+    const journal = join(state, "journal.json");
+    const reportPath = join(dir, "report.json");
+    // Without s3 the cycle stays open, so the run ends by saving the journal, which fails too. At
+    // this scale the db chain runs two seconds after the topics: time to break the journal first.
+    const env = { ...FAST, SIMULATION_TIME_SCALE: "0.1" };
+    const result = await spawnCli(["--only", "db,kafka", "--journal", journal, "--json", reportPath], env, (child) => {
+      // Once a topic is saved, the journal's folder becomes a file: a write failure that root's
+      // permissions cannot prevent. The db chain still has most of its steps to go.
+      const topicSaved = () => existsSync(journal) && Object.keys(JSON.parse(readFileSync(journal, "utf8")).completed).some((id) => id.startsWith("kafka.cleanTopic."));
+      waitFor(topicSaved).then(
+        () => {
+          renameSync(state, `${state}.moved`);
+          writeFileSync(state, "a file where the journal's folder was");
+        },
+        () => child.kill("SIGKILL"),
+      );
+    });
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(4);
+    const warnings = result.stdout.split("\n").filter((line) => line.includes("the run goes on"));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/"level":"WARN".*cannot write the journal /);
+    expect(result.stdout).toMatch(/^db\.checkForDeadlocks +succeeded +1 /m);
+    expect(result.stdout).toContain(`Journal out of date: cannot write the journal ${journal} (`);
+    expect(result.stdout).toContain("the next run resumes from what it last saved and repeats the steps done since.\nExit code 4.\n");
+
+    const report: MaintenanceReport = JSON.parse(readFileSync(reportPath, "utf8"));
+    expect(report).toMatchObject({ status: "succeeded", exitCode: 4, journal: { path: journal, closed: false, error: expect.stringMatching(/cannot write the journal .*\((EEXIST|ENOTDIR)/) } });
+    // The journal's failure failed no step and started no cleanup.
+    expect(report.results).toEqual({ db: { status: "succeeded" }, kafka: { status: "succeeded" } });
+    for (const step of report.steps) expect(step).toMatchObject({ status: "succeeded", errors: [] });
+    // What the journal holds is where it stopped being written.
+    const saved = JSON.parse(readFileSync(join(`${state}.moved`, "journal.json"), "utf8"));
+    expect(Object.keys(saved.completed)).not.toContain("db.checkForDeadlocks");
+  }, SPAWNING_TEST_TIMEOUT_MS);
 });
 
 const KAFKA_TOPIC_STEPS = ["user-events", "stock-events", "trade-events", "notification-events", "maintenance-events"].map((topic) => `kafka.cleanTopic.${topic}`);

@@ -209,7 +209,7 @@ describe("runPlan", () => {
     expect(recorder.log.map((e) => e.id)).toEqual(["a.2", "a.2"]);
   });
 
-  it("fails a step whose success cannot be recorded, so nothing builds on unsaved progress", async () => {
+  it("fails a step whose onStepSucceeded hook throws, so nothing builds on it", async () => {
     const recorder: Recorder = { log: [] };
     const result = await runPlan({ steps: [step("a.1"), step("a.2", ["a.1"])], cleanup: {} }, recorder, {
       ...options,
@@ -219,11 +219,5 @@ describe("runPlan", () => {
     });
     expect(result.steps.map((s) => [s.id, s.status])).toEqual([["a.1", "failed"], ["a.2", "blocked"]]);
     expect(result.steps[0].errors).toEqual(["recording its success failed: ENOSPC"]);
-  });
-
-  it("refuses an invalid graph before running anything", async () => {
-    const recorder: Recorder = { log: [] };
-    await expect(runPlan({ steps: [step("a.1", ["a.2"]), step("a.2", ["a.1"])], cleanup: {} }, recorder, options)).rejects.toThrow(/cycle/);
-    expect(recorder.log).toEqual([]);
   });
 });

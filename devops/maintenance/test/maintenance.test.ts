@@ -1,14 +1,14 @@
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createSimulatedIntegrations, FaultInjector, KAFKA_TOPICS, OPERATION_NAMES } from "@monorepo/integrations";
-import { CLEANUP_STEPS, formatSummary, Journal, MAINTENANCE_STEPS, MAX_ATTEMPTS, runMaintenance, type MaintenanceReport } from "../src/index";
+import { CLEANUP_STEPS, formatSummary, Journal, MAINTENANCE_STEPS, MAX_ATTEMPTS, planMaintenance, runMaintenance, type MaintenanceReport } from "../src/index";
 import { mockIntegrations, tempDir } from "./helpers";
 
 const SCALE = { SIMULATION_TIME_SCALE: "0.005", SIMULATION_SEED: "1" };
 
 async function simulatedRun(env: Record<string, string>, options: { mode?: "maintenance" | "cleanup"; journal?: Journal } = {}) {
   const fullEnv = { ...SCALE, ...env };
-  return runMaintenance({ clients: createSimulatedIntegrations(fullEnv), env: fullEnv, ...options });
+  return runMaintenance(planMaintenance(options), { clients: createSimulatedIntegrations(fullEnv), env: fullEnv });
 }
 
 function stepOf(report: MaintenanceReport, id: string) {
@@ -20,7 +20,7 @@ function stepOf(report: MaintenanceReport, id: string) {
 describe("runMaintenance with mocked integrations (the original's unit check)", () => {
   it("calls every maintenance operation once, each topic once, in an order the graph allows", async () => {
     const { clients, calls } = mockIntegrations();
-    const report = await runMaintenance({ clients, env: { SIMULATION_TIME_SCALE: "0" } });
+    const report = await runMaintenance(planMaintenance(), { clients, env: { SIMULATION_TIME_SCALE: "0" } });
     expect(report.exitCode).toBe(0);
     for (const operation of [
       clients.db.initClient,
@@ -52,7 +52,7 @@ describe("runMaintenance with mocked integrations (the original's unit check)", 
 
   it("--cleanup mode calls exactly the original cleanup operations", async () => {
     const { clients } = mockIntegrations();
-    const report = await runMaintenance({ clients, mode: "cleanup", env: { SIMULATION_TIME_SCALE: "0" } });
+    const report = await runMaintenance(planMaintenance({ mode: "cleanup" }), { clients, env: { SIMULATION_TIME_SCALE: "0" } });
     expect(report.exitCode).toBe(0);
     expect(report.steps.map((step) => step.id)).toEqual(Object.values(CLEANUP_STEPS).flat().map((step) => step.id));
     for (const operation of [clients.db.checkForDeadlocks, clients.db.stopHungQueries, clients.kafka.cleanupTopics, clients.kafka.stopConsumers, clients.s3.stopHungUploads]) {
@@ -82,7 +82,7 @@ describe("runMaintenance with the simulated integrations (SIMULATION_TIME_SCALE=
     for (let i = 1; i < chain.length; i++) expect(start(chain[i])).toBeGreaterThanOrEqual(end(chain[i - 1]));
   });
 
-  it("recovers a deadlock found with SPEC's default faults: stop hung queries, then check again", async () => {
+  it("recovers a deadlock found with the default faults: stop hung queries, then check again", async () => {
     // The first seed whose first deadlock check fails and second passes.
     const seed = Array.from({ length: 100 }, (_, i) => String(i)).find((candidate) => {
       const faults = FaultInjector.fromEnv({ SIMULATION_SEED: candidate });
@@ -175,7 +175,7 @@ describe("resuming from the journal", () => {
     expect(saved.has("s3.cleanUpOldBlobs")).toBe(false);
 
     const { clients, calls } = mockIntegrations();
-    const resumed = await runMaintenance({ clients, env: { SIMULATION_TIME_SCALE: "0" }, journal: Journal.open(path) });
+    const resumed = await runMaintenance(planMaintenance({ journal: Journal.open(path) }), { clients, env: { SIMULATION_TIME_SCALE: "0" } });
     expect(resumed.exitCode).toBe(0);
     expect(calls).toEqual(["s3.initClient", "s3.cleanUpOldBlobs"]);
     expect(resumed.journal).toMatchObject({ path, closed: true });
@@ -202,18 +202,61 @@ describe("resuming from the journal", () => {
     const path = join(tempDir(), "journal.json");
     await simulatedRun({ SIMULATION_FAULTS: "db.checkForDeadlocks=0,s3.cleanUpOldBlobs=1" }, { journal: Journal.open(path) });
     const { clients, calls } = mockIntegrations();
-    await runMaintenance({ clients, env: { SIMULATION_TIME_SCALE: "0" }, journal: Journal.open(path, { fresh: true }) });
+    await runMaintenance(planMaintenance({ journal: Journal.open(path, { fresh: true }) }), { clients, env: { SIMULATION_TIME_SCALE: "0" } });
     expect(calls).toHaveLength(MAINTENANCE_STEPS.length);
+  });
+
+  it("finishes every step when the journal cannot be written, and reports that it could not be closed", async () => {
+    const path = join(tempDir(), "journal.json");
+    const { clients } = mockIntegrations();
+    // Mid-run, a folder takes the journal's place: writes over it and its removal fail.
+    (clients.db.vacuumDatabase as jest.Mock).mockImplementation(async () => {
+      rmSync(path);
+      mkdirSync(path);
+      writeFileSync(join(path, "in-the-way"), "");
+    });
+    const failures: string[] = [];
+    const report = await runMaintenance(planMaintenance({ journal: Journal.open(path) }), {
+      clients,
+      env: { SIMULATION_TIME_SCALE: "0" },
+      onJournalError: (error) => failures.push(error.message),
+    });
+    expect(report.steps.every((step) => step.status === "succeeded" && step.errors.length === 0)).toBe(true);
+    expect(Object.values(report.results).every((result) => result.status === "succeeded" && !result.cleanup)).toBe(true);
+    expect(failures).toEqual([expect.stringMatching(/^cannot write the journal /)]);
+    expect(report.exitCode).toBe(4);
+    expect(report.journal).toMatchObject({ closed: false, error: expect.stringMatching(/^cannot remove the journal .*; every step is done, so delete the journal or run the next cycle with --fresh/) });
+    expect(formatSummary(report)).toContain("Journal out of date: cannot remove the journal");
+  });
+
+  it("counts a journal whose writes fail and then succeed again as up to date", async () => {
+    const path = join(tempDir(), "journal.json");
+    const { clients } = mockIntegrations();
+    (clients.db.vacuumDatabase as jest.Mock).mockImplementation(async () => {
+      rmSync(path);
+      mkdirSync(path);
+    });
+    (clients.db.checkForDeadlocks as jest.Mock).mockImplementation(async () => rmSync(path, { recursive: true }));
+    const failures: string[] = [];
+    const report = await runMaintenance(planMaintenance({ journal: Journal.open(path) }), {
+      clients,
+      env: { SIMULATION_TIME_SCALE: "0" },
+      onJournalError: (error) => failures.push(error.message),
+    });
+    expect(failures).toHaveLength(1);
+    expect(report.exitCode).toBe(0);
+    expect(report.journal).toEqual({ path, resumed: [], closed: true });
+    expect(existsSync(path)).toBe(false);
   });
 
   it("keeps the journal after a partial selection succeeds, until every step is done", async () => {
     const path = join(tempDir(), "journal.json");
     const { clients } = mockIntegrations();
     const env = { SIMULATION_TIME_SCALE: "0" };
-    const dbOnly = await runMaintenance({ clients, env, subsystems: ["db"], journal: Journal.open(path) });
+    const dbOnly = await runMaintenance(planMaintenance({ subsystems: ["db"], journal: Journal.open(path) }), { clients, env });
     expect(dbOnly.journal!.closed).toBe(false);
     expect(JSON.parse(require("node:fs").readFileSync(path, "utf8")).lastRun).toBe("succeeded");
-    const rest = await runMaintenance({ clients, env, subsystems: ["kafka", "s3"], journal: Journal.open(path) });
+    const rest = await runMaintenance(planMaintenance({ subsystems: ["kafka", "s3"], journal: Journal.open(path) }), { clients, env });
     expect(rest.journal!.closed).toBe(true);
   });
 });

@@ -344,7 +344,13 @@ export interface CdOptions {
 }
 
 const MAINTENANCE_PACKAGE = "@monorepo/maintenance";
-const MAINTENANCE_EXIT: Record<number, string> = { 1: "a subsystem failed", 2: "usage error", 130: "interrupted" };
+const MAINTENANCE_EXIT: Record<number, string> = {
+  1: "a subsystem failed",
+  2: "usage error",
+  3: "another maintenance run holds the lock",
+  4: "the maintenance journal ended out of date",
+  130: "interrupted",
+};
 
 /** The version label when VERSION is not set: the commit, marked when the work tree has changes. */
 export function defaultVersion(root: string): string {
