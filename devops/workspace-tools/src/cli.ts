@@ -4,6 +4,7 @@ import { Command, Option } from "clipanion";
 import { CHECKS, formatFindings, runChecks } from "./checks";
 import { describeStale, generate, staleFiles, writeFiles } from "./generate";
 import { findRoot, rootOption } from "./root";
+import { RunfilesTestCommand } from "./runfiles/command";
 
 export { findRoot } from "./root";
 
@@ -88,9 +89,9 @@ class CheckCommand extends BaseCommand {
 
 export const WORKSPACE_TOOLS: CliSpec = {
   binaryName: "workspace-tools",
-  binaryLabel: "workspace-tools: the BUILD generator and the Bazel checks",
+  binaryLabel: "workspace-tools: the BUILD generator, the Bazel checks and the runfiles-layout test mode",
   binaryVersion: "1.0.0",
-  commands: [GenerateCommand, CheckCommand],
+  commands: [GenerateCommand, CheckCommand, RunfilesTestCommand],
 };
 
 if (require.main === module) runMain(WORKSPACE_TOOLS);
