@@ -20,15 +20,15 @@ js_library(name = "jest_config", srcs = ["jest.config.js"], visibility = ["//vis
     "jest.config.js": 'module.exports = { testEnvironment: "node", testRegex: "/test/.+\\\\.test\\\\.js$", transform: {} };\n',
     ".bazelrc": "test --flaky_test_attempts=//common/flaky:test$@3\ntest --test_env=FLAKY_COUNTER\n",
 
-    // A library with a data file that it finds from its own compiled file.
-    "common/lib/package.json": { name: "@fx/lib", main: "src/index.js" },
+    // A library with a data file that it finds from its own compiled file, compiled into dist/.
+    "common/lib/package.json": { name: "@fx/lib", main: "dist/src/index.js" },
     "common/lib/BUILD.bazel": `npm_link_all_packages(name = "node_modules")
 
-ts_project(name = "tsc", srcs = ["src/index.ts"], data = ["data.json"])
+ts_project(name = "tsc", srcs = ["src/index.ts"], data = ["data.json"], out_dir = "dist")
 
 js_library(name = "pkg", srcs = ["package.json"], deps = [":tsc"], visibility = ["//visibility:public"])
 `,
-    "common/lib/src/index.js": 'const path = require("node:path");\nexports.DATA_FILE = path.join(__dirname, "..", "data.json");\nexports.greeting = () => "hello";\n',
+    "common/lib/dist/src/index.js": 'const path = require("node:path");\nexports.DATA_FILE = path.join(__dirname, "..", "..", "data.json");\nexports.greeting = () => "hello";\n',
     "common/lib/data.json": { greeting: "hello" },
 
     // Passes in both layouts; a manual target beside it that names a file nobody built.
