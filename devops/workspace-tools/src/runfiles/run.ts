@@ -248,7 +248,7 @@ async function runAttempt(target: JestTestTarget, n: number, stem: string, conte
   const { options } = context;
   const dir = path.join(context.workDir, target.label.replace(/[^\w.-]+/g, "_"));
   removeTree(dir);
-  const tree = layOutTarget(dir, target, process.execPath);
+  const tree = layOutTarget(dir, target, hostNode());
   const before = snapshot(tree.execroot);
   const files = { log: `${stem}.log`, xml: `${stem}.xml`, outputs: `${stem}.outputs`, tmp: path.join(dir, "_tmp") };
   fs.mkdirSync(files.tmp, { recursive: true });
@@ -298,6 +298,11 @@ async function runAttempt(target: JestTestTarget, n: number, stem: string, conte
   if (!options.keep) removeTree(dir);
   const rel = (file: string) => path.relative(options.outputDir, file);
   return { attempt: n, status, exitCode, durationMs, writes, log: rel(files.log), junit: rel(files.xml) };
+}
+
+/** The node binary itself: when this runs under rules_js, process.execPath is the launcher's wrapper script. */
+function hostNode(): string {
+  return process.env.JS_BINARY__NODE_BINARY || process.execPath;
 }
 
 function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
