@@ -85,13 +85,21 @@ describe("runfiles-test with a filter or a named target", () => {
   it("--test_filter runs the named test file and nothing else", async () => {
     const artifacts = path.join(root, "filtered");
     const run = await runNode(CLI, ["runfiles-test", "//common/good:test", "--test_filter", "first\\.test", "--root", root, "--artifacts", artifacts]);
-    expect(run.stdout).toMatch(/^PASSED {3}\/\/common\/good:test /m);
+    expect(run.stdout).toMatch(/^runfiles-test: 1 target\(s\), 1 at a time\nPASSED {3}\/\/common\/good:test /m);
     expect(run.stdout).toContain("runfiles-test: 1 passed, 0 failed\n");
     expect(run.code).toBe(0);
     const log = fs.readFileSync(path.join(artifacts, "runfiles/testlogs/common/good/test/test.log"), "utf8");
     expect(log).toContain("PASS common/good/test/first.test.js");
     expect(log).not.toContain("second.test.js");
     expect(fs.readFileSync(path.join(artifacts, "runfiles/testlogs/common/good/test/test.xml"), "utf8")).toMatch(/<testsuites [^>]*tests="1"/);
+  }, RUN_TIMEOUT_MS);
+
+  it("refuses a target pattern that is not Bazel's in one line, without running anything", async () => {
+    const run = await runNode(CLI, ["runfiles-test", "services/user:test", "--root", root, "--artifacts", path.join(root, "refused")]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain("services/user:test: a target pattern starts with // (//pkg:name, //pkg/..., //...)");
+    expect(run.stdout).not.toMatch(/^\s+at /m);
+    expect(fs.existsSync(path.join(root, "refused"))).toBe(false);
   }, RUN_TIMEOUT_MS);
 
   it("runs a manual target named by its label, and reports a file nobody declared or built as a failed build", async () => {

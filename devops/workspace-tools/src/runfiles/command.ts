@@ -1,8 +1,9 @@
 import path from "node:path";
-import { Command, Option } from "clipanion";
+import { Command, Option, UsageError } from "clipanion";
 import * as t from "typanion";
 import { findRoot, rootOption } from "../root";
-import { isGreen, runRunfilesTests, type RunfilesAttempt, type RunfilesTargetReport } from "./run";
+import { WorkspaceError } from "../workspace";
+import { isGreen, runRunfilesTests, RunfilesTestError, type RunfilesAttempt, type RunfilesReport, type RunfilesTargetReport } from "./run";
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
 
@@ -42,27 +43,42 @@ export class RunfilesTestCommand extends Command {
     const root = findRoot(this.root);
     const outputDir = path.join(path.resolve(this.artifacts), "runfiles");
     const out = this.context.stdout;
-    const report = await runRunfilesTests({
+    let report: RunfilesReport;
+    try {
+      report = await this.run(root, outputDir);
+    } catch (error) {
+      // What the user can fix (a pattern, the work folder, the workspace) is one line, not a stack trace.
+      if (error instanceof RunfilesTestError || error instanceof WorkspaceError) throw new UsageError(error.message);
+      throw error;
+    }
+    if (report.workDir) out.write(`laid-out trees kept in ${report.workDir}\n`);
+    out.write(`logs and JUnit XML in ${path.join(outputDir, "testlogs")}\n`);
+    out.write(`runfiles-test: ${report.passed} passed, ${report.failed} failed\n`);
+    return report.targets.every((target) => isGreen(target.status)) ? 0 : 1;
+  }
+
+  private run(root: string, outputDir: string): Promise<RunfilesReport> {
+    const out = this.context.stdout;
+    return runRunfilesTests({
       root,
       outputDir,
       patterns: this.patterns.length > 0 ? this.patterns : undefined,
       testFilter: this.testFilter,
       jobs: this.jobs,
       keep: this.keep,
+      onStart: (labels: string[], jobs: number) => out.write(`runfiles-test: ${labels.length} target(s), ${jobs} at a time\n`),
       onAttempt: (label: string, attempt: RunfilesAttempt, allowed: number) => {
         if (attempt.status === "PASSED") return;
-        out.write(`${attempt.status.padEnd(8)} ${label} attempt ${attempt.attempt} of ${allowed} (${seconds(attempt.durationMs)}): ${path.join(outputDir, attempt.log)}\n`);
+        out.write(`${attempt.status.padEnd(8)} ${label} attempt ${attempt.attempt} of ${allowed} (${seconds(attempt.durationMs)})\n`);
         for (const write of attempt.writes) out.write(`         wrote into a read-only tree: ${write}\n`);
       },
       onTarget: (target: RunfilesTargetReport) => {
         const total = target.attempts.reduce((sum, a) => sum + a.durationMs, 0);
-        const detail = target.note ?? `${seconds(total)}, ${target.attempts.length} of ${target.attemptsAllowed} attempt(s)`;
+        const log = target.attempts.at(-1)?.log;
+        const where = isGreen(target.status) || !log ? "" : `: ${path.join(outputDir, log)}`;
+        const detail = target.note ?? `${seconds(total)}, ${target.attempts.length} of ${target.attemptsAllowed} attempt(s)${where}`;
         out.write(`${target.status.padEnd(8)} ${target.label} ${detail}\n`);
       },
     });
-    if (report.workDir) out.write(`laid-out trees kept in ${report.workDir}\n`);
-    out.write(`logs and JUnit XML in ${path.join(outputDir, "testlogs")}\n`);
-    out.write(`runfiles-test: ${report.passed} passed, ${report.failed} failed\n`);
-    return report.targets.every((target) => isGreen(target.status)) ? 0 : 1;
   }
 }

@@ -59,6 +59,8 @@ export interface RunfilesTestOptions {
   /** Leave the laid-out trees in place for inspection. */
   keep?: boolean;
   signal?: AbortSignal;
+  /** Called once the targets are chosen, before any runs. */
+  onStart?: (labels: string[], jobs: number) => void;
   onAttempt?: (label: string, attempt: RunfilesAttempt, allowed: number) => void;
   onTarget?: (report: RunfilesTargetReport) => void;
 }
@@ -146,6 +148,8 @@ export async function runRunfilesTests(options: RunfilesTestOptions): Promise<Ru
     checkWorkDir(workDir);
     const context: RunContext = { options, settings, env, workDir };
 
+    const jobs = Math.min(Math.max(1, options.jobs ?? os.availableParallelism()), Math.max(1, targets.length));
+    options.onStart?.(targets.map(({ rule }) => rule.label), jobs);
     const reports = new Map<string, RunfilesTargetReport>();
     const queue = [...targets];
     const worker = async () => {
@@ -157,8 +161,7 @@ export async function runRunfilesTests(options: RunfilesTestOptions): Promise<Ru
         options.onTarget?.(report);
       }
     };
-    const jobs = Math.max(1, options.jobs ?? os.availableParallelism());
-    await Promise.all(Array.from({ length: Math.min(jobs, targets.length) }, worker));
+    await Promise.all(Array.from({ length: jobs }, worker));
 
     const ordered = targets.map(({ rule }) => reports.get(rule.label)!);
     const passed = ordered.filter((r) => isGreen(r.status)).length;
