@@ -36,7 +36,6 @@ export interface JestTestTarget {
   label: string;
   pkg: string;
   name: string;
-  tags: string[];
   flaky: boolean;
   /** Bazel's size and the timeout it implies (TEST_SIZE, TEST_TIMEOUT). */
   size: string;
@@ -139,7 +138,6 @@ export class WorkspaceModel {
       label: rule.label,
       pkg: rule.pkg,
       name: rule.name,
-      tags: listAttr(rule, "tags"),
       flaky: boolAttr(rule, "flaky"),
       size,
       timeoutSeconds: TIMEOUT_SECONDS[timeout ?? "short"] ?? TIMEOUT_SECONDS.short!,

@@ -2,9 +2,10 @@ import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { readBuildFiles } from "../build-files";
+import { listAttr, readBuildFiles, type BuildRule } from "../build-files";
 import { attemptsFor, readTestSettings, testEnvironment, type TestSettings } from "./test-settings";
 import { RunfilesModelError, WorkspaceModel, type JestTestTarget } from "./model";
+import { NpmLayoutError } from "./npm-store";
 import { BINDIR, layOutTarget, removeTree, snapshot, snapshotChanges, WORKSPACE_NAME, type TargetTree } from "./tree";
 
 /** Bazel's status names (build_event_stream.proto), as the pipeline's reports use them. */
@@ -79,15 +80,15 @@ export function isGreen(status: TargetStatus): boolean {
 }
 
 /** The jest_test rules `patterns` select, in label order. */
-export function selectTests(model: WorkspaceModel, patterns: string[]): JestTestTargetRule[] {
+function selectTests(model: WorkspaceModel, patterns: string[]): BuildRule[] {
   const tests = model.jestTests();
-  const selected = new Map<string, JestTestTargetRule>();
+  const selected = new Map<string, BuildRule>();
   for (const pattern of patterns) {
     if (!pattern.startsWith("//")) throw new RunfilesTestError(`${pattern}: a target pattern starts with // (//pkg:name, //pkg/..., //...)`);
-    let matched: JestTestTargetRule[];
+    let matched: BuildRule[];
     if (pattern === "//..." || pattern.endsWith("/...")) {
       const prefix = pattern.slice(2, -3).replace(/\/$/, "");
-      matched = tests.filter((t) => (prefix === "" || t.pkg === prefix || t.pkg.startsWith(`${prefix}/`)) && !listHas(t, "manual"));
+      matched = tests.filter((t) => (prefix === "" || t.pkg === prefix || t.pkg.startsWith(`${prefix}/`)) && !listAttr(t, "tags").includes("manual"));
     } else {
       const label = pattern.includes(":") ? pattern : `${pattern}:${path.posix.basename(pattern.slice(2))}`;
       matched = tests.filter((t) => t.label === label);
@@ -96,13 +97,6 @@ export function selectTests(model: WorkspaceModel, patterns: string[]): JestTest
     for (const test of matched) selected.set(test.label, test);
   }
   return [...selected.values()].sort((a, b) => a.label.localeCompare(b.label));
-}
-
-type JestTestTargetRule = ReturnType<WorkspaceModel["jestTests"]>[number];
-
-function listHas(rule: JestTestTargetRule, tag: string): boolean {
-  const tags = rule.attrs.get("tags");
-  return tags?.type === "list" && tags.value.includes(tag);
 }
 
 /** Refuses a work folder below a node_modules folder, whose packages every test could then resolve. */
@@ -133,11 +127,11 @@ export async function runRunfilesTests(options: RunfilesTestOptions): Promise<Ru
   const rules = selectTests(model, options.patterns ?? ["//..."]);
   const settings = readTestSettings(options.root);
 
-  const targets: Array<{ rule: JestTestTargetRule; target?: JestTestTarget; note?: string }> = rules.map((rule) => {
+  const targets: Array<{ rule: BuildRule; target?: JestTestTarget; note?: string }> = rules.map((rule) => {
     try {
       return { rule, target: model.target(rule) };
     } catch (error) {
-      if (error instanceof RunfilesModelError || (error as Error).name === "NpmLayoutError") return { rule, note: (error as Error).message };
+      if (error instanceof RunfilesModelError || error instanceof NpmLayoutError) return { rule, note: error.message };
       throw error;
     }
   });

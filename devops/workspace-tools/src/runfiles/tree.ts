@@ -45,7 +45,7 @@ function writeEntry(file: string, entry: Entry): void {
 }
 
 /** Takes the write bits off every file and folder under `dir` (symlinks have none of their own). */
-export function makeReadOnly(dir: string): void {
+function makeReadOnly(dir: string): void {
   for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
     const file = path.join(dir, entry.name);
     if (entry.isDirectory()) makeReadOnly(file);
