@@ -1,15 +1,17 @@
 import path from "node:path";
+import { BaseCommand } from "@monorepo/cli";
 import { Command, Option, UsageError } from "clipanion";
 import * as t from "typanion";
 import { findRoot, rootOption } from "../root";
-import { WorkspaceError } from "../workspace";
-import { isGreen, runRunfilesTests, RunfilesTestError, type RunfilesAttempt, type RunfilesReport, type RunfilesTargetReport } from "./run";
+import { isGreen, runRunfilesTests, type RunfilesAttempt, type RunfilesReport, type RunfilesTargetReport } from "./run";
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
 
 /** `workspace-tools runfiles-test`; the root script `pnpm bazel:runfiles-test` runs it. */
-export class RunfilesTestCommand extends Command {
+export class RunfilesTestCommand extends BaseCommand {
   static paths = [["runfiles-test"]];
+  /** A signal stops the running tests (their process groups), reports what ran, and exits 130. */
+  static interruptible = true;
   static usage = Command.Usage({
     description: "Run jest_test targets in the runfiles layout Bazel gives them, without Bazel",
     details: `
@@ -22,7 +24,10 @@ export class RunfilesTestCommand extends Command {
 
       Target patterns are Bazel's: //pkg:name, //pkg, //pkg/... and //... (the default), which skips manual tests.
       Logs and JUnit XML go to <artifacts>/runfiles/testlogs/<package>/<name>/ (test.log, test.xml, earlier attempts
-      in test_attempts/), the summary to <artifacts>/runfiles/report.json. Exits 1 if any target is red.
+      in test_attempts/), the summary to <artifacts>/runfiles/report.json.
+
+      Exit codes: 0 every target passed (or was flaky); 1 a target failed or could not be laid out, or a workspace it
+      cannot read; 2 usage error; 130 interrupted (the running tests are stopped).
     `,
     examples: [
       ["Every non-manual jest_test, as `bazel test //...`", "$0 runfiles-test"],
@@ -34,8 +39,8 @@ export class RunfilesTestCommand extends Command {
 
   root = rootOption();
   artifacts = Option.String("--artifacts", "artifacts", { description: "Artifacts folder; results go to its runfiles/ subfolder (default ./artifacts)" });
-  testFilter = Option.String("--test_filter", { description: "Regex selecting test files, as Bazel's --test_filter reaches rules_jest (it becomes jest's testRegex)" });
-  jobs = Option.String("--jobs", { validator: t.cascade(t.isNumber(), t.isAtLeast(1)), description: "Tests run at once (default: one per core)" });
+  testFilter = Option.String("--test_filter,--test-filter", { description: "Regex selecting test files, as Bazel's --test_filter reaches rules_jest (it becomes jest's testRegex)" });
+  jobs = Option.String("--jobs", { validator: t.cascade(t.isNumber(), [t.isInteger(), t.isAtLeast(1)]), description: "Tests run at once (default: one per core)" });
   keep = Option.Boolean("--keep", false, { description: "Leave the laid-out trees in place and print where" });
   patterns = Option.Rest({ name: "target patterns" });
 
@@ -43,14 +48,9 @@ export class RunfilesTestCommand extends Command {
     const root = findRoot(this.root);
     const outputDir = path.join(path.resolve(this.artifacts), "runfiles");
     const out = this.context.stdout;
-    let report: RunfilesReport;
-    try {
-      report = await this.run(root, outputDir);
-    } catch (error) {
-      // What the user can fix (a pattern, the work folder, the workspace) is one line, not a stack trace.
-      if (error instanceof RunfilesTestError || error instanceof WorkspaceError) throw new UsageError(error.message);
-      throw error;
-    }
+    const malformed = this.patterns.find((pattern) => !pattern.startsWith("//"));
+    if (malformed !== undefined) throw new UsageError(`${malformed}: a target pattern starts with // (//pkg:name, //pkg, //pkg/..., //...)`);
+    const report = await this.run(root, outputDir);
     if (report.workDir) out.write(`laid-out trees kept in ${report.workDir}\n`);
     out.write(`logs and JUnit XML in ${path.join(outputDir, "testlogs")}\n`);
     out.write(`runfiles-test: ${report.passed} passed, ${report.failed} failed\n`);
@@ -66,6 +66,7 @@ export class RunfilesTestCommand extends Command {
       testFilter: this.testFilter,
       jobs: this.jobs,
       keep: this.keep,
+      signal: this.context.signal,
       onStart: (labels: string[], jobs: number) => out.write(`runfiles-test: ${labels.length} target(s), ${jobs} at a time\n`),
       onAttempt: (label: string, attempt: RunfilesAttempt, allowed: number) => {
         if (attempt.status === "PASSED") return;

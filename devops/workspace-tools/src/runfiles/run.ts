@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { OperationalError } from "@monorepo/cli";
 import { listAttr, readBuildFiles, type BuildRule } from "../build-files";
 import { attemptsFor, readTestSettings, testEnvironment, type TestSettings } from "./test-settings";
 import { RunfilesModelError, WorkspaceModel, type JestTestTarget } from "./model";
@@ -66,9 +67,8 @@ export interface RunfilesTestOptions {
   onTarget?: (report: RunfilesTargetReport) => void;
 }
 
-export class RunfilesTestError extends Error {
-  override name = "RunfilesTestError";
-}
+/** A pattern that names no jest_test, or a work folder that cannot be used: the user can act on the message. */
+export class RunfilesTestError extends OperationalError {}
 
 /** Time between SIGTERM and SIGKILL for a test past its timeout, as Bazel allows. */
 const KILL_GRACE_MS = 10_000;
@@ -84,7 +84,7 @@ function selectTests(model: WorkspaceModel, patterns: string[]): BuildRule[] {
   const tests = model.jestTests();
   const selected = new Map<string, BuildRule>();
   for (const pattern of patterns) {
-    if (!pattern.startsWith("//")) throw new RunfilesTestError(`${pattern}: a target pattern starts with // (//pkg:name, //pkg/..., //...)`);
+    if (!pattern.startsWith("//")) throw new RunfilesTestError(`${pattern}: a target pattern starts with // (//pkg:name, //pkg, //pkg/..., //...)`);
     let matched: BuildRule[];
     if (pattern === "//..." || pattern.endsWith("/...")) {
       const prefix = pattern.slice(2, -3).replace(/\/$/, "");
