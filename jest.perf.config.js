@@ -5,7 +5,9 @@
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: "node",
-  testMatch: ["<rootDir>/test/**/*.perf.js"],
+  // A regex, not testMatch: rules_jest turns `bazel test --test_filter=X` into testRegex X, and jest
+  // refuses a config that sets both.
+  testRegex: "/test/.+\\.perf\\.js$",
   // Already JavaScript: babel-jest, the default transform, would only re-parse every file (about a
   // third of a small suite's time). Nothing here relies on its jest.mock hoisting.
   transform: {},

@@ -18,15 +18,27 @@ export interface NodeProcess {
 
 interface SpawnOptions {
   env: Record<string, string | undefined>;
-  /** false: `env` is the child's whole environment, so the caller's own variables cannot leak into a test. */
+  /**
+   * false: `env` is the child's whole environment, so the caller's own variables cannot leak into a
+   * test, except the launcher's JS_BINARY__* variables (see launcherEnv).
+   */
   inheritEnv: boolean;
   cwd?: string;
+}
+
+/**
+ * Under Bazel, rules_js makes `process.execPath` a wrapper script that starts node from the
+ * launcher's JS_BINARY__* variables and fails without them, so a child keeps them even when its
+ * environment is otherwise cleared. Outside Bazel there are none and nothing is added.
+ */
+function launcherEnv(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[0].startsWith("JS_BINARY__") && entry[1] !== undefined));
 }
 
 function spawnNode(script: string, args: string[], options: SpawnOptions): ChildProcess {
   return spawn(process.execPath, [script, ...args], {
     cwd: options.cwd,
-    env: options.inheritEnv ? { ...process.env, ...options.env } : options.env,
+    env: options.inheritEnv ? { ...process.env, ...options.env } : { ...launcherEnv(), ...options.env },
     stdio: ["ignore", "pipe", "pipe"],
   });
 }
@@ -79,7 +91,7 @@ export interface NodeRun extends NodeExit {
 }
 
 export interface RunNodeOptions {
-  /** Added to this process's environment, or the whole environment when `inheritEnv` is false. */
+  /** Added to this process's environment, or, when `inheritEnv` is false, all there is besides the launcher's JS_BINARY__* variables. */
   env?: Record<string, string | undefined>;
   /** Default true. */
   inheritEnv?: boolean;

@@ -75,6 +75,21 @@ describe("runNode", () => {
     }
   });
 
+  it("keeps the launcher's JS_BINARY__ variables when the environment is otherwise cleared, and lets env override them", async () => {
+    process.env.JS_BINARY__TESTING_PROBE = "from the launcher";
+    process.env.JS_BINARY__TESTING_OVERRIDDEN = "from the launcher";
+    process.env.TESTING_NOT_LAUNCHER = "from the caller";
+    try {
+      const steps = ["env:JS_BINARY__TESTING_PROBE", "env:JS_BINARY__TESTING_OVERRIDDEN", "env:TESTING_NOT_LAUNCHER"];
+      const run = await runNode(SCRIPT, steps, { env: { JS_BINARY__TESTING_OVERRIDDEN: "given" }, inheritEnv: false });
+      expect(run.stdout).toBe("JS_BINARY__TESTING_PROBE=from the launcher\nJS_BINARY__TESTING_OVERRIDDEN=given\nTESTING_NOT_LAUNCHER unset\n");
+    } finally {
+      delete process.env.JS_BINARY__TESTING_PROBE;
+      delete process.env.JS_BINARY__TESTING_OVERRIDDEN;
+      delete process.env.TESTING_NOT_LAUNCHER;
+    }
+  });
+
   it("lets whileRunning signal the process and reports the signal", async () => {
     const run = await runNode(SCRIPT, ["out:hanging", "hang"], {
       whileRunning: (child) => child.stdout!.once("data", () => child.kill("SIGINT")),

@@ -1,30 +1,12 @@
 #!/usr/bin/env node
-import fs from "node:fs";
-import path from "node:path";
 import { BaseCommand, listOption, runMain, type CliSpec } from "@monorepo/cli";
-import { Command, Option, UsageError } from "clipanion";
+import { Command, Option } from "clipanion";
 import { CHECKS, formatFindings, runChecks } from "./checks";
 import { describeStale, generate, staleFiles, writeFiles } from "./generate";
+import { findRoot, rootOption } from "./root";
+import { RunfilesTestCommand } from "./runfiles/command";
 
-/**
- * The workspace to work on: --root, else the checkout `bazel run` was started in
- * (BUILD_WORKSPACE_DIRECTORY), else the nearest folder above the current one with pnpm-workspace.yaml.
- */
-export function findRoot(explicit: string | undefined, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string {
-  if (explicit) {
-    const root = path.resolve(cwd, explicit);
-    if (!fs.existsSync(path.join(root, "pnpm-workspace.yaml"))) throw new UsageError(`${root} has no pnpm-workspace.yaml; --root must be the repository root`);
-    return root;
-  }
-  if (env.BUILD_WORKSPACE_DIRECTORY) return env.BUILD_WORKSPACE_DIRECTORY;
-  for (let dir = cwd; ; dir = path.dirname(dir)) {
-    if (fs.existsSync(path.join(dir, "pnpm-workspace.yaml"))) return dir;
-    if (path.dirname(dir) === dir) throw new UsageError(`no pnpm-workspace.yaml in ${cwd} or above; run inside the repository or pass --root`);
-  }
-}
-
-const rootOption = () =>
-  Option.String("--root", { description: "Repository root (default: BUILD_WORKSPACE_DIRECTORY under `bazel run`, else the nearest folder with pnpm-workspace.yaml)" });
+export { findRoot } from "./root";
 
 class GenerateCommand extends BaseCommand {
   static paths = [["generate"]];
@@ -107,9 +89,9 @@ class CheckCommand extends BaseCommand {
 
 export const WORKSPACE_TOOLS: CliSpec = {
   binaryName: "workspace-tools",
-  binaryLabel: "workspace-tools: the BUILD generator and the Bazel checks",
+  binaryLabel: "workspace-tools: the BUILD generator, the Bazel checks and the runfiles-layout test mode",
   binaryVersion: "1.0.0",
-  commands: [GenerateCommand, CheckCommand],
+  commands: [GenerateCommand, CheckCommand, RunfilesTestCommand],
 };
 
 if (require.main === module) runMain(WORKSPACE_TOOLS);

@@ -1,5 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
+import { BAZELRC } from "./bazelrc";
 import { projectDeps, type Finding } from "./deps";
 import { FLAKY_POLICY_FILE, loadFlakyPolicy, type FlakyPolicy } from "./flaky";
 import { binaryName, HELPERS_PROJECT, projectOfFile, scanPackage, type PackageLayout, type TestGroup } from "./layout";
@@ -13,7 +14,7 @@ import { loadWorkspace, type Workspace } from "./workspace";
 export const GENERATOR_COMMAND = "pnpm bazel:generate";
 export const ROOT_JEST_CONFIG = "jest.config.js";
 export const ROOT_JEST_PERF_CONFIG = "jest.perf.config.js";
-export const BAZELRC = ".bazelrc";
+export { BAZELRC } from "./bazelrc";
 export const BAZELIGNORE = ".bazelignore";
 export const FLAKY_BLOCK_BEGIN = `# >>> generated from ${FLAKY_POLICY_FILE} by \`${GENERATOR_COMMAND}\`; edit ${FLAKY_POLICY_FILE}, not these lines`;
 export const FLAKY_BLOCK_END = `# <<< generated from ${FLAKY_POLICY_FILE}`;

@@ -50,8 +50,9 @@ describe("the CLI convention", () => {
   const usageError = (line: string) => ({ code: 2, stdout: "", stderr: `workspace-tools: ${line}\n` });
 
   it.each([
-    [[], 'no command given: the commands are generate, check (see "workspace-tools --help")'],
-    [["build"], 'unknown command "build": the commands are generate, check (see "workspace-tools --help")'],
+    [[], 'no command given: the commands are generate, check, runfiles-test (see "workspace-tools --help")'],
+    [["build"], 'unknown command "build": the commands are generate, check, runfiles-test (see "workspace-tools --help")'],
+    [["runfiles-test", "--jobs", "0"], 'Invalid value for --jobs: expected to be at least 1 (got 0) (see "workspace-tools runfiles-test --help")'],
     [["check", "--fix"], 'Unsupported option name ("--fix") (see "workspace-tools check --help")'],
     [
       ["check", "--only", "speed"],
@@ -79,9 +80,11 @@ describe("the CLI convention", () => {
     expect(top).toMatchObject({ code: 0, stderr: "" });
     expect(top.stdout).toContain("workspace-tools check [--root #0] [--only #0]");
     expect(top.stdout).toContain("workspace-tools generate [--root #0] [--check]");
+    expect(top.stdout).toContain("workspace-tools runfiles-test [--root #0]");
     for (const [command, example] of [
       ["check", "$ workspace-tools check --only lockfile,module"],
       ["generate", "$ workspace-tools generate --check"],
+      ["runfiles-test", "$ workspace-tools runfiles-test //common/testing:test"],
     ]) {
       for (const flag of ["--help", "-h"]) {
         const help = await run([command, flag], { env });
