@@ -11,8 +11,8 @@ import { createRequire } from "node:module";
 import { parseArgs } from "node:util";
 
 const require = createRequire(import.meta.url);
-const { createSimulatedIntegrations, KAFKA_TOPICS, SIMULATED_SECONDS } = require("../devops/integrations/src/index.js");
-const { BACKOFF_SECONDS, criticalPath, MAINTENANCE_STEPS, MAX_ATTEMPTS, runMaintenance } = require("../devops/maintenance/src/index.js");
+const { createSimulatedIntegrations, KAFKA_TOPICS, SIMULATED_SECONDS } = require("../devops/integrations");
+const { BACKOFF_SECONDS, criticalPath, MAINTENANCE_STEPS, MAX_ATTEMPTS, runMaintenance } = require("../devops/maintenance");
 
 const { values } = parseArgs({
   options: {

@@ -14,16 +14,17 @@ case "${1:-}" in
     ;;
 esac
 
-if [[ ! -f "$here/src/cli.js" ]]; then
+cli="$here/dist/src/cli.js"
+if [[ ! -f "$cli" ]]; then
   if ! command -v pnpm >/dev/null; then
     echo "error: pnpm is needed to build devops/remote-cache (npm install -g pnpm@10.34.5)" >&2
     exit 1
   fi
-  echo "building @monorepo/remote-cache (src/cli.js is missing)" >&2
+  echo "building @monorepo/remote-cache (dist/src/cli.js is missing)" >&2
   if [[ ! -d "$here/node_modules/clipanion" ]]; then
     (cd "$root" && pnpm install --frozen-lockfile) >&2
   fi
   (cd "$root" && pnpm -F @monorepo/remote-cache build) >&2
 fi
 
-exec node "$here/src/cli.js" "$@"
+exec node "$cli" "$@"
