@@ -4,7 +4,6 @@ import os from "node:os";
 import path from "node:path";
 import { Builtins, Cli, Command, Option, UsageError, type BaseContext } from "clipanion";
 import * as t from "typanion";
-import { BOOTSTRAP_ENV } from "./build";
 import { GitError } from "./git";
 import { Output } from "./output";
 import { cd, ci, defaultVersion, perf, test, type EngineChoice, type PipelineContext } from "./pipelines";
@@ -37,16 +36,14 @@ abstract class PipelineCommand extends Command<PipelineCliContext> {
   });
 
   protected pipelineContext(): PipelineContext {
-    const { [BOOTSTRAP_ENV]: bootstrap, ...env } = process.env;
     return {
       root: findRoot(process.cwd()),
       artifacts: path.resolve(this.artifacts),
       concurrency: this.jobs,
       engine: this.engine as EngineChoice,
       out: new Output(this.context.stdout),
-      env,
+      env: process.env,
       signal: this.context.signal,
-      bootstrapBuilt: bootstrap === "1",
     };
   }
 
