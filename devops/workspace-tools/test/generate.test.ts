@@ -75,7 +75,7 @@ describe("generate", () => {
   it("is idempotent, and its check mode names the stale file and the changed lines", () => {
     const root = generated();
     expect(writeFiles(root, generate(root).files)).toEqual([]);
-    edit(root, { "common/logger/package.json": { name: "@monorepo/logger", main: "src/index.js", dependencies: { yaml: "2.9.1" }, devDependencies: { "@types/node": "20.19.43", "@types/jest": "30.0.0" } } });
+    edit(root, { "common/logger/package.json": { name: "@monorepo/logger", main: "dist/src/index.js", dependencies: { yaml: "2.9.1" }, devDependencies: { "@types/node": "20.19.43", "@types/jest": "30.0.0" } } });
     replaceIn(root, "common/logger/src/index.ts", "import fs", 'import { parse } from "yaml";\nexport const read = parse;\nimport fs');
     const stale = staleFiles(root, generate(root).files);
     expect(stale.map((s) => s.path)).toEqual(["common/logger/BUILD.bazel"]);
