@@ -74,7 +74,8 @@ if ! node_modules/.bin/tsc --build --verbose "$PIPELINE_DIR" >"$BOOTSTRAP_LOG" 2
   while [ -n "$failed" ] && [ "$failed" != . ] && [ ! -f "$failed/package.json" ]; do failed=$(dirname "$failed"); done
   [ "$failed" = . ] && failed=""
   stage bootstrap "$started" "building the pipeline and its workspace deps failed" FAILED
-  sed 's/^/    /' "$BOOTSTRAP_LOG"
+  # tsc's messages (a message's continuation lines are indented), without --verbose's progress.
+  awk '/error TS/ { shown = 1; print "    " $0; next } shown && /^  / { print "    " $0; next } { shown = 0 }' "$BOOTSTRAP_LOG"
   echo "FAILED: ${failed:-the pipeline or one of its workspace deps} (step: build, before the pipeline can run, log: $BOOTSTRAP_LOG)"
   exit 1
 fi
