@@ -265,7 +265,7 @@ class BuildProgress {
   }
 
   private stageLine(): void {
-    const upToDate = this.upToDate ? `, ${this.upToDate} up to date (tsc: outputs newer than every input)` : "";
+    const upToDate = this.upToDate ? `, ${this.upToDate} up to date (tsc's own up-to-date check)` : "";
     const failed = this.failed ? `, ${this.failed} failed or skipped` : "";
     this.ctx.out.stage("build", this.watch.ms(), this.failed ? "FAILED" : "ok", `${this.built} built${failed}${upToDate}`);
   }
