@@ -7,7 +7,7 @@
 module.exports = {
   ...require("./jest.config.js"),
   coverageProvider: "v8",
-  collectCoverageFrom: ["src/**/*.js"],
+  collectCoverageFrom: ["dist/src/**/*.js"],
   transform: { "\\.js$": require.resolve("./jest.source-map-transform.js") },
   // The transform's output depends on the .map and .ts files beside each .js, which jest's cache
   // key does not cover: a type-only edit changes them and not the .js.

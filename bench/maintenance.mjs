@@ -10,8 +10,8 @@
 import { createRequire } from "node:module";
 
 const require = createRequire(import.meta.url);
-const { createSimulatedIntegrations, KAFKA_TOPICS, SIMULATED_SECONDS } = require("../devops/integrations/src/index.js");
-const { BACKOFF_SECONDS, criticalPath, MAINTENANCE_STEPS, MAX_ATTEMPTS, planMaintenance, runMaintenance } = require("../devops/maintenance/src/index.js");
+const { createSimulatedIntegrations, KAFKA_TOPICS, SIMULATED_SECONDS } = require("../devops/integrations");
+const { BACKOFF_SECONDS, criticalPath, MAINTENANCE_STEPS, MAX_ATTEMPTS, planMaintenance, runMaintenance } = require("../devops/maintenance");
 
 // The command line follows the convention of every CLI here (@monorepo/cli, with its own clipanion).
 const { BaseCommand, runCli } = require("../common/cli");

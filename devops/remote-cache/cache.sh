@@ -6,7 +6,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 # The compiled CLI; the only place this script names the build output.
-cli="$here/src/cli.js"
+cli="$here/dist/src/cli.js"
 
 case "${1:-}" in
   start | stop | status | evictor | -h | --help) ;;

@@ -8,7 +8,7 @@ import { tempDir } from "./helpers";
  * package compiled by the checkout's tsc and measured by its jest with the root coverage config, as
  * the script runs them. Bazel runs it only on request (repo_test is manual: a sandbox holds no checkout).
  */
-const ROOT = process.env.BUILD_WORKSPACE_DIRECTORY ?? resolve(__dirname, "../../..");
+const ROOT = process.env.BUILD_WORKSPACE_DIRECTORY ?? resolve(__dirname, "../../../..");
 /** Loading tsc and jest takes seconds on a busy machine. */
 const TIMEOUT_MS = 120_000;
 
@@ -57,10 +57,14 @@ describe("the coverage script", () => {
   it("reports TypeScript files and TypeScript line numbers, a shebang file included", async () => {
     const pkg = tempDir();
     mkdirSync(join(pkg, "src"));
-    mkdirSync(join(pkg, "test"));
+    mkdirSync(join(pkg, "dist", "test"), { recursive: true });
     writeFileSync(join(pkg, "src", "entry.ts"), ENTRY);
-    writeFileSync(join(pkg, "test", "entry.test.js"), TEST);
-    writeFileSync(join(pkg, "tsconfig.json"), JSON.stringify({ extends: join(ROOT, "tsconfig.base.json"), include: ["src"] }));
+    // Laid out as every package is: sources in src/, compiled into dist/, where jest looks for tests.
+    writeFileSync(join(pkg, "dist", "test", "entry.test.js"), TEST);
+    writeFileSync(
+      join(pkg, "tsconfig.json"),
+      JSON.stringify({ extends: join(ROOT, "tsconfig.base.json"), compilerOptions: { outDir: "dist", rootDir: "." }, include: ["src"] }),
+    );
     writeFileSync(join(pkg, "package.json"), JSON.stringify({ name: "coverage-fixture", private: true }));
 
     const tsc = await runNode(join(ROOT, "node_modules", "typescript", "bin", "tsc"), ["-p", pkg], { timeoutMs: TIMEOUT_MS });

@@ -89,7 +89,7 @@ export async function runInProcess(
   return { code, stdout: stdout.text, stderr: stderr.text };
 }
 
-/** Runs `node src/cli.js` as a real child process, with PATH and `env` only; `whileRunning` may signal it. */
+/** Runs the compiled CLI (`node dist/src/cli.js`) as a real child process, with PATH and `env` only; `whileRunning` may signal it. */
 export function spawnCli(args: string[], env: Record<string, string>, whileRunning?: (child: ChildProcess) => void): Promise<NodeRun> {
   return runNode(CLI, args, { env: { PATH: process.env.PATH ?? "", ...env }, inheritEnv: false, whileRunning });
 }

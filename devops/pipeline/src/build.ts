@@ -1,194 +1,322 @@
-import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { writeJsonFileAtomicSync } from "@monorepo/files";
-import { packageOfFile, topologicalOrder, type Workspace, type WorkspacePackage } from "@monorepo/workspace-tools";
-import { SharedCompiler, TSC_BUILD_SCRIPT } from "./compile";
-import { sourceFiles } from "./git";
+import type * as TypeScript from "typescript";
+import { topologicalOrder, WorkspaceError, type Workspace, type WorkspacePackage } from "@monorepo/workspace-tools";
 import { withDependencies } from "./graph";
 import { runPackageScript } from "./process";
-import { runTasks, type Outcome, type Task } from "./scheduler";
+import type { Task } from "./scheduler";
 import { slug } from "./targets";
 
-/** Root files every package's compilation reads. */
-const GLOBAL_BUILD_INPUTS = ["tsconfig.base.json", "pnpm-lock.yaml"];
-export const STATE_DIR = ".pipeline";
-const STAMPS_FILE = "build-stamps.json";
+/** The build script of every package: the pipeline runs those packages with tsc's own solution builder. */
+export const TSC_BUILD_SCRIPT = "tsc --build";
 
-function sha256(data: string | Buffer): string {
-  return crypto.createHash("sha256").update(data).digest("hex");
-}
-
-function fileDigest(root: string, file: string): string {
-  const abs = path.join(root, file);
-  return fs.existsSync(abs) ? sha256(fs.readFileSync(abs)) : "deleted";
-}
-
-/**
- * A digest of everything a package's build reads: its source files (tracked and untracked, not
- * ignored, so never its own outputs), the shared compiler inputs, and its workspace deps' digests.
- * Equal digests mean a rebuild would produce the same outputs.
- */
-export function inputDigests(workspace: Workspace, files: string[] = sourceFiles(workspace.root)): Map<string, string> {
-  const byPackage = new Map<string, string[]>(workspace.packages.map((p) => [p.name, []]));
-  for (const file of files) {
-    const owner = packageOfFile(workspace, file);
-    if (owner) byPackage.get(owner.name)!.push(file);
-  }
-  const global = GLOBAL_BUILD_INPUTS.map((f) => `${f}\0${fileDigest(workspace.root, f)}`).join("\n");
-  const digests = new Map<string, string>();
-  for (const pkg of topologicalOrder(workspace)) {
-    const own = byPackage
-      .get(pkg.name)!
-      .sort()
-      .map((f) => `${f}\0${fileDigest(workspace.root, f)}`);
-    const deps = pkg.workspaceDeps.map((d) => `${d}\0${digests.get(d)}`);
-    digests.set(pkg.name, sha256([global, ...own, ...deps].join("\n")));
-  }
-  return digests;
-}
-
-/** True when every TypeScript source in src/ and test/ has its compiled .js beside it. */
-export function outputsPresent(root: string, pkg: WorkspacePackage): boolean {
-  for (const folder of ["src", "test"]) {
-    const dir = path.join(root, pkg.dir, folder);
-    if (!fs.existsSync(dir)) continue;
-    for (const entry of fs.readdirSync(dir, { recursive: true, encoding: "utf8" })) {
-      if (entry.endsWith(".ts") && !entry.endsWith(".d.ts") && !fs.existsSync(path.join(dir, entry.slice(0, -3) + ".js"))) {
-        return false;
-      }
-    }
-  }
-  return true;
-}
-
-/** The digests of the last successful build of each package, kept in .pipeline/ (gitignored). */
-export class BuildStamps {
-  private readonly file: string;
-  private readonly stamps: Record<string, string>;
-
-  constructor(root: string) {
-    this.file = path.join(root, STATE_DIR, STAMPS_FILE);
-    let stamps: Record<string, string> = {};
-    try {
-      stamps = JSON.parse(fs.readFileSync(this.file, "utf8")) as Record<string, string>;
-    } catch {
-      // No stamps yet (or unreadable): everything counts as unbuilt.
-    }
-    this.stamps = stamps;
-  }
-
-  get(name: string): string | undefined {
-    return this.stamps[name];
-  }
-
-  set(name: string, digest: string | undefined): void {
-    if (digest === undefined) delete this.stamps[name];
-    else this.stamps[name] = digest;
-    fs.mkdirSync(path.dirname(this.file), { recursive: true });
-    writeJsonFileAtomicSync(this.file, this.stamps);
-  }
-}
-
-/**
- * pipeline.sh builds the pipeline and the workspace packages it is made of before the CLI can start,
- * and says so in this variable; the CLI then records those builds so that they are not redone.
- */
-export const BOOTSTRAP_ENV = "PIPELINE_BOOTSTRAP_BUILT";
-
-export function adoptBootstrapBuild(workspace: Workspace, stamps: BuildStamps, digests: Map<string, string>, pipelinePackage: string): string[] {
-  const adopted = [...withDependencies(workspace, [pipelinePackage])]
-    .map((name) => workspace.byName.get(name)!)
-    .filter((pkg) => outputsPresent(workspace.root, pkg));
-  for (const pkg of adopted) stamps.set(pkg.name, digests.get(pkg.name));
-  return adopted.map((pkg) => pkg.name).sort();
-}
-
-export interface BuildPlan {
-  /** In dependency order. */
-  toBuild: WorkspacePackage[];
-  upToDate: WorkspacePackage[];
-  digests: Map<string, string>;
-}
-
-/** The wanted packages and their workspace deps, split into those needing a build and those up to date. */
-export function planBuild(workspace: Workspace, wanted: Iterable<string>, stamps: BuildStamps, digests = inputDigests(workspace)): BuildPlan {
-  const closure = withDependencies(workspace, wanted);
-  const toBuild: WorkspacePackage[] = [];
-  const upToDate: WorkspacePackage[] = [];
-  for (const pkg of topologicalOrder(workspace).filter((p) => closure.has(p.name))) {
-    const fresh = stamps.get(pkg.name) === digests.get(pkg.name) && outputsPresent(workspace.root, pkg);
-    (fresh ? upToDate : toBuild).push(pkg);
-  }
-  return { toBuild, upToDate, digests };
-}
-
-export interface BuildStep {
-  pkg: WorkspacePackage;
-  durationMs: number;
-  exitCode: number | null;
-  /** Relative to the artifacts folder. */
-  log: string;
-}
-
-export interface BuildOptions {
-  artifacts: string;
-  concurrency: number;
-  signal?: AbortSignal;
-  env?: NodeJS.ProcessEnv;
-  onSettled?: (outcome: Outcome<BuildStep>) => void;
-}
+/** The id of the task that runs the solution builder. */
+export const SOLUTION_TASK = "tsc --build";
 
 export function buildTaskId(name: string): string {
   return `build ${name}`;
 }
 
-/** The lane of the in-process compiles: they take turns on the pipeline's thread. */
-export const IN_PROCESS_LANE = "in-process compile";
+export interface BuildStep {
+  pkg: WorkspacePackage;
+  /** tsc found its outputs up to date: nothing was compiled. */
+  upToDate: boolean;
+  durationMs: number;
+  /** The script's exit status; for a tsc project, the one `tsc --build` would have (2: errors, 1: unusable tsconfig); null when interrupted. */
+  exitCode: number | null;
+  /** Relative to the artifacts folder; none for a project that was up to date. */
+  log?: string;
+}
 
-/**
- * One task per planned package, each needing its workspace deps' tasks: its "build" script, run
- * in-process with a compiler shared by the whole run when it is plain `tsc -p tsconfig.json` (every
- * package's), through sh otherwise.
- */
-export function buildTasks(workspace: Workspace, plan: BuildPlan, stamps: BuildStamps, options: Pick<BuildOptions, "artifacts" | "env">): Task<BuildStep>[] {
-  const compiler = new SharedCompiler();
-  return plan.toBuild.map((pkg) => ({
+export interface SolutionSummary {
+  built: number;
+  upToDate: number;
+  failed: number;
+  /** Stale outputs removed before building. */
+  removed: number;
+  durationMs: number;
+}
+
+export interface BuildPlan {
+  /** The packages built by the solution builder, dependencies first. */
+  solution: WorkspacePackage[];
+  /** The packages whose build script is something else, run through sh, dependencies first. */
+  scripted: WorkspacePackage[];
+}
+
+/** The wanted packages and their workspace deps, split by how they build. */
+export function planBuild(workspace: Workspace, wanted: Iterable<string>): BuildPlan {
+  const closure = withDependencies(workspace, wanted);
+  const packages = topologicalOrder(workspace).filter((p) => closure.has(p.name));
+  const solution = packages.filter((p) => p.scripts.build === TSC_BUILD_SCRIPT);
+  const inSolution = new Set(solution.map((p) => p.name));
+  for (const pkg of solution) {
+    const outside = pkg.workspaceDeps.filter((dep) => !inSolution.has(dep));
+    if (outside.length > 0) {
+      throw new WorkspaceError(
+        `${pkg.dir}: its build is \`${TSC_BUILD_SCRIPT}\`, which builds the packages it references with tsc, but ${outside.join(", ")} build${outside.length > 1 ? "" : "s"} with another script; make every build script \`${TSC_BUILD_SCRIPT}\``,
+      );
+    }
+  }
+  return { solution, scripted: packages.filter((p) => !inSolution.has(p.name)) };
+}
+
+export interface BuildOptions {
+  root: string;
+  artifacts: string;
+  env?: NodeJS.ProcessEnv;
+  /** Called for each package whose output folder held files no source produces any more, once they are removed. */
+  onStaleOutputs?: (pkg: WorkspacePackage, files: number) => void;
+}
+
+function logPath(artifacts: string, pkg: WorkspacePackage): string {
+  return path.join(artifacts, "logs", `${slug(pkg.dir)}.build.log`);
+}
+
+/** One task per package whose build is another script: it runs through sh once its workspace deps are built. */
+export function scriptedBuildTasks(plan: BuildPlan, options: BuildOptions): Task<BuildStep>[] {
+  return plan.scripted.map((pkg) => ({
     id: buildTaskId(pkg.name),
     deps: pkg.workspaceDeps.map(buildTaskId),
-    lane: pkg.scripts.build === TSC_BUILD_SCRIPT ? IN_PROCESS_LANE : undefined,
     run: async (signal: AbortSignal | undefined) => {
-      const log = path.join(options.artifacts, "logs", `${slug(pkg.dir)}.build.log`);
+      const log = logPath(options.artifacts, pkg);
       const script = pkg.scripts.build;
       if (!script) throw new Error(`${pkg.dir}/package.json has no "build" script`);
-      stamps.set(pkg.name, undefined);
-      const packageDir = path.join(workspace.root, pkg.dir);
-      const result =
-        script === TSC_BUILD_SCRIPT
-          ? await compileInProcess(compiler, packageDir, log, signal)
-          : await runPackageScript(workspace.root, packageDir, script, [], { env: options.env, logFile: log, signal });
-      const ok = result.exitCode === 0 && !result.aborted;
-      if (ok) stamps.set(pkg.name, plan.digests.get(pkg.name));
+      const result = await runPackageScript(options.root, path.join(options.root, pkg.dir), script, [], { env: options.env, logFile: log, signal });
       return {
-        ok,
-        value: { pkg, durationMs: result.durationMs, exitCode: result.exitCode, log: path.relative(options.artifacts, log) },
+        ok: result.exitCode === 0 && !result.aborted,
+        value: { pkg, upToDate: false, durationMs: result.durationMs, exitCode: result.exitCode, log: path.relative(options.artifacts, log) },
       };
     },
   }));
 }
 
-/** The compile as the script would run it, with tsc's exit status (2: errors, outputs written) and its output in the log. */
-async function compileInProcess(compiler: SharedCompiler, packageDir: string, log: string, signal: AbortSignal | undefined) {
-  // Yield first: the compile holds this thread, so the scheduler starts the other ready tasks before.
-  await new Promise((resolve) => setImmediate(resolve));
-  if (signal?.aborted) return { exitCode: null, aborted: true, durationMs: 0 };
-  const result = compiler.compile(packageDir);
-  fs.mkdirSync(path.dirname(log), { recursive: true });
-  fs.writeFileSync(log, `${TSC_BUILD_SCRIPT} (in the pipeline's process, declarations shared across packages)\n${result.diagnostics}`);
-  return { exitCode: result.ok ? 0 : 2, aborted: false, durationMs: result.durationMs };
+type Settled = { ok: boolean; value: BuildStep };
+
+/** Every file under `dir`, absolute. */
+function filesUnder(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs
+    .readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile() || entry.isSymbolicLink())
+    .map((entry) => path.join(entry.parentPath, entry.name));
 }
 
-/** Builds each planned package once, dependencies first, in parallel where the graph allows. */
-export async function runBuild(workspace: Workspace, plan: BuildPlan, stamps: BuildStamps, options: BuildOptions) {
-  return runTasks(buildTasks(workspace, plan, stamps, options), { concurrency: options.concurrency, signal: options.signal, onSettled: options.onSettled });
+/** Empty folders under `dir`, deepest first. */
+function removeEmptyFolders(dir: string): void {
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    if (!entry.isDirectory()) continue;
+    const sub = path.join(dir, entry.name);
+    removeEmptyFolders(sub);
+    if (fs.readdirSync(sub).length === 0) fs.rmdirSync(sub);
+  }
+}
+
+/**
+ * Removes from a project's output folders every file tsc would not write from its current sources
+ * (tsc's own mapping of each input to its outputs, plus its .tsbuildinfo): the compiled copy of a
+ * deleted test would otherwise still run. Only output folders inside the package and apart from its
+ * sources are touched. Returns how many files went.
+ */
+export function removeStaleOutputs(ts: typeof TypeScript, config: TypeScript.ParsedCommandLine, packageDir: string): number {
+  const folders = [config.options.outDir, config.options.declarationDir]
+    .filter((dir): dir is string => dir !== undefined)
+    .map((dir) => path.resolve(dir))
+    .filter((dir) => {
+      const rel = path.relative(packageDir, dir);
+      return rel !== "" && !rel.startsWith("..") && !path.isAbsolute(rel);
+    });
+  if (folders.length === 0) return 0;
+  const ignoreCase = !ts.sys.useCaseSensitiveFileNames;
+  const expected = new Set<string>();
+  for (const file of config.fileNames) for (const output of ts.getOutputFileNames(config, file, ignoreCase)) expected.add(path.resolve(output));
+  const buildInfo = ts.getTsBuildInfoEmitOutputFilePath(config.options);
+  if (buildInfo) expected.add(path.resolve(buildInfo));
+  let removed = 0;
+  for (const folder of new Set(folders)) {
+    for (const file of filesUnder(folder)) {
+      if (expected.has(file)) continue;
+      fs.rmSync(file);
+      removed++;
+    }
+    if (fs.existsSync(folder)) removeEmptyFolders(folder);
+  }
+  return removed;
+}
+
+/**
+ * Builds the plan's tsc packages in one process with TypeScript's own solution builder, the engine
+ * of `tsc --build`: its .tsbuildinfo files decide what is up to date, declarations under
+ * node_modules are parsed once for all projects. One task runs the builder and holds one slot (it
+ * uses one CPU); each package gets a task that holds none and settles when the builder is done with
+ * that project, so what needs the package (its tests) can start while the builder goes on.
+ */
+export class SolutionBuild {
+  private readonly settlers = new Map<string, (settled: Settled) => void>();
+  private readonly settled = new Map<string, Promise<Settled>>();
+  private readonly results = new Map<string, Settled>();
+  private priority: string[] = [];
+
+  constructor(
+    private readonly plan: BuildPlan,
+    private readonly options: BuildOptions,
+  ) {
+    for (const pkg of plan.solution) {
+      this.settled.set(pkg.name, new Promise((resolve) => this.settlers.set(pkg.name, resolve)));
+    }
+  }
+
+  /** Package names, most urgent first (the scheduler's longest chains): the builder takes them in that order where the graph allows. */
+  prioritize(names: string[]): void {
+    this.priority = names;
+  }
+
+  /** The task running the builder, then one per package. */
+  tasks(): { solution: Task<SolutionSummary>; projects: Task<BuildStep>[] } {
+    const projects = this.plan.solution.map((pkg) => ({
+      id: buildTaskId(pkg.name),
+      deps: pkg.workspaceDeps.map(buildTaskId),
+      usesSlot: false,
+      run: () => this.settled.get(pkg.name)!,
+    }));
+    const solution = {
+      id: SOLUTION_TASK,
+      deps: [],
+      run: async (signal: AbortSignal | undefined) => {
+        const summary = await this.run(signal);
+        return { ok: summary.failed === 0, value: summary };
+      },
+    };
+    return { solution, projects };
+  }
+
+  private settle(pkg: WorkspacePackage, settled: Settled): void {
+    if (this.results.has(pkg.name)) return;
+    this.results.set(pkg.name, settled);
+    this.settlers.get(pkg.name)!(settled);
+  }
+
+  /** Dependencies first; among the packages ready at each step, the earliest in the priority list. */
+  private buildOrder(): WorkspacePackage[] {
+    const rank = new Map(this.priority.map((name, index) => [name, index]));
+    const left = [...this.plan.solution];
+    const placed = new Set<string>();
+    const order: WorkspacePackage[] = [];
+    while (left.length > 0) {
+      const ready = left.filter((pkg) => pkg.workspaceDeps.every((dep) => placed.has(dep)));
+      ready.sort((a, b) => (rank.get(a.name) ?? Infinity) - (rank.get(b.name) ?? Infinity));
+      const next = ready[0]!;
+      left.splice(left.indexOf(next), 1);
+      placed.add(next.name);
+      order.push(next);
+    }
+    return order;
+  }
+
+  private writeLog(pkg: WorkspacePackage, body: string): string {
+    const log = logPath(this.options.artifacts, pkg);
+    fs.mkdirSync(path.dirname(log), { recursive: true });
+    fs.writeFileSync(log, `${TSC_BUILD_SCRIPT} (in the pipeline's process: one solution builder for ${this.plan.solution.length} packages)\n${body}`);
+    return path.relative(this.options.artifacts, log);
+  }
+
+  /** tsc's own format, file names relative to the package ("src/a.ts(3,1): error TS2304: ..."). */
+  private format(ts: typeof TypeScript, pkg: WorkspacePackage, diagnostics: readonly TypeScript.Diagnostic[]): string {
+    const packageDir = path.join(this.options.root, pkg.dir);
+    return ts.formatDiagnostics(diagnostics, { getCanonicalFileName: (f) => f, getCurrentDirectory: () => packageDir, getNewLine: () => "\n" });
+  }
+
+  /**
+   * The package's parsed tsconfig, and why it cannot go to the builder: it does not parse, or its
+   * references are not the workspace packages it depends on (tsc would build in another order than
+   * the one the schedule was made for).
+   */
+  private parse(ts: typeof TypeScript, pkg: WorkspacePackage): { configFile: string; config?: TypeScript.ParsedCommandLine; problem?: string } {
+    const configFile = path.join(this.options.root, pkg.dir, "tsconfig.json");
+    const errors: TypeScript.Diagnostic[] = [];
+    const config = ts.getParsedCommandLineOfConfigFile(configFile, undefined, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: (d) => errors.push(d) });
+    errors.push(...(config?.errors ?? []));
+    if (!config || errors.length > 0) return { configFile, config, problem: this.format(ts, pkg, errors) };
+    const tsconfigOf = (dir: string) => path.join(this.options.root, dir, "tsconfig.json");
+    const expected = pkg.workspaceDeps.map((dep) => tsconfigOf(this.byName(dep).dir)).filter((file) => fs.existsSync(file));
+    const actual = (config.projectReferences ?? []).map((ref) => path.resolve(ref.path.endsWith(".json") ? ref.path : path.join(ref.path, "tsconfig.json")));
+    const show = (files: string[]) => files.map((f) => path.relative(this.options.root, path.dirname(f))).sort().join(", ") || "none";
+    if (show(expected) !== show(actual)) {
+      return { configFile, config, problem: `tsconfig.json references ${show(actual)}, but the package depends on ${show(expected)}: run \`pnpm bazel:generate\`\n` };
+    }
+    return { configFile, config };
+  }
+
+  private byName(name: string): WorkspacePackage {
+    return this.plan.solution.find((p) => p.name === name)!;
+  }
+
+  private async run(signal: AbortSignal | undefined): Promise<SolutionSummary> {
+    const started = Date.now();
+    const summary: SolutionSummary = { built: 0, upToDate: 0, failed: 0, removed: 0, durationMs: 0 };
+    const order = this.buildOrder();
+    const finish = (pkg: WorkspacePackage, settled: Settled) => {
+      if (!settled.ok) summary.failed++;
+      else if (settled.value.upToDate) summary.upToDate++;
+      else summary.built++;
+      this.settle(pkg, settled);
+    };
+    try {
+      // Loaded here, not at start-up: the compiler is 9 MB of JavaScript, and most runs never build.
+      const ts = require("typescript") as typeof TypeScript;
+      const projects: Array<{ pkg: WorkspacePackage; configFile: string }> = [];
+      for (const pkg of order) {
+        const { configFile, config, problem } = this.parse(ts, pkg);
+        const removed = config ? removeStaleOutputs(ts, config, path.join(this.options.root, pkg.dir)) : 0;
+        if (removed > 0) this.options.onStaleOutputs?.(pkg, removed);
+        summary.removed += removed;
+        const step = { pkg, upToDate: false, durationMs: 0 };
+        if (problem !== undefined) finish(pkg, { ok: false, value: { ...step, exitCode: 1, log: this.writeLog(pkg, problem) } });
+        else if (pkg.workspaceDeps.some((dep) => this.results.has(dep))) this.settle(pkg, { ok: false, value: { ...step, exitCode: null } });
+        else projects.push({ pkg, configFile });
+      }
+      let current: TypeScript.Diagnostic[] | undefined;
+      // Outside a project's build tsc reports only tsconfig problems, which parse() found already.
+      const host = ts.createSolutionBuilderHost(ts.sys, undefined, (diagnostic) => current?.push(diagnostic), () => undefined);
+      // Given in dependency order, with references that are the dependencies, the roots are the
+      // order tsc builds in (its own order is the references' depth-first order).
+      const builder = ts.createSolutionBuilder(host, projects.map((p) => p.configFile), { stopBuildOnErrors: true });
+      const index = new Map(projects.map((p, i) => [path.resolve(p.configFile), i]));
+      let next = 0;
+      const passOver = (until: number) => {
+        // tsc passed over these: up to date, or blocked by a dependency that failed.
+        for (; next < until; next++) {
+          const { pkg } = projects[next]!;
+          if (pkg.workspaceDeps.some((dep) => this.results.get(dep)?.ok === false)) this.settle(pkg, { ok: false, value: { pkg, upToDate: false, durationMs: 0, exitCode: null } });
+          else finish(pkg, { ok: true, value: { pkg, upToDate: true, durationMs: 0, exitCode: 0 } });
+        }
+      };
+      for (;;) {
+        // Let the tests started since the last project run their I/O before the next compile holds the thread.
+        await new Promise((resolve) => setImmediate(resolve));
+        if (signal?.aborted) break;
+        const project = builder.getNextInvalidatedProject();
+        const at = project ? (index.get(path.resolve(project.project)) ?? -1) : projects.length;
+        passOver(at < 0 ? next : at);
+        if (!project) break;
+        const diagnostics: TypeScript.Diagnostic[] = [];
+        current = diagnostics;
+        const projectStarted = Date.now();
+        project.done();
+        current = undefined;
+        if (at < 0) continue;
+        next = at + 1;
+        const { pkg } = projects[at]!;
+        const errors = diagnostics.filter((d) => d.category === ts.DiagnosticCategory.Error).length;
+        const compiled = project.kind === ts.InvalidatedProjectKind.Build;
+        const value: BuildStep = { pkg, upToDate: !compiled, durationMs: Date.now() - projectStarted, exitCode: errors > 0 ? 2 : 0 };
+        finish(pkg, { ok: errors === 0, value: compiled || errors > 0 ? { ...value, log: this.writeLog(pkg, this.format(ts, pkg, diagnostics)) } : value });
+      }
+    } finally {
+      // Interrupted (or the compiler threw): nothing waits forever for a project.
+      for (const pkg of this.plan.solution) this.settle(pkg, { ok: false, value: { pkg, upToDate: false, durationMs: 0, exitCode: null } });
+    }
+    summary.durationMs = Date.now() - started;
+    return summary;
+  }
 }

@@ -5,7 +5,6 @@ import path from "node:path";
 import { BaseCommand, runMain, type CliSpec } from "@monorepo/cli";
 import { Command, Option, UsageError } from "clipanion";
 import * as t from "typanion";
-import { BOOTSTRAP_ENV } from "./build";
 import { Output } from "./output";
 import { cd, ci, defaultVersion, perf, test, type EngineChoice, type PipelineContext } from "./pipelines";
 
@@ -34,16 +33,14 @@ abstract class PipelineCommand extends BaseCommand {
   });
 
   protected pipelineContext(): PipelineContext {
-    const { [BOOTSTRAP_ENV]: bootstrap, ...env } = process.env;
     return {
       root: findRoot(process.cwd()),
       artifacts: path.resolve(this.artifacts),
       concurrency: this.jobs,
       engine: this.engine as EngineChoice,
       out: new Output(this.context.stdout),
-      env,
+      env: process.env,
       signal: this.context.signal,
-      bootstrapBuilt: bootstrap === "1",
     };
   }
 }

@@ -6,10 +6,12 @@ import path from "node:path";
 import { writeJsonFileAtomicSync } from "@monorepo/files";
 import { simulatedDelay } from "@monorepo/simulation";
 import type { Workspace, WorkspacePackage } from "@monorepo/workspace-tools";
-import { STATE_DIR } from "./build";
 import { sourceFiles } from "./git";
 import { withDependencies } from "./graph";
 import { runPackageScript } from "./process";
+
+/** The pipeline's own state (gitignored). */
+export const STATE_DIR = ".pipeline";
 
 /** What is published and deployed: one service at one version, identified by the digest of its build output. */
 export interface Image {
@@ -63,24 +65,27 @@ export function services(workspace: Workspace): WorkspacePackage[] {
   return workspace.packages.filter((p) => p.dir.startsWith("services/"));
 }
 
+/** Where tsc writes what it compiles from src/ (the packages' outDir is dist/). */
+export const SHIPPED_OUTPUT_DIR = "dist/src";
+
 /**
- * The files a package ships: package.json, compiled JavaScript and other non-TypeScript files in
- * src/, and tracked data files at the package top (e.g. the service's JSON data); not sources,
- * tests, maps, declarations or build configuration.
+ * The files a package ships: package.json, the compiled JavaScript in dist/src/, and tracked data
+ * files at the package top (e.g. the service's JSON data); not sources, tests, maps, declarations,
+ * tsc's build state or build configuration.
  */
 export function shippedFiles(root: string, pkg: WorkspacePackage, tracked: string[]): string[] {
   const files = new Set<string>([`${pkg.dir}/package.json`]);
-  const srcDir = path.join(root, pkg.dir, "src");
-  if (fs.existsSync(srcDir)) {
-    for (const entry of fs.readdirSync(srcDir, { recursive: true, encoding: "utf8" })) {
-      const rel = `${pkg.dir}/src/${entry.split(path.sep).join("/")}`;
+  const outputDir = path.join(root, pkg.dir, SHIPPED_OUTPUT_DIR);
+  if (fs.existsSync(outputDir)) {
+    for (const entry of fs.readdirSync(outputDir, { recursive: true, encoding: "utf8" })) {
+      const rel = `${pkg.dir}/${SHIPPED_OUTPUT_DIR}/${entry.split(path.sep).join("/")}`;
       if (fs.statSync(path.join(root, rel)).isFile() && !/\.(ts|map)$/.test(entry)) files.add(rel);
     }
   }
   for (const file of tracked) {
     if (!file.startsWith(`${pkg.dir}/`)) continue;
     const inner = file.slice(pkg.dir.length + 1);
-    if (/^(src|test|node_modules)\//.test(inner)) continue;
+    if (/^(src|test|dist|node_modules)\//.test(inner)) continue;
     if (/^(tsconfig.*\.json|BUILD\.bazel|.*\.md|jest.*\.config\.[cm]?js)$/.test(inner)) continue;
     files.add(file);
   }

@@ -2,7 +2,6 @@ export * from "./affected";
 export * from "./bazel";
 export * from "./bep";
 export * from "./build";
-export * from "./compile";
 export * from "./deploy";
 export * from "./git";
 export * from "./graph";

@@ -2,9 +2,9 @@ import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { loadFlakyPolicy, loadWorkspace, type Workspace, type WorkspacePackage } from "@monorepo/workspace-tools";
-import { affectedPackages, everything, PIPELINE_PACKAGE, type Affected } from "./affected";
+import { affectedPackages, everything, type Affected } from "./affected";
 import { probeBazel, runBazelTests, BAZEL_PROBE_TIMEOUT_MS } from "./bazel";
-import { adoptBootstrapBuild, BuildStamps, buildTaskId, buildTasks, inputDigests, planBuild, runBuild, type BuildPlan, type BuildStep } from "./build";
+import { buildTaskId, planBuild, scriptedBuildTasks, SOLUTION_TASK, SolutionBuild, type BuildStep, type SolutionSummary } from "./build";
 import {
   checkReadiness,
   DeployState,
@@ -37,8 +37,6 @@ export interface PipelineContext {
   env: NodeJS.ProcessEnv;
   signal?: AbortSignal;
   bazelProbeTimeoutMs?: number;
-  /** pipeline.sh has just built the pipeline's own packages (see BOOTSTRAP_ENV). */
-  bootstrapBuilt?: boolean;
 }
 
 /** A failure a person must act on: what failed, in which step, and where its log is. */
@@ -108,19 +106,18 @@ interface PnpmTestRequest {
 }
 
 /**
- * The pnpm path: build what the targets need (each package once, dependencies first, skipping those
- * whose inputs are unchanged since their last build) and run the targets with their attempts, in one
- * schedule: a target starts as soon as the builds it needs are done, not after the last build, and
- * the longest chains start first.
+ * The pnpm path: build what the targets need (each package once, dependencies first; tsc's own
+ * up-to-date check skips what is current) and run the targets with their attempts, in one schedule:
+ * a target starts as soon as the builds it needs are done, not after the last build, and the
+ * longest chains start first.
  */
 async function pnpmTests(ctx: PipelineContext, command: string, workspace: Workspace, request: PnpmTestRequest, total: Stopwatch) {
   clearTestlogs(ctx);
   const failures: Failure[] = [];
   const watch = new Stopwatch();
-  const build = planBuildStage(ctx, workspace, request.packages.map((p) => p.name));
+  const build = buildStageTasks(ctx, workspace, request.packages.map((p) => p.name));
   const policy = loadFlakyPolicy(ctx.root);
   const targets = request.packages.map(request.targetOf);
-  const builds = buildTasks(workspace, build.plan, build.stamps, { artifacts: ctx.artifacts, env: ctx.env });
   // A target needs the builds of its package and of every package it depends on, directly or not.
   const needs = (target: TestTarget) => [...withDependencies(workspace, [target.packageName])].map(buildTaskId);
   const tests: Task<TargetReport>[] = targets.map((target) => ({
@@ -143,24 +140,19 @@ async function pnpmTests(ctx: PipelineContext, command: string, workspace: Works
   }));
   const testBytes = new Map(targets.map((t) => [t.label, testSourceBytes(ctx.root, t.dir)]));
   const isTest = (task: { id: string }) => testBytes.has(task.id);
-  let buildsLeft = builds.length;
-  if (buildsLeft === 0) buildStageLine(ctx, watch, build.plan, 0);
-  let buildsFailed = 0;
-  // Builds before tests whenever both are ready: compiles are short and unlock targets. Among each,
-  // the longest chain first.
-  const ranked = byCriticalPath<BuildStep | TargetReport>([...builds, ...tests], (task) => testBytes.get(task.id) ?? 0);
-  const outcomes = await runTasks<BuildStep | TargetReport>(
-    [...ranked.filter((task) => !isTest(task)), ...ranked.filter(isTest)],
-    {
-      concurrency: ctx.concurrency,
-      signal: ctx.signal,
-      onSettled: (outcome) => {
-        if (isTest(outcome)) return;
-        if (!reportBuild(ctx, outcome as Outcome<BuildStep>, failures)) buildsFailed++;
-        if (--buildsLeft === 0) buildStageLine(ctx, watch, build.plan, buildsFailed);
-      },
+  // Builds before tests whenever both are ready: they unlock targets. Among each, the longest chain
+  // first; the solution builder takes its projects in that order too.
+  const ranked = byCriticalPath<BuildStep | TargetReport>([...build.packages, ...tests], (task) => testBytes.get(task.id) ?? 0);
+  const rankedBuilds = ranked.filter((task) => !isTest(task));
+  build.solution.prioritize(rankedBuilds.map((task) => build.packageOf.get(task.id)!));
+  const progress = new BuildProgress(ctx, watch, build.packages.length, failures);
+  const outcomes = await runTasks<BuildStep | TargetReport | SolutionSummary>([...build.first, ...rankedBuilds, ...ranked.filter(isTest)], {
+    concurrency: ctx.concurrency,
+    signal: ctx.signal,
+    onSettled: (outcome) => {
+      if (!isTest(outcome) && outcome.id !== SOLUTION_TASK) progress.settled(outcome as Outcome<BuildStep>);
     },
-  );
+  });
 
   const reports = new Map<string, TargetReport>();
   for (const target of targets) {
@@ -210,52 +202,88 @@ function testSourceBytes(root: string, dir: string): number {
     .reduce((sum, f) => sum + fs.statSync(path.join(tests, f)).size, 0);
 }
 
-/** Stamps, input digests and the plan, after adopting what pipeline.sh built just before. */
-function planBuildStage(ctx: PipelineContext, workspace: Workspace, wanted: string[]) {
-  const stamps = new BuildStamps(ctx.root);
-  const digests = inputDigests(workspace);
-  if (ctx.bootstrapBuilt) {
-    const adopted = adoptBootstrapBuild(workspace, stamps, digests, PIPELINE_PACKAGE);
-    ctx.out.step(`built by pipeline.sh just before: ${adopted.join(", ")}`);
-    ctx.bootstrapBuilt = false;
+interface BuildStageTasks {
+  /** The solution builder's task, when any package builds with tsc: it goes first. */
+  first: Task<SolutionSummary>[];
+  /** One task per package to build. */
+  packages: Task<BuildStep>[];
+  /** Package name by build task id. */
+  packageOf: Map<string, string>;
+  solution: SolutionBuild;
+}
+
+/** The build tasks of the wanted packages and their deps: one solution build of the tsc packages, a script run for any other. */
+function buildStageTasks(ctx: PipelineContext, workspace: Workspace, wanted: string[]): BuildStageTasks {
+  const plan = planBuild(workspace, wanted);
+  const options = {
+    root: ctx.root,
+    artifacts: ctx.artifacts,
+    env: ctx.env,
+    onStaleOutputs: (pkg: WorkspacePackage, files: number) => ctx.out.step(`${pkg.name}: removed ${files} compiled file(s) that no source produces any more`),
+  };
+  const solution = new SolutionBuild(plan, options);
+  const { solution: solutionTask, projects } = solution.tasks();
+  const packages = [...projects, ...scriptedBuildTasks(plan, options)];
+  const packageOf = new Map([...plan.solution, ...plan.scripted].map((pkg) => [buildTaskId(pkg.name), pkg.name]));
+  return { first: plan.solution.length > 0 ? [solutionTask] : [], packages, packageOf, solution };
+}
+
+/** Prints each settled package build, records failures, and closes with the build stage line once all are settled. */
+class BuildProgress {
+  private built = 0;
+  private upToDate = 0;
+  private failed = 0;
+
+  constructor(
+    private readonly ctx: PipelineContext,
+    private readonly watch: Stopwatch,
+    private left: number,
+    private readonly failures: Failure[],
+  ) {
+    if (left === 0) this.stageLine();
   }
-  return { stamps, plan: planBuild(workspace, wanted, stamps, digests) };
-}
 
-/** Prints a settled build; false when it did not succeed (the failure is then recorded). */
-function reportBuild(ctx: PipelineContext, outcome: Outcome<BuildStep>, failures: Failure[]): boolean {
-  if (outcome.status === "skipped") {
-    ctx.out.step(`${outcome.id}: skipped (${outcome.reason})`);
-    return false;
+  settled(outcome: Outcome<BuildStep>): void {
+    const { ctx } = this;
+    if (outcome.status === "skipped") {
+      ctx.out.step(`${outcome.id}: skipped (${outcome.reason})`);
+      this.failed++;
+    } else if (outcome.status === "ok") {
+      if (outcome.value.upToDate) this.upToDate++;
+      else {
+        this.built++;
+        ctx.out.step(`${outcome.id}: ok in ${seconds(outcome.value.durationMs)}`);
+      }
+    } else {
+      const { pkg, durationMs, exitCode, log } = outcome.value;
+      this.failed++;
+      ctx.out.step(`${outcome.id}: FAILED (${exitCode === null ? "interrupted" : `exit ${exitCode}`}) in ${seconds(durationMs)}`);
+      if (log) ctx.out.step(tailOfFile(path.join(ctx.artifacts, log)).replace(/^/gm, "  "));
+      this.failures.push({ what: pkg.name, step: "build", log });
+    }
+    if (--this.left === 0) this.stageLine();
   }
-  const { pkg, durationMs, exitCode, log } = outcome.value;
-  ctx.out.step(`${outcome.id}: ${outcome.status === "ok" ? "ok" : `FAILED (exit ${exitCode})`} in ${seconds(durationMs)}`);
-  if (outcome.status === "ok") return true;
-  ctx.out.step(tailOfFile(path.join(ctx.artifacts, log)).replace(/^/gm, "  "));
-  failures.push({ what: `${pkg.name}`, step: "build", log });
-  return false;
+
+  private stageLine(): void {
+    const upToDate = this.upToDate ? `, ${this.upToDate} up to date (tsc's own up-to-date check)` : "";
+    const failed = this.failed ? `, ${this.failed} failed or skipped` : "";
+    this.ctx.out.stage("build", this.watch.ms(), this.failed ? "FAILED" : "ok", `${this.built} built${failed}${upToDate}`);
+  }
 }
 
-function buildStageLine(ctx: PipelineContext, watch: Stopwatch, plan: BuildPlan, failed: number): void {
-  const upToDate = plan.upToDate.length ? `, ${plan.upToDate.length} up to date (inputs unchanged since their last build)` : "";
-  ctx.out.stage("build", watch.ms(), failed ? "FAILED" : "ok", `${plan.toBuild.length - failed} built${failed ? `, ${failed} failed or skipped` : ""}${upToDate}`);
-}
-
-/** Builds the packages and their deps; returns the build outcome per build task id (absent: was up to date). */
+/** Builds the packages and their deps; returns the outcome per build task id. */
 async function buildStage(ctx: PipelineContext, workspace: Workspace, wanted: string[], failures: Failure[]) {
   const watch = new Stopwatch();
-  const { stamps, plan } = planBuildStage(ctx, workspace, wanted);
-  let failed = 0;
-  const outcomes = await runBuild(workspace, plan, stamps, {
-    artifacts: ctx.artifacts,
+  const build = buildStageTasks(ctx, workspace, wanted);
+  const progress = new BuildProgress(ctx, watch, build.packages.length, failures);
+  const outcomes = await runTasks<BuildStep | SolutionSummary>([...build.first, ...build.packages], {
     concurrency: ctx.concurrency,
     signal: ctx.signal,
-    env: ctx.env,
     onSettled: (outcome) => {
-      if (!reportBuild(ctx, outcome, failures)) failed++;
+      if (outcome.id !== SOLUTION_TASK) progress.settled(outcome as Outcome<BuildStep>);
     },
   });
-  buildStageLine(ctx, watch, plan, failed);
+  outcomes.delete(SOLUTION_TASK);
   return outcomes;
 }
 
@@ -344,6 +372,15 @@ export interface CdOptions {
 }
 
 const MAINTENANCE_PACKAGE = "@monorepo/maintenance";
+
+/** The compiled CLI a package's "bin" names (its only one, or the one named after the package folder). */
+function binOf(root: string, pkg: WorkspacePackage): string {
+  const manifest = JSON.parse(fs.readFileSync(path.join(root, pkg.dir, "package.json"), "utf8")) as { bin?: string | Record<string, string> };
+  const bins = typeof manifest.bin === "string" ? [manifest.bin] : Object.values(manifest.bin ?? {});
+  const bin = bins.length === 1 ? bins[0] : (manifest.bin as Record<string, string> | undefined)?.[path.posix.basename(pkg.dir)];
+  if (!bin) throw new Error(`${pkg.dir}/package.json names no "bin" to run`);
+  return path.join(root, pkg.dir, bin);
+}
 const MAINTENANCE_EXIT: Record<number, string> = {
   1: "a subsystem failed",
   2: "usage error",
@@ -391,7 +428,7 @@ export async function cd(ctx: PipelineContext, options: CdOptions): Promise<numb
   const maintenanceLog = path.join(ctx.artifacts, "logs", "maintenance.log");
   const result = await runCommand(
     process.execPath,
-    [path.join(ctx.root, maintenance.dir, "src", "cli.js"), "--json", path.join(ctx.artifacts, "maintenance.json")],
+    [binOf(ctx.root, maintenance), "--json", path.join(ctx.artifacts, "maintenance.json")],
     { cwd: ctx.root, env: ctx.env, logFile: maintenanceLog, signal: ctx.signal },
   );
   if (result.exitCode !== 0) {

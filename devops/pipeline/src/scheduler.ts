@@ -3,11 +3,11 @@ export interface Task<T> {
   /** Ids of tasks that must succeed first; ids that are not in the task list count as already done. */
   deps: string[];
   /**
-   * Tasks in the same lane run one at a time, each still holding one of the `concurrency` slots while
-   * it runs (the in-process compiles share the pipeline's one thread: two at once would hold two
-   * slots and use one CPU).
+   * False for a task that only waits for work another task does (a project of the one tsc solution
+   * build, which holds the slot of the process doing the compiling): it holds none of the
+   * `concurrency` slots. Default true.
    */
-  lane?: string;
+  usesSlot?: boolean;
   /** Resolves ok=false for an expected failure (a red build); a rejection is an error in the pipeline itself. */
   run: (signal: AbortSignal | undefined) => Promise<{ ok: boolean; value: T }>;
 }
@@ -24,8 +24,8 @@ export interface ScheduleOptions<T> {
 }
 
 /**
- * Runs tasks as soon as their dependencies succeeded (and their lane is free), at most `concurrency`
- * at a time, in the order given among the ready ones. A task whose dependency failed or was skipped is skipped.
+ * Runs tasks as soon as their dependencies succeeded, at most `concurrency` slot-holding tasks at a
+ * time, in the order given among the ready ones. A task whose dependency failed or was skipped is skipped.
  */
 export async function runTasks<T>(tasks: Task<T>[], options: ScheduleOptions<T>): Promise<Map<string, Outcome<T>>> {
   const ids = new Set(tasks.map((t) => t.id));
@@ -63,23 +63,24 @@ export async function runTasks<T>(tasks: Task<T>[], options: ScheduleOptions<T>)
     }
   };
 
-  const busyLanes = new Set<string>();
-  const isReady = (task: Task<T>) =>
-    (task.lane === undefined || !busyLanes.has(task.lane)) && task.deps.every((d) => !ids.has(d) || outcomes.get(d)?.status === "ok");
+  let slotsInUse = 0;
+  const canStart = (task: Task<T>) =>
+    (task.usesSlot === false || slotsInUse < concurrency) && task.deps.every((d) => !ids.has(d) || outcomes.get(d)?.status === "ok");
 
   for (;;) {
     skipBlocked();
-    while (running.size < concurrency) {
-      const index = pending.findIndex(isReady);
+    for (;;) {
+      const index = pending.findIndex(canStart);
       if (index < 0) break;
       const [task] = pending.splice(index, 1);
-      if (task.lane !== undefined) busyLanes.add(task.lane);
+      const holdsSlot = task.usesSlot !== false;
+      if (holdsSlot) slotsInUse++;
       const promise: Promise<void> = task
         .run(options.signal)
         .then(({ ok, value }) => settle({ id: task.id, status: ok ? "ok" : "failed", value }))
         .finally(() => {
           running.delete(promise);
-          if (task.lane !== undefined) busyLanes.delete(task.lane);
+          if (holdsSlot) slotsInUse--;
         });
       running.add(promise);
     }

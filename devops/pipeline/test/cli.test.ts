@@ -2,7 +2,25 @@ import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { waitFor } from "@monorepo/testing";
-import { CLI, commitAll, failingTest, failsOnceTest, fixtureWorkspace, git, isRunning, lastLine, passingTest, runCli, tempDir, writeFiles } from "./helpers";
+import {
+  CLI,
+  commitAll,
+  failingTest,
+  failsOnceTest,
+  fixtureWorkspace,
+  git,
+  isRunning,
+  JEST_GLOBALS,
+  lastLine,
+  passingTest,
+  passingTsTest,
+  repositoryJestConfig,
+  runCli,
+  TSC_BASE,
+  tscPackage,
+  tempDir,
+  writeFiles,
+} from "./helpers";
 
 // Each case runs the real CLI (and real jest) in a fixture repository, as a person would.
 jest.setTimeout(90_000);
@@ -85,6 +103,24 @@ describe("test", () => {
     }
     expect(run.stdout).toMatch(/^test FAILED in \d+\.\ds$/m);
   });
+
+  it("never runs the compiled copy of a deleted test: tsc's outputs without a source are removed first", async () => {
+    const root = fixtureWorkspace(
+      [tscPackage("common/calc", "@fixture/calc", { "src/index.ts": "export const two = 2;\n", "test/globals.d.ts": JEST_GLOBALS, "test/keep.test.ts": passingTsTest(), "test/gone.test.ts": passingTsTest("deleted later") })],
+      { ...TSC_BASE, "jest.config.js": repositoryJestConfig() },
+    );
+    const first = await runCli(["test", "--engine", "pnpm"], root);
+    expect(first.code).toBe(0);
+    expect(lastLine(first.stdout)).toBe("2 passed, 0 failed");
+    expect(fs.existsSync(path.join(root, "common/calc/dist/test/gone.test.js"))).toBe(true);
+
+    fs.rmSync(path.join(root, "common/calc/test/gone.test.ts"));
+    const second = await runCli(["test", "--engine", "pnpm"], root);
+    expect(second.stdout).toContain("@fixture/calc: removed 3 compiled file(s) that no source produces any more");
+    expect(second.stdout).toMatch(/^build +\d+\.\ds  ok +1 built$/m);
+    expect(lastLine(second.stdout)).toBe("1 passed, 0 failed");
+    expect(fs.existsSync(path.join(root, "common/calc/dist/test/gone.test.js"))).toBe(false);
+  });
 });
 
 describe("interrupting", () => {
@@ -139,13 +175,18 @@ test("waits for an upstream that never answers", () => new Promise((resolve) => 
 
 describe("ci", () => {
   it("builds and tests only what a branch changed, says what it skipped, and picks pnpm where Bazel cannot run", async () => {
-    const root = fixtureWorkspace([
-      { dir: "common/logger", name: "@fixture/logger", files: { "test/a.test.js": passingTest() } },
-      { dir: "services/user", name: "@fixture/user", dependencies: { "@fixture/logger": "workspace:*" }, files: { "test/u.test.js": passingTest() } },
-      { dir: "services/trading", name: "@fixture/trading", dependencies: { "@fixture/logger": "workspace:*" }, files: { "test/t.test.js": passingTest() } },
-    ]);
+    const tests = (file: string) => ({ "src/index.ts": "export {};\n", "test/globals.d.ts": JEST_GLOBALS, [file]: passingTsTest() });
+    const logger = { "@fixture/logger": "common/logger" };
+    const root = fixtureWorkspace(
+      [
+        tscPackage("common/logger", "@fixture/logger", tests("test/a.test.ts")),
+        tscPackage("services/user", "@fixture/user", tests("test/u.test.ts"), logger),
+        tscPackage("services/trading", "@fixture/trading", tests("test/t.test.ts"), logger),
+      ],
+      { ...TSC_BASE, "jest.config.js": repositoryJestConfig() },
+    );
     git(root, "checkout", "-q", "-b", "feature");
-    writeFiles(root, { "services/user/test/u2.test.js": passingTest("new route") });
+    writeFiles(root, { "services/user/test/u2.test.ts": passingTsTest("new route") });
     commitAll(root, "user change");
     const run = await runCli(["ci"], root);
     expect(run.code).toBe(0);
@@ -158,9 +199,10 @@ describe("ci", () => {
     expect(run.stdout).not.toContain("//common/logger:test attempt");
     expect(run.stdout).toMatch(/^ci passed in \d+\.\ds: tested 1 of 3 packages \(2 not affected\)\n2 passed, 0 failed\n$/m);
 
-    // Run again with nothing new: nothing is rebuilt.
+    // Run again with nothing new: tsc finds both outputs current and compiles nothing.
     const again = await runCli(["ci", "--engine", "pnpm"], root);
     expect(again.stdout).toMatch(/^build +\d+\.\ds  ok +0 built, 2 up to date/m);
+    expect(lastLine(again.stdout)).toBe("2 passed, 0 failed");
   });
 
   it("says there is nothing to do on a branch without changes of its own", async () => {
@@ -200,16 +242,16 @@ process.exit(code);
 describe("cd", () => {
   const setup = () =>
     fixtureWorkspace([
-      { dir: "common/logger", name: "@monorepo/logger", files: { "src/index.js": "exports.v = 1;\n" } },
+      { dir: "common/logger", name: "@monorepo/logger", files: { "dist/src/index.js": "exports.v = 1;\n" } },
       {
         dir: "services/user",
         name: "@monorepo/user-service",
         dependencies: { "@monorepo/logger": "workspace:*" },
-        scripts: { start: "node src/main.js" },
-        files: { "src/main.js": SERVICE },
+        scripts: { start: "node dist/src/main.js" },
+        files: { "dist/src/main.js": SERVICE },
       },
-      { dir: "services/trading", name: "@monorepo/trading-service", scripts: { start: "node src/main.js" }, files: { "src/main.js": SERVICE } },
-      { dir: "devops/maintenance", name: "@monorepo/maintenance", files: { "src/cli.js": MAINTENANCE } },
+      { dir: "services/trading", name: "@monorepo/trading-service", scripts: { start: "node dist/src/main.js" }, files: { "dist/src/main.js": SERVICE } },
+      { dir: "devops/maintenance", name: "@monorepo/maintenance", manifest: { bin: { maintenance: "dist/src/cli.js" } }, files: { "dist/src/cli.js": MAINTENANCE } },
     ]);
   const env = { SIMULATION_TIME_SCALE: "0.001", VERSION: "1.2.3" };
 
@@ -241,7 +283,7 @@ describe("cd", () => {
     expect(lastLine(unchanged.stdout)).toMatch(/deployed nothing; unchanged, not deployed: @monorepo\/trading-service, @monorepo\/user-service$/);
 
     // A change in a runtime dependency's output redeploys the service that ships it, and only that one.
-    writeFiles(root, { "common/logger/src/index.js": "exports.v = 2;\n" });
+    writeFiles(root, { "common/logger/dist/src/index.js": "exports.v = 2;\n" });
     const changed = await runCli(["cd"], root, { ...env, VERSION: "1.2.5" });
     expect(changed.stdout).toContain("@monorepo/user-service: deploy, build output changed since 1.2.3");
     expect(changed.stdout).toContain("@monorepo/trading-service: skip, build output unchanged since 1.2.3");
@@ -250,7 +292,7 @@ describe("cd", () => {
 
   it("does not record a deploy whose readiness gate failed", async () => {
     const root = setup();
-    writeFiles(root, { "services/trading/src/main.js": "console.error('stocks.json: unexpected end of JSON'); process.exit(1);\n" });
+    writeFiles(root, { "services/trading/dist/src/main.js": "console.error('stocks.json: unexpected end of JSON'); process.exit(1);\n" });
     const run = await runCli(["cd"], root, env);
     expect(run.code).toBe(1);
     expect(run.stdout).toContain("FAILED: @monorepo/trading-service: @monorepo/trading-service exited with code 1 before it was ready (step: readiness, log: artifacts/logs/services-trading.readiness.log)");

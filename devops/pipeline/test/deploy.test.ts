@@ -11,7 +11,7 @@ jest.setTimeout(60_000);
 function serviceRepo() {
   return makeRepo({
     "pnpm-workspace.yaml": "packages:\n  - common/*\n  - services/*\n",
-    ".gitignore": "**/src/**/*.js\n",
+    ".gitignore": "dist/\n*.tsbuildinfo\n",
     "common/logger/package.json": { name: "@monorepo/logger" },
     "common/logger/src/index.ts": "export const log = 1;\n",
     "common/testkit/package.json": { name: "@monorepo/testkit" },
@@ -29,26 +29,28 @@ function serviceRepo() {
   });
 }
 
-/** Stands in for tsc: the compiled files a build leaves beside the sources (gitignored). */
+/** Stands in for tsc: the compiled files a build leaves in dist/ (gitignored). */
 function compile(root: string, extra: Record<string, string> = {}) {
   writeFiles(root, {
-    "common/logger/src/index.js": "exports.log = 1;\n",
-    "common/logger/src/index.d.ts": "export declare const log = 1;\n",
-    "common/testkit/src/index.js": "exports.kit = 1;\n",
-    "services/user/src/main.js": "require('./app');\n",
-    "services/user/src/main.js.map": "{}",
+    "common/logger/dist/src/index.js": "exports.log = 1;\n",
+    "common/logger/dist/src/index.d.ts": "export declare const log = 1;\n",
+    "common/testkit/dist/src/index.js": "exports.kit = 1;\n",
+    "services/user/dist/src/main.js": "require('./app');\n",
+    "services/user/dist/src/main.js.map": "{}",
+    "services/user/dist/test/app.test.js": "test('x', () => {});\n",
+    "services/user/dist/tsconfig.tsbuildinfo": "{}",
     ...extra,
   });
 }
 
 describe("build output digests", () => {
-  it("ship package.json, compiled JavaScript and data files, not sources, tests, maps or build config", () => {
+  it("ship package.json, compiled JavaScript and data files, not sources, tests, maps, build state or build config", () => {
     const root = serviceRepo();
     compile(root);
     const ws = loadWorkspace(root);
     expect(shippedFiles(root, ws.byName.get("@monorepo/user-service")!, sourceFiles(root))).toEqual([
+      "services/user/dist/src/main.js",
       "services/user/package.json",
-      "services/user/src/main.js",
       "services/user/user.json",
     ]);
   });
@@ -64,12 +66,13 @@ describe("build output digests", () => {
     writeFiles(root, {
       "services/user/src/main.ts": "// comment\nimport './app';\n",
       "services/user/test/app.test.ts": "test('y', () => {});\n",
-      "services/user/src/main.js.map": '{"version":3}',
-      "common/testkit/src/index.js": "exports.kit = 2;\n",
+      "services/user/dist/test/app.test.js": "test('y', () => {});\n",
+      "services/user/dist/src/main.js.map": '{"version":3}',
+      "common/testkit/dist/src/index.js": "exports.kit = 2;\n",
     });
     expect(digest()).toBe(first);
 
-    compile(root, { "common/logger/src/index.js": "exports.log = 2;\n" });
+    compile(root, { "common/logger/dist/src/index.js": "exports.log = 2;\n" });
     const afterDep = digest();
     expect(afterDep).not.toBe(first);
 

@@ -4,10 +4,14 @@ import os from "node:os";
 import path from "node:path";
 import { runNode, type NodeRun, type RunNodeOptions } from "@monorepo/testing";
 
+/** The package folder: this file runs from its dist/test/. */
+export const PACKAGE_DIR = path.resolve(__dirname, "..", "..");
 /** The real workspace root: fixtures borrow its node_modules (jest, jest-junit) through a symlink. */
-export const REPO_ROOT = path.resolve(__dirname, "..", "..", "..");
+export const REPO_ROOT = path.resolve(PACKAGE_DIR, "..", "..");
+/** The compiled CLI, beside this compiled file's folder. */
 export const CLI = path.resolve(__dirname, "..", "src", "cli.js");
-export const FIXTURES = path.join(__dirname, "fixtures");
+/** Test data, which stays in test/ (tsc compiles only the TypeScript). */
+export const FIXTURES = path.join(PACKAGE_DIR, "test", "fixtures");
 
 export type Files = Record<string, string | object>;
 
@@ -82,7 +86,44 @@ export interface FixturePackage {
   name: string;
   dependencies?: Record<string, string>;
   scripts?: Record<string, string>;
+  /** Other package.json fields, e.g. "bin". */
+  manifest?: Record<string, unknown>;
   files?: Files;
+}
+
+/** The shared tsconfig of fixtures whose packages build with `tsc --build`: no @types, so each compile reads a few thousand lines. */
+export const TSC_BASE: Files = {
+  "tsconfig.base.json": { compilerOptions: { target: "ES2022", lib: ["ES2022"], types: [], module: "commonjs", strict: true, declaration: true, sourceMap: true } },
+};
+
+/** jest's one global a fixture's TypeScript tests use, declared in place of @types/jest (put it in test/). */
+export const JEST_GLOBALS = "declare function test(name: string, fn: () => void | Promise<void>): void;\n";
+
+/** A TypeScript test that passes, using only JEST_GLOBALS. */
+export function passingTsTest(name = "adds"): string {
+  return `test(${JSON.stringify(name)}, () => {\n  if (1 + 1 !== 2) throw new Error("arithmetic");\n});\n`;
+}
+
+/**
+ * A fixture package built as the repository's are: `tsc --build`, outputs in dist/, a composite
+ * project referencing the workspace packages it depends on (`deps`: name -> folder).
+ */
+export function tscPackage(dir: string, name: string, files: Files, deps: Record<string, string> = {}): FixturePackage {
+  const references = Object.values(deps).map((depDir) => ({ path: path.posix.relative(dir, depDir) }));
+  const tsconfig = { extends: "../../tsconfig.base.json", compilerOptions: { outDir: "dist", composite: true }, include: ["src", "test"] };
+  return {
+    dir,
+    name,
+    dependencies: Object.fromEntries(Object.keys(deps).map((d) => [d, "workspace:*"])),
+    scripts: { build: "tsc --build" },
+    manifest: { main: "dist/src/index.js", types: "dist/src/index.d.ts" },
+    files: { "tsconfig.json": references.length > 0 ? { ...tsconfig, references } : tsconfig, ...files },
+  };
+}
+
+/** The repository's own jest config (the compiled tests in dist/test/), for fixtures whose packages build with tsc. */
+export function repositoryJestConfig(): string {
+  return fs.readFileSync(path.join(REPO_ROOT, "jest.config.js"), "utf8");
 }
 
 /**
@@ -95,13 +136,14 @@ export function fixtureWorkspace(packages: FixturePackage[], extra: Files = {}):
     "package.json": { name: "fixture", private: true },
     "jest.config.js": JEST_CONFIG,
     "flaky-tests.json": {},
-    ".gitignore": "node_modules\nartifacts/\n.pipeline/\nruns.txt\n",
+    ".gitignore": "node_modules\nartifacts/\n.pipeline/\nruns.txt\ndist/\n*.tsbuildinfo\n",
     ...extra,
   };
   for (const p of packages) {
     files[`${p.dir}/package.json`] = {
       name: p.name,
       version: "1.0.0",
+      ...p.manifest,
       dependencies: p.dependencies ?? {},
       scripts: { build: "true", test: TEST_SCRIPT, ...p.scripts },
     };

@@ -108,29 +108,39 @@ describe("byCriticalPath", () => {
   });
 });
 
-describe("lanes", () => {
-  it("runs the tasks of one lane one at a time, and fills the other slots with the rest", async () => {
+describe("tasks that hold no slot", () => {
+  it("start as soon as their dependencies are done, beside the slot-holding ones, and unlock what needs them", async () => {
     const log: string[] = [];
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    const task = (id: string, lane?: string): Task<string> => ({
+    let finishBuild!: () => void;
+    const built = new Promise<void>((resolve) => (finishBuild = resolve));
+    const task = (id: string, deps: string[], run: () => Promise<void>, usesSlot?: boolean): Task<string> => ({
       id,
-      deps: [],
-      lane,
+      deps,
+      usesSlot,
       run: async () => {
         log.push(`start ${id}`);
-        if (id === "compile a") await gate;
-        else await tick();
+        await run();
         log.push(`end ${id}`);
         return { ok: true, value: id };
       },
     });
-    const done = runTasks([task("compile a", "compile"), task("compile b", "compile"), task("test x")], { concurrency: 2 });
-    for (let i = 0; i < 5; i++) await tick();
-    // compile b waits for compile a's lane although a slot is free: test x took it and is done.
-    expect(log).toEqual(["start compile a", "start test x", "end test x"]);
-    release();
+    // One slot: the solution build holds it; the project it builds waits without one; the project's
+    // test needs the slot, so it starts only when the build is over.
+    const done = runTasks(
+      [
+        task("solution", [], async () => {
+          await tick();
+          finishBuild();
+          await tick();
+        }),
+        task("project", [], () => built, false),
+        task("test", ["project"], async () => {
+          await tick();
+        }),
+      ],
+      { concurrency: 1 },
+    );
     await done;
-    expect(log.slice(3)).toEqual(["end compile a", "start compile b", "end compile b"]);
+    expect(log).toEqual(["start solution", "start project", "end project", "end solution", "start test", "end test"]);
   });
 });

@@ -3,8 +3,11 @@ import path from "node:path";
 import { RemoteCacheError } from "./errors";
 import { CacheSettings, listenAddress, pathsFor } from "./settings";
 
-/** The template lives beside the package (not in src/) so it is one reviewable file, shipped as data. */
-export const TEMPLATE_FILE = path.resolve(__dirname, "..", "nginx.conf.template");
+/**
+ * The template lives at the package's top (not in src/) so it is one reviewable file, shipped as
+ * data; this module runs from dist/src/.
+ */
+export const TEMPLATE_FILE = path.resolve(__dirname, "..", "..", "nginx.conf.template");
 
 /**
  * Replaces every {{name}} with values[name]. A placeholder without a value, or a value no

@@ -82,7 +82,8 @@ describe("cache.sh on a fresh checkout (real pnpm, npm and npx)", () => {
   }, BUILD_TIMEOUT_MS * 2);
 
   it("builds through npx with the pinned pnpm when no pnpm is on PATH", async () => {
-    fs.rmSync(compiledCli, { force: true });
+    // As on a fresh checkout: no build output (tsc --build keeps its state in dist/ too).
+    fs.rmSync(path.join(packageDir, "dist"), { recursive: true, force: true });
     const bin = pathWithoutPnpm(path.join(work, "bin"));
     expect(fs.existsSync(path.join(bin, "npx"))).toBe(true);
     expect(fs.existsSync(path.join(bin, "pnpm"))).toBe(false);

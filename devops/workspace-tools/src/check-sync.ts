@@ -5,7 +5,7 @@ import { pathToFileURL } from "node:url";
 import { boolAttr, listAttr, readBuildFiles, stringAttr, type BuildFile, type BuildRule } from "./build-files";
 import { projectDeps, type Finding } from "./deps";
 import { binaryName, listFiles, scanPackage, type PackageLayout } from "./layout";
-import { describeStale, generate, staleFiles } from "./generate";
+import { compiledPath, describeStale, generate, staleFiles } from "./generate";
 import { loadWorkspace, type Workspace, type WorkspacePackage } from "./workspace";
 
 const JEST_CONFIG_EXTENSIONS = [".js", ".cjs", ".mjs", ".json"];
@@ -141,14 +141,20 @@ function checkPackage(ctx: SyncContext, pkg: WorkspacePackage): void {
   checkBinary(ctx, pkg, layout, build);
 }
 
+/** The folder a ts_project writes to, relative to its package ("." without out_dir). */
+function outDirOf(project: BuildRule | undefined): string {
+  return (project && stringAttr(project, "out_dir")) || ".";
+}
+
 /** package.json "main" must be the compiled output of a file the library compiles, with its declarations. */
 function checkMain(ctx: SyncContext, pkg: WorkspacePackage, layout: PackageLayout, library: BuildRule | undefined): void {
   const manifest = readJson(path.join(ctx.root, pkg.dir, "package.json"));
-  const main = typeof manifest.main === "string" ? manifest.main.replace(/^\.\//, "") : "index.js";
-  const source = main.replace(/\.js$/, ".ts");
+  const main = typeof manifest.main === "string" ? path.posix.normalize(manifest.main) : "index.js";
+  const outDir = outDirOf(library);
+  const source = layout.srcFiles.find((src) => compiledPath(outDir, src) === main);
   const file = `${pkg.dir}/package.json`;
-  if (!layout.srcFiles.includes(source) || (library && !listAttr(library, "srcs").includes(source))) {
-    ctx.findings.push({ check: "sync", file, message: `"main" is ${main}, which is not the output of a source the tsc target compiles (compile in place: src/x.ts -> src/x.js)` });
+  if (!source || (library && !listAttr(library, "srcs").includes(source))) {
+    ctx.findings.push({ check: "sync", file, message: `"main" is ${main}, which is not the output of a source the tsc target compiles (src/x.ts -> ${compiledPath(outDir, "src/x.ts")})` });
   }
   if (library && !boolAttr(library, "declaration") && !boolAttr(library, "composite")) {
     ctx.findings.push({ check: "sync", file: `${pkg.dir}/BUILD.bazel`, message: `${library.label}: declaration must be True so packages that import this one get its types` });
@@ -157,18 +163,20 @@ function checkMain(ctx: SyncContext, pkg: WorkspacePackage, layout: PackageLayou
 
 function checkBinary(ctx: SyncContext, pkg: WorkspacePackage, layout: PackageLayout, build: BuildFile): void {
   const finding = (message: string) => ctx.findings.push({ check: "sync", file: build.file, message });
+  const outDir = outDirOf(build.rules.find((r) => r.name === "tsc"));
   for (const binary of build.rules.filter((r) => r.kind === "js_binary")) {
     const entry = stringAttr(binary, "entry_point") ?? "";
-    if (!layout.srcFiles.includes(entry.replace(/\.js$/, ".ts"))) finding(`${binary.label}: entry_point ${entry} is not the output of a source in src/`);
+    if (!layout.srcFiles.some((src) => compiledPath(outDir, src) === entry)) finding(`${binary.label}: entry_point ${entry} is not the output of a source in src/`);
     if (!listAttr(binary, "data").includes(":tsc")) finding(`${binary.label}: data must include ":tsc", or its imports are missing at run time`);
   }
   if (layout.entryPoint) {
     const name = binaryName(layout);
     const binary = build.rules.find((r) => r.name === name);
+    const expected = compiledPath(outDir, layout.entryPoint);
     if (!binary || binary.kind !== "js_binary") {
       finding(`${layout.entryPoint} is an executable, but there is no js_binary "${name}" (\`bazel run //${pkg.dir}\`)`);
-    } else if (stringAttr(binary, "entry_point") !== layout.entryPoint.replace(/\.ts$/, ".js")) {
-      finding(`${binary.label}: entry_point must be ${layout.entryPoint.replace(/\.ts$/, ".js")}`);
+    } else if (stringAttr(binary, "entry_point") !== expected) {
+      finding(`${binary.label}: entry_point must be ${expected}`);
     }
   }
 }

@@ -1,10 +1,11 @@
 import fs from "node:fs";
 import path from "node:path";
+import ts from "typescript";
 import { boolAttr, listAttr, readBuildFiles, stringAttr, type BuildFile, type BuildRule } from "./build-files";
 import { parseLabel } from "./check-sync";
 import type { Finding } from "./deps";
 import { typesPackageFor } from "./imports";
-import { MIRRORED_BOOLEANS, MIRRORED_DIRECTORIES, resolveTsconfig, TsconfigError, type ResolvedTsconfig } from "./tsconfig";
+import { MIRRORED_BOOLEANS, MIRRORED_DIRECTORIES, packageRelativeDir, resolveTsconfig, TsconfigError, type ResolvedTsconfig } from "./tsconfig";
 
 interface TsconfigTarget {
   /** Repository-relative tsconfig file. */
@@ -28,11 +29,19 @@ function tsconfigOf(project: BuildRule, builds: Map<string, BuildFile>): Tsconfi
   const file = path.posix.join(pkg, src);
   const provided = new Set([file]);
   for (const dep of listAttr(rule, "deps")) {
+    const target = parseLabel(dep, pkg);
+    const depRule = builds.get(target.pkg)?.rules.find((r) => r.name === target.name);
+    if (depRule && target.pkg !== pkg && !isVisibleTo(depRule, pkg)) return `${rule.label} deps has ${depRule.label}, which is not visible to //${pkg} (make it public)`;
     const inner = tsconfigOf({ ...rule, attrs: new Map([["tsconfig", { type: "string", value: dep }]]) }, builds);
     if (typeof inner === "string") return inner;
     inner.provided.forEach((f) => provided.add(f));
   }
   return { file, provided };
+}
+
+/** A rule's visibility lets another package use it (a rule is private to its package by default). */
+function isVisibleTo(rule: BuildRule, pkg: string): boolean {
+  return listAttr(rule, "visibility").some((v) => v === "//visibility:public" || v === `//${pkg}:__pkg__` || v === `//${pkg}:__subpackages__`);
 }
 
 function attrValue(project: BuildRule, attr: string): boolean | string {
@@ -70,11 +79,21 @@ export function compareWithTsconfig(project: BuildRule, resolved: ResolvedTsconf
       problems.push(`attribute ${attr}=${shown} does not match compilerOptions.${option}=${String(optionValue)}`);
     }
   }
+  let outDir: string | undefined;
   for (const { attr, option } of MIRRORED_DIRECTORIES) {
-    if (options[option] !== undefined || project.attrs.has(attr)) {
-      problems.push(`compilerOptions.${option} / ${attr}: this layout compiles in place, so neither may be set`);
+    let optionDir: string | undefined;
+    try {
+      optionDir = packageRelativeDir(resolved, option);
+    } catch (error) {
+      if (!(error instanceof TsconfigError)) throw error;
+      problems.push(error.message);
+      continue;
     }
+    const attrDir = stringAttr(project, attr)?.replace(/^\.\/(?=.)/, "").replace(/\/+$/, "");
+    if ((optionDir ?? "") !== (attrDir ?? "")) problems.push(`attribute ${attr}=${attrDir ?? "None"} does not match compilerOptions.${option}=${optionDir ?? "undefined"}`);
+    if (option === "outDir") outDir = optionDir ?? "";
   }
+  if (outDir === "" || outDir === ".") problems.push("compilerOptions.outDir must name the package's output folder (e.g. dist): outputs never go beside the sources");
   const jsxPreserve = options.jsx === "preserve";
   if (jsxPreserve !== (attrValue(project, "preserve_jsx") === true)) problems.push(`attribute preserve_jsx does not match compilerOptions.jsx=${String(options.jsx)}`);
   if (project.attrs.has("ts_build_info_file") || options.tsBuildInfoFile !== undefined) problems.push("tsBuildInfoFile / ts_build_info_file must not be set");
@@ -90,6 +109,13 @@ export function compareWithTsconfig(project: BuildRule, resolved: ResolvedTsconf
     if (!deps.has(needed)) problems.push(`compilerOptions.types names "${type}", so deps needs ${needed} (TS2688 otherwise)`);
   }
   return problems;
+}
+
+/** Output and root directories a shared (extended) tsconfig sets itself. */
+function sharedDirectoryOptions(file: string): string[] {
+  const { config } = ts.readConfigFile(file, ts.sys.readFile);
+  const options = ((config as { compilerOptions?: Record<string, unknown> } | undefined)?.compilerOptions ?? {});
+  return MIRRORED_DIRECTORIES.map((d) => d.option).filter((option) => options[option] !== undefined);
 }
 
 /** (d) tsconfig parity: what rules_ts's validator would reject, found without running Bazel. */
@@ -130,6 +156,17 @@ export function checkTsconfig(root: string, buildFiles: BuildFile[] = readBuildF
       for (const parent of resolved.chain.slice(1)) {
         const rel = path.relative(root, parent).split(path.sep).join("/");
         if (!target.provided.has(rel)) finding(`${target.file} extends ${rel}, which its ts_config deps do not provide`);
+        for (const option of sharedDirectoryOptions(parent)) {
+          finding(`${rel} sets compilerOptions.${option}, which resolves against its own folder, outside the package: set it in each package's tsconfig.json`);
+        }
+      }
+      // tsc reads every referenced tsconfig (TS6053 when it is missing from the sandbox); rules_ts
+      // adds them only from deps that carry a TsConfigInfo, which :node_modules links do not.
+      for (const reference of resolved.references) {
+        const rel = path.relative(root, reference).split(path.sep).join("/");
+        // A referenced package whose BUILD file is missing or unreadable is reported by sync and format.
+        const readable = (builds.get(path.posix.dirname(rel))?.rules.length ?? 0) > 0;
+        if (readable && !target.provided.has(rel)) finding(`${target.file} references ${rel}, which its ts_config deps do not provide`);
       }
       compareWithTsconfig(project, resolved).forEach(finding);
     }

@@ -11,12 +11,13 @@ export { findRoot } from "./root";
 class GenerateCommand extends BaseCommand {
   static paths = [["generate"]];
   static usage = Command.Usage({
-    description: "Write the BUILD.bazel files, .bazelignore and .bazelrc's flaky-test block from the workspace",
+    description: "Write the BUILD.bazel files, the tsconfig references, .bazelignore and .bazelrc's flaky-test block from the workspace",
     details: `
       Like Gazelle: every package's BUILD.bazel is derived from its package.json, the imports of each .ts file under
-      src/ and test/, its test files and its data files; the root BUILD.bazel from the shared configs. .bazelignore gets a
-      line per workspace package and .bazelrc the --flaky_test_attempts lines from flaky-tests.json. Output is
-      buildifier-formatted.
+      src/ and test/, its test files and its data files; the root BUILD.bazel from the shared configs. Each package's
+      tsconfig.json gets \`references\` to the workspace packages it depends on, and the root tsconfig.json (what
+      \`pnpm build\`, i.e. \`tsc --build\`, builds) references every package. .bazelignore gets a line per workspace
+      package and .bazelrc the --flaky_test_attempts lines from flaky-tests.json. Output is buildifier-formatted.
 
       With --check nothing is written: files that differ from what would be generated are listed with the lines that
       change, and the exit code is 1.

@@ -8,6 +8,7 @@ import { loadRuleApi, type RuleApiTable } from "./rule-api";
 import { renderFile, type RuleCall, type StarlarkFile } from "./starlark";
 import { loadTestTags, TEST_TAGS_FILE, type TaggedTest } from "./test-tags";
 import { formatStarlark } from "./tools";
+import { packageTsconfigText, referencedPackages, SOLUTION_TSCONFIG, solutionTsconfigText } from "./references";
 import { mirroredAttributes, resolveTsconfig } from "./tsconfig";
 import { loadWorkspace, type Workspace } from "./workspace";
 
@@ -93,7 +94,12 @@ export function testLabel(dir: string, target: string): string {
   return `//${dir}:${target}`;
 }
 
-function packageTsconfig(ctx: Context, layout: PackageLayout): { deps: string[]; attrs: Record<string, boolean> } {
+/**
+ * The ts_config's deps (the root tsconfig it extends, and the tsconfig of every package it
+ * references: tsc reads them even outside --build, and rules_ts takes referenced tsconfigs only from
+ * deps that carry them, which `:node_modules/...` links do not) and the mirrored ts_project attributes.
+ */
+function packageTsconfig(ctx: Context, layout: PackageLayout): { deps: string[]; attrs: Record<string, boolean | string> } {
   const dir = layout.pkg.dir;
   const resolved = resolveTsconfig(path.join(ctx.root, dir, "tsconfig.json"));
   const deps: string[] = [];
@@ -110,10 +116,11 @@ function packageTsconfig(ctx: Context, layout: PackageLayout): { deps: string[];
     ctx.rootTsconfig = rel;
     deps.push("//:tsconfig");
   }
+  deps.push(...referencedPackages(ctx.workspace, layout.pkg).map((dep) => `//${dep.dir}:tsconfig`));
   return { deps, attrs: mirroredAttributes(resolved) };
 }
 
-function tsProject(name: string, srcs: string[], deps: Set<string>, attrs: Record<string, boolean>, data: string[] = []): RuleCall {
+function tsProject(name: string, srcs: string[], deps: Set<string>, attrs: Record<string, boolean | string>, data: string[] = []): RuleCall {
   return {
     kind: "ts_project",
     args: {
@@ -127,6 +134,11 @@ function tsProject(name: string, srcs: string[], deps: Set<string>, attrs: Recor
   };
 }
 
+/** Where tsc writes a package-relative source's JavaScript: src/main.ts -> dist/src/main.js. */
+export function compiledPath(outDir: string, source: string): string {
+  return path.posix.join(outDir, source.replace(/\.tsx?$/, ".js"));
+}
+
 function ownerIn(layout: PackageLayout): (file: string) => string | undefined {
   return (file) => projectOfFile(layout, file);
 }
@@ -136,9 +148,10 @@ function packageBuild(ctx: Context, layout: PackageLayout): string {
   const file = newFile();
   const tsconfig = packageTsconfig(ctx, layout);
   add(file, api, { kind: "npm_link_all_packages", args: { name: "node_modules" } });
+  // Public: the tsconfig of every package that references this one lists it in its deps.
   add(file, api, {
     kind: "ts_config",
-    args: { name: "tsconfig", src: "tsconfig.json", deps: tsconfig.deps.length > 0 ? tsconfig.deps : undefined },
+    args: { name: "tsconfig", src: "tsconfig.json", visibility: ["//visibility:public"], deps: tsconfig.deps.length > 0 ? tsconfig.deps : undefined },
   });
   const hasLibrary = layout.srcFiles.length > 0;
   if (hasLibrary) {
@@ -153,7 +166,7 @@ function packageBuild(ctx: Context, layout: PackageLayout): string {
   if (layout.entryPoint && hasLibrary) {
     add(file, api, {
       kind: "js_binary",
-      args: { name: binaryName(layout), data: [":tsc"], entry_point: layout.entryPoint.replace(/\.tsx?$/, ".js") },
+      args: { name: binaryName(layout), data: [":tsc"], entry_point: compiledPath(String(tsconfig.attrs.out_dir), layout.entryPoint) },
     });
   }
   const helpersAndTests = [...layout.helperFiles, ...(layout.testGroups.find((g) => g.project === HELPERS_PROJECT)?.files ?? [])].sort();
@@ -284,13 +297,14 @@ export function generate(root: string): Generation {
     layout.testGroups.forEach((g) => testLabels.add(testLabel(pkg.dir, g.target)));
     const buildPath = `${pkg.dir}/BUILD.bazel`;
     files.push({ path: buildPath, content: formatStarlark(packageBuild(ctx, layout), buildPath) });
+    files.push({ path: `${pkg.dir}/tsconfig.json`, content: packageTsconfigText(ctx.workspace, pkg) });
   }
   const hasPerf = [...testLabels].some((label) => label.endsWith(":perf_test"));
   if (hasPerf && !fs.existsSync(path.join(root, ROOT_JEST_PERF_CONFIG))) {
     ctx.findings.push({ check: "sync", file: ROOT_JEST_PERF_CONFIG, message: "missing, but test/*.perf.ts files need it" });
   }
   if (!fs.existsSync(path.join(root, ROOT_JEST_CONFIG))) ctx.findings.push({ check: "sync", file: ROOT_JEST_CONFIG, message: "missing" });
-  files.unshift({ path: "BUILD.bazel", content: formatStarlark(rootBuild(ctx), "BUILD.bazel") });
+  files.unshift({ path: "BUILD.bazel", content: formatStarlark(rootBuild(ctx), "BUILD.bazel") }, { path: SOLUTION_TSCONFIG, content: solutionTsconfigText(ctx.workspace) });
   files.push({ path: BAZELIGNORE, content: bazelignore(ctx.workspace) });
   const rc = bazelrc(ctx);
   if (rc !== undefined) files.push({ path: BAZELRC, content: rc });

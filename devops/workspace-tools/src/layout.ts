@@ -11,7 +11,9 @@ import type { WorkspacePackage } from "./workspace";
  *   test/** other .ts    helpers shared by the tests (compiled with the "test" group)
  *   test files named in test-tags.json with "files": a jest_test of their own
  *   other files in test/ test data; other files at the package root: runtime data (e.g. user.json)
- * tsc compiles in place, so .js/.d.ts/.js.map files next to the sources are outputs, never inputs.
+ * tsc writes its outputs to dist/ (the tsconfig's outDir), never next to the sources: every file
+ * beside them is a source or data, and dist/ is no part of the package's inputs. A .tsbuildinfo
+ * (tsc's incremental state, wherever a build put it) is never runtime data.
  */
 export interface TestGroup {
   /** jest_test target name. */
@@ -46,13 +48,8 @@ export interface PackageLayout {
 /** Helpers are compiled with the "test" group's files, so every group can depend on them. */
 export const HELPERS_PROJECT = "test_ts";
 
-const OUTPUT_SUFFIXES = [".js", ".js.map", ".d.ts", ".d.ts.map", ".tsbuildinfo"];
 const MANIFESTS = new Set(["package.json", "tsconfig.json", "BUILD.bazel", "BUILD"]);
 const SKIPPED_DIRS = new Set(["node_modules", "coverage", "dist"]);
-
-function isOutput(file: string): boolean {
-  return OUTPUT_SUFFIXES.some((suffix) => file.endsWith(suffix));
-}
 
 function isTypeScript(file: string): boolean {
   return (file.endsWith(".ts") || file.endsWith(".tsx")) && !file.endsWith(".d.ts");
@@ -88,7 +85,6 @@ export function scanPackage(root: string, pkg: WorkspacePackage, splits: TestSpl
   const helperFiles: string[] = [];
   const testDataFiles: string[] = [];
   for (const file of testFiles) {
-    if (isOutput(file)) continue;
     if (!isTypeScript(file)) {
       testDataFiles.push(file);
       continue;
@@ -102,7 +98,7 @@ export function scanPackage(root: string, pkg: WorkspacePackage, splits: TestSpl
   const testGroups = [...grouped.keys()].sort((a, b) => order(a).localeCompare(order(b))).map((target) => ({ target, project: `${target}_ts`, files: grouped.get(target)! }));
   const dataFiles = fs
     .readdirSync(packageRoot, { withFileTypes: true })
-    .filter((e) => e.isFile() && !e.name.startsWith(".") && !MANIFESTS.has(e.name) && !e.name.endsWith(".md") && !isOutput(e.name))
+    .filter((e) => e.isFile() && !e.name.startsWith(".") && !MANIFESTS.has(e.name) && !e.name.endsWith(".md") && !e.name.endsWith(".tsbuildinfo"))
     .map((e) => e.name)
     .sort();
   const entryPoint = ["src/main.ts", "src/cli.ts"].find((file) => srcFiles.includes(file));

@@ -3,9 +3,10 @@ import path from "node:path";
 
 /**
  * The parameters each pinned rule accepts, read from api.json (researched from the sources of
- * rules_js 3.4.1, rules_ts 3.10.1, rules_jest 0.26.0 and rules_nodejs 6.7.5; see FACTS §3).
+ * rules_js 3.4.1, rules_ts 3.10.1, rules_jest 0.26.0 and rules_nodejs 6.7.5), at the package's top:
+ * this module runs from dist/src/.
  */
-export const API_FILE = path.join(__dirname, "..", "api.json");
+export const API_FILE = path.join(__dirname, "..", "..", "api.json");
 
 export interface RuleApi {
   kind: string;

@@ -9,6 +9,8 @@ export interface ResolvedTsconfig {
   compilerOptions: Record<string, unknown>;
   /** The file itself, then each file it extends, nearest first (absolute paths). */
   chain: string[];
+  /** The tsconfig files its `references` name (absolute paths). */
+  references: string[];
 }
 
 /** A tsconfig this layout cannot use: the user can act on the message. */
@@ -54,7 +56,8 @@ export function resolveTsconfig(file: string): ResolvedTsconfig {
     throw new TsconfigError(`${abs}: ${fatal.map((e) => ts.flattenDiagnosticMessageText(e.messageText, "\n")).join("; ")}`);
   }
   const shown = (ts as unknown as TsInternals).convertToTSConfig(parsed, abs, ts.sys);
-  return { file: abs, compilerOptions: shown.compilerOptions ?? {}, chain };
+  const references = (parsed.projectReferences ?? []).map((ref) => (ref.path.endsWith(".json") ? ref.path : path.join(ref.path, "tsconfig.json")));
+  return { file: abs, compilerOptions: shown.compilerOptions ?? {}, chain, references };
 }
 
 /** ts_project attribute <-> compilerOptions pairs that rules_ts 3.10's validator compares. */
@@ -76,20 +79,41 @@ export const MIRRORED_DIRECTORIES: ReadonlyArray<{ attr: string; option: string 
   { attr: "root_dir", option: "rootDir" },
 ];
 
+
 /**
- * The ts_project attributes this layout derives from a tsconfig: every mirrored boolean that is on.
- * Output directories are refused: sources compile in place (src/x.ts -> src/x.js), which is what
- * package.json "main" and the pnpm path rely on.
+ * A directory option as the ts_project attribute spells it: relative to the package, without "./".
+ * Throws for one outside the package, which rules_ts cannot declare outputs in.
  */
-export function mirroredAttributes(resolved: ResolvedTsconfig): Record<string, boolean> {
-  const options = resolved.compilerOptions;
-  for (const { option } of MIRRORED_DIRECTORIES) {
-    if (options[option] !== undefined) {
-      throw new TsconfigError(`${resolved.file}: compilerOptions.${option} is set, but this layout compiles in place (no ${option})`);
-    }
+export function packageRelativeDir(resolved: ResolvedTsconfig, option: string): string | undefined {
+  const value = resolved.compilerOptions[option];
+  if (typeof value !== "string") return undefined;
+  const rel = path.relative(path.dirname(resolved.file), path.resolve(path.dirname(resolved.file), value)).split(path.sep).join("/");
+  if (rel === ".." || rel.startsWith("../") || path.isAbsolute(rel)) {
+    throw new TsconfigError(`${resolved.file}: compilerOptions.${option} is ${value}, outside the package; ts_project writes only inside its package`);
   }
-  const attrs: Record<string, boolean> = {};
-  for (const { attr, option } of MIRRORED_BOOLEANS) if (options[option] === true) attrs[attr] = true;
+  return rel === "" ? "." : rel;
+}
+
+/**
+ * The ts_project attributes this layout derives from a tsconfig: every mirrored boolean that is on,
+ * but `incremental` when composite turns it on (the validator accepts it unmirrored; `declaration`
+ * stays, as the macro declares no .d.ts outputs without it), and the output directories. An outDir is required: outputs go to
+ * their own folder (dist/), never next to the sources.
+ */
+export function mirroredAttributes(resolved: ResolvedTsconfig): Record<string, boolean | string> {
+  const options = resolved.compilerOptions;
+  const outDir = packageRelativeDir(resolved, "outDir");
+  if (outDir === undefined || outDir === ".") {
+    throw new TsconfigError(`${resolved.file}: compilerOptions.outDir must name the package's output folder (e.g. "dist"), so that no output lands beside its source`);
+  }
+  const attrs: Record<string, boolean | string> = {};
+  for (const { attr, option } of MIRRORED_BOOLEANS) {
+    if (options[option] === true && !(option === "incremental" && options.composite === true)) attrs[attr] = true;
+  }
   if (options.jsx === "preserve") attrs.preserve_jsx = true;
+  for (const { attr, option } of MIRRORED_DIRECTORIES) {
+    const dir = packageRelativeDir(resolved, option);
+    if (dir !== undefined) attrs[attr] = dir;
+  }
   return attrs;
 }

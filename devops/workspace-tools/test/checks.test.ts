@@ -53,7 +53,7 @@ describe("(b) attrs: only parameters the pinned rules accept", () => {
   it("catches a misspelled parameter, one the macro sets itself, a missing mandatory one and a wrong load", () => {
     const root = ready();
     replaceIn(root, USER_BUILD, '    flaky = True,\n', '    flaky = True,\n    shardcount = 2,\n    testonly = True,\n');
-    replaceIn(root, USER_BUILD, '    entry_point = "src/main.js",\n', "");
+    replaceIn(root, USER_BUILD, '    entry_point = "dist/src/main.js",\n', "");
     replaceIn(root, USER_BUILD, 'load("@aspect_rules_ts//ts:defs.bzl", "ts_config", "ts_project")', 'load("@aspect_rules_js//js:defs.bzl", "ts_project")\nload("@aspect_rules_ts//ts:defs.bzl", "ts_config")');
     expect(messages(checkAttrs(root))).toEqual(
       expect.arrayContaining([
@@ -140,7 +140,7 @@ describe("(c) sync: BUILD files match package.json, imports and test files", () 
     expect(messages(checkSync(root))).toEqual(
       expect.arrayContaining([
         expect.stringMatching(/^services\/user\/src\/index.ts: library code imports "@types\/jest" from devDependencies/),
-        "common/logger/package.json: \"main\" is dist/index.js, which is not the output of a source the tsc target compiles (compile in place: src/x.ts -> src/x.js)",
+        "common/logger/package.json: \"main\" is dist/index.js, which is not the output of a source the tsc target compiles (src/x.ts -> dist/src/x.js)",
       ]),
     );
   });
@@ -148,7 +148,7 @@ describe("(c) sync: BUILD files match package.json, imports and test files", () 
   it("catches a package without a BUILD file and ts_projects tsc would build wrongly", () => {
     const root = ready();
     edit(root, { "services/user/BUILD.bazel": undefined });
-    replaceIn(root, "common/logger/BUILD.bazel", '    srcs = ["src/index.ts"],\n    declaration = True,\n', '    srcs = ["src/gone.ts"],\n');
+    replaceIn(root, "common/logger/BUILD.bazel", '    srcs = ["src/index.ts"],\n    composite = True,\n    declaration = True,\n', '    srcs = ["src/gone.ts"],\n');
     replaceIn(root, "common/logger/BUILD.bazel", '    srcs = ["test/logger.test.ts"],', '    srcs = [\n        "src/gone.ts",\n        "test/logger.test.ts",\n    ],');
     replaceIn(root, "common/logger/BUILD.bazel", '        ":node_modules/@types/node",\n        ":tsc",', '        ":node_modules/@types/node",\n        ":tsc",\n        "src/index.ts",');
     expect(messages(checkSync(root))).toEqual(
@@ -194,7 +194,7 @@ describe("(c) sync: BUILD files match package.json, imports and test files", () 
     edit(root, { "package.json": { ...FIXTURE_MANIFESTS["."], devDependencies: rootDevDependencies } });
     replaceIn(root, "common/logger/BUILD.bazel", 'node_modules = "//:node_modules"', 'node_modules = ":node_modules"');
     replaceIn(root, "BUILD.bazel", 'srcs = ["jest.perf.config.js"]', 'srcs = ["jest.perf.config.ts"]');
-    replaceIn(root, "jest.config.js", "testMatch:", 'projects: ["<rootDir>/common/*"], testMatch:');
+    replaceIn(root, "jest.config.js", "testRegex:", 'projects: ["<rootDir>/common/*"], testRegex:');
     expect(messages(checkSync(root))).toEqual(
       expect.arrayContaining([
         "package.json: must list jest-junit: jest_test runs it from //:node_modules",
@@ -213,13 +213,13 @@ describe("(c) sync: BUILD files match package.json, imports and test files", () 
 
   it("catches a js_binary that `bazel run` could not start, and an executable without one", () => {
     const root = ready();
-    replaceIn(root, USER_BUILD, '    data = [":tsc"],\n    entry_point = "src/main.js",', '    entry_point = "dist/main.js",');
+    replaceIn(root, USER_BUILD, '    data = [":tsc"],\n    entry_point = "dist/src/main.js",', '    entry_point = "dist/main.js",');
     edit(root, { "common/logger/src/cli.ts": "export const cli = 1;\n" });
     expect(messages(checkSync(root))).toEqual(
       expect.arrayContaining([
         `${USER_BUILD}: //services/user:user: entry_point dist/main.js is not the output of a source in src/`,
         `${USER_BUILD}: //services/user:user: data must include ":tsc", or its imports are missing at run time`,
-        `${USER_BUILD}: //services/user:user: entry_point must be src/main.js`,
+        `${USER_BUILD}: //services/user:user: entry_point must be dist/src/main.js`,
         "common/logger/BUILD.bazel: src/cli.ts is an executable, but there is no js_binary \"logger\" (`bazel run //common/logger`)",
       ]),
     );
@@ -256,7 +256,7 @@ describe("(d) tsconfig: ts_project attributes agree with tsconfig.json", () => {
           module: "commonjs",
           declaration: true,
           sourceMap: true,
-          outDir: "dist",
+          rootDir: ".",
           preserveSymlinks: true,
           jsx: "preserve",
           tsBuildInfoFile: "x.tsbuildinfo",
@@ -266,12 +266,38 @@ describe("(d) tsconfig: ts_project attributes agree with tsconfig.json", () => {
     });
     expect(messages(checkTsconfig(root))).toEqual(
       expect.arrayContaining([
-        "common/logger/BUILD.bazel: //common/logger:tsc: compilerOptions.outDir / out_dir: this layout compiles in place, so neither may be set",
+        "common/logger/BUILD.bazel: //common/logger:tsc: tsconfig.base.json sets compilerOptions.rootDir, which resolves against its own folder, outside the package: set it in each package's tsconfig.json",
+        expect.stringMatching(/^common\/logger\/BUILD.bazel: \/\/common\/logger:tsc: .*common\/logger\/tsconfig.json: compilerOptions.rootDir is .*, outside the package; ts_project writes only inside its package$/),
         "common/logger/BUILD.bazel: //common/logger:tsc: compilerOptions.preserveSymlinks cannot work with rules_js's symlinked node_modules",
         "common/logger/BUILD.bazel: //common/logger:tsc: attribute preserve_jsx does not match compilerOptions.jsx=preserve",
         "common/logger/BUILD.bazel: //common/logger:tsc: tsBuildInfoFile / ts_build_info_file must not be set",
         'common/logger/BUILD.bazel: //common/logger:tsc: compilerOptions.types names "jest", so deps needs :node_modules/@types/jest (TS2688 otherwise)',
       ]),
+    );
+  });
+});
+
+describe("(d) tsconfig: output folder and project references", () => {
+  it("catches an out_dir the tsconfig does not set, a package compiling beside its sources, and a reference the sandbox would lack", () => {
+    const root = ready();
+    replaceIn(root, USER_BUILD, /(name = "tsc",[\s\S]*?)    out_dir = "dist",\n/, '$1    out_dir = "build",\n');
+    replaceIn(root, USER_BUILD, '        "//common/logger:tsconfig",\n', "");
+    edit(root, { "common/logger/tsconfig.json": { extends: "../../tsconfig.base.json", compilerOptions: { composite: true }, include: ["src", "test"] } });
+    expect(messages(checkTsconfig(root))).toEqual(
+      expect.arrayContaining([
+        `${USER_BUILD}: //services/user:tsc: attribute out_dir=build does not match compilerOptions.outDir=dist`,
+        `${USER_BUILD}: //services/user:tsc: services/user/tsconfig.json references common/logger/tsconfig.json, which its ts_config deps do not provide`,
+        "common/logger/BUILD.bazel: //common/logger:tsc: attribute out_dir=dist does not match compilerOptions.outDir=undefined",
+        "common/logger/BUILD.bazel: //common/logger:tsc: compilerOptions.outDir must name the package's output folder (e.g. dist): outputs never go beside the sources",
+      ]),
+    );
+  });
+
+  it("catches a referenced tsconfig target other packages cannot see", () => {
+    const root = ready();
+    replaceIn(root, "common/logger/BUILD.bazel", '    visibility = ["//visibility:public"],\n    deps = ["//:tsconfig"],', '    deps = ["//:tsconfig"],');
+    expect(messages(checkTsconfig(root))).toEqual(
+      expect.arrayContaining([`${USER_BUILD}: //services/user:tsc: //services/user:tsconfig deps has //common/logger:tsconfig, which is not visible to //services/user (make it public)`]),
     );
   });
 });

@@ -114,13 +114,20 @@ export const FIXTURE_MANIFESTS: Record<string, Manifest> = {
     private: true,
     devDependencies: { "jest-cli": "30.5.2", "jest-junit": "17.0.0", typescript: "5.9.3", ...TYPES },
   },
-  "common/logger": { name: "@monorepo/logger", main: "src/index.js", devDependencies: TYPES },
+  "common/logger": { name: "@monorepo/logger", main: "dist/src/index.js", devDependencies: TYPES },
   "services/user": {
     name: "@monorepo/user-service",
-    main: "src/index.js",
+    main: "dist/src/index.js",
     dependencies: { "@monorepo/logger": "workspace:*", "@types/express": "5.0.6", express: "5.3.0" },
     devDependencies: TYPES,
   },
+};
+
+/** A package's tsconfig.json as the repository has it: outputs in dist/, a composite project. */
+export const PACKAGE_TSCONFIG = {
+  extends: "../../tsconfig.base.json",
+  compilerOptions: { outDir: "dist", composite: true, rootDirs: [".", "dist"] },
+  include: ["src", "test"],
 };
 
 /**
@@ -136,17 +143,17 @@ export function bazelWorkspace(extra: Record<string, string | object> = {}): str
     "pnpm-lock.yaml": lockfileFor(FIXTURE_MANIFESTS),
     ...manifests,
     "tsconfig.base.json": { compilerOptions: { module: "commonjs", strict: true, declaration: true, sourceMap: true } },
-    "jest.config.js": 'module.exports = { testMatch: ["<rootDir>/test/**/*.test.js"] };\n',
-    "jest.perf.config.js": 'module.exports = { testMatch: ["<rootDir>/test/**/*.perf.js"] };\n',
+    "jest.config.js": 'module.exports = { testRegex: "/dist/test/.+\\\\.test\\\\.js$" };\n',
+    "jest.perf.config.js": 'module.exports = { testRegex: "/dist/test/.+\\\\.perf\\\\.js$" };\n',
     "flaky-tests.json": { "//services/user:test": { attempts: 4, why: "fails one run in four by design" } },
     "MODULE.bazel": FIXTURE_MODULE,
     ".bazelversion": "8.7.0\n",
     "REPO.bazel": '"""Fixture."""\n\nignore_directories(["**/node_modules"])\n',
     ".bazelrc": FIXTURE_BAZELRC,
-    "common/logger/tsconfig.json": { extends: "../../tsconfig.base.json", include: ["src", "test"] },
+    "common/logger/tsconfig.json": PACKAGE_TSCONFIG,
     "common/logger/src/index.ts": 'import fs from "node:fs";\nexport const exists = (p: string) => fs.existsSync(p);\n',
     "common/logger/test/logger.test.ts": 'import { exists } from "../src";\nit("works", () => expect(exists(".")).toBe(true));\n',
-    "services/user/tsconfig.json": { extends: "../../tsconfig.base.json", include: ["src", "test"] },
+    "services/user/tsconfig.json": { ...PACKAGE_TSCONFIG, references: [{ path: "../../common/logger" }] },
     "services/user/user.json": { "1": { id: 1 } },
     "services/user/src/index.ts": 'import express from "express";\nimport { exists } from "@monorepo/logger";\nexport const createApp = () => (exists(".") ? express() : undefined);\n',
     "services/user/src/main.ts": 'import { createApp } from "./index";\ncreateApp()?.listen(3000);\n',

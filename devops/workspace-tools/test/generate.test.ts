@@ -24,8 +24,8 @@ jest.setTimeout(30_000);
 
 describe("generate", () => {
   it("derives each package's targets from package.json, imports and test files", () => {
-    // tsc --build leaves tsconfig.tsbuildinfo beside tsconfig.json: an output, not runtime data.
-    const root = generated({ "services/user/tsconfig.tsbuildinfo": "{}\n" });
+    // Outputs in dist/ and tsc's incremental state are no sources and no runtime data.
+    const root = generated({ "services/user/dist/src/index.js": "exports.x = 1;\n", "services/user/tsconfig.tsbuildinfo": "{}\n" });
     const user = rulesOf(root, "services/user");
     expect([...user.keys()]).toEqual(["node_modules", "tsconfig", "tsc", "pkg", "user", "test_ts", "test", "perf_test_ts", "perf_test"]);
     const tsc = user.get("tsc")!;
@@ -38,8 +38,12 @@ describe("generate", () => {
       ":node_modules/express",
     ]);
     expect(listAttr(tsc, "data")).toEqual(["user.json"]);
-    expect(boolAttr(tsc, "declaration") && boolAttr(tsc, "source_map")).toBe(true);
-    expect(stringAttr(user.get("user")!, "entry_point")).toBe("src/main.js");
+    expect(boolAttr(tsc, "declaration") && boolAttr(tsc, "source_map") && boolAttr(tsc, "composite")).toBe(true);
+    expect(stringAttr(tsc, "out_dir")).toBe("dist");
+    expect(stringAttr(user.get("user")!, "entry_point")).toBe("dist/src/main.js");
+    // The referenced package's tsconfig comes with the ts_config, which that package makes public.
+    expect(listAttr(user.get("tsconfig")!, "deps")).toEqual(["//:tsconfig", "//common/logger:tsconfig"]);
+    expect(listAttr(rulesOf(root, "common/logger").get("tsconfig")!, "visibility")).toEqual(["//visibility:public"]);
     expect(listAttr(user.get("pkg")!, "visibility")).toEqual(["//visibility:public"]);
     // The helper belongs to the test project; the test only imports the helper.
     expect(listAttr(user.get("test_ts")!, "srcs")).toEqual(["test/app.test.ts", "test/helpers.ts"]);
@@ -71,7 +75,7 @@ describe("generate", () => {
   it("is idempotent, and its check mode names the stale file and the changed lines", () => {
     const root = generated();
     expect(writeFiles(root, generate(root).files)).toEqual([]);
-    edit(root, { "common/logger/package.json": { name: "@monorepo/logger", main: "src/index.js", dependencies: { yaml: "2.9.1" }, devDependencies: { "@types/node": "20.19.43", "@types/jest": "30.0.0" } } });
+    edit(root, { "common/logger/package.json": { name: "@monorepo/logger", main: "dist/src/index.js", dependencies: { yaml: "2.9.1" }, devDependencies: { "@types/node": "20.19.43", "@types/jest": "30.0.0" } } });
     replaceIn(root, "common/logger/src/index.ts", "import fs", 'import { parse } from "yaml";\nexport const read = parse;\nimport fs');
     const stale = staleFiles(root, generate(root).files);
     expect(stale.map((s) => s.path)).toEqual(["common/logger/BUILD.bazel"]);
@@ -123,9 +127,32 @@ describe("generate", () => {
     );
   });
 
-  it("refuses a tsconfig that moves outputs away from the sources", () => {
-    const root = bazelWorkspace({ "tsconfig.base.json": { compilerOptions: { module: "commonjs", outDir: "dist" } } });
-    expect(() => generate(root)).toThrow(/compilerOptions.outDir is set, but this layout compiles in place/);
+  it("refuses a tsconfig that writes outputs beside the sources or outside the package", () => {
+    expect(() => generate(bazelWorkspace({ "common/logger/tsconfig.json": { extends: "../../tsconfig.base.json", include: ["src"] } }))).toThrow(
+      /compilerOptions.outDir must name the package's output folder/,
+    );
+    const shared = bazelWorkspace({ "tsconfig.base.json": { compilerOptions: { module: "commonjs", outDir: "dist" } } });
+    edit(shared, { "common/logger/tsconfig.json": { extends: "../../tsconfig.base.json", compilerOptions: { composite: true }, include: ["src"] } });
+    expect(() => generate(shared)).toThrow(/compilerOptions.outDir is .*dist, outside the package/);
+  });
+
+  it("writes each package's tsconfig references from the workspace graph, and the root solution tsconfig", () => {
+    const root = generated();
+    const read = (file: string) => JSON.parse(fs.readFileSync(path.join(root, file), "utf8"));
+    expect(read("services/user/tsconfig.json").references).toEqual([{ path: "../../common/logger" }]);
+    expect(read("common/logger/tsconfig.json").references).toBeUndefined();
+    expect(read("tsconfig.json")).toEqual({ files: [], references: [{ path: "common/logger" }, { path: "services/user" }] });
+
+    // A new workspace dependency (a devDependency too: tests compile in the same project) makes the referencing tsconfig stale.
+    edit(root, {
+      "services/user/package.json": { ...read("services/user/package.json"), devDependencies: { ...read("services/user/package.json").devDependencies, "@monorepo/tools": "workspace:*" } },
+      "common/tools/package.json": { name: "@monorepo/tools", main: "dist/src/index.js" },
+      "common/tools/tsconfig.json": { extends: "../../tsconfig.base.json", compilerOptions: { outDir: "dist", composite: true }, include: ["src"] },
+      "common/tools/src/index.ts": "export const tool = 1;\n",
+    });
+    const stale = staleFiles(root, generate(root).files);
+    expect(stale.map((s) => s.path)).toEqual(expect.arrayContaining(["tsconfig.json", "services/user/tsconfig.json", "services/user/BUILD.bazel"]));
+    expect(describeStale(stale.find((s) => s.path === "services/user/tsconfig.json")!)).toContain('  +       "path": "../../common/tools"');
   });
 });
 

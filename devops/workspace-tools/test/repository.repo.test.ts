@@ -10,7 +10,8 @@ import { replaceIn, tempDir } from "./fixtures";
  * Bazel runs these only on request (jest_test repo_test is manual: a sandbox holds no checkout);
  * `bazel run //devops/workspace-tools -- check` is the Bazel-side equivalent.
  */
-const ROOT = process.env.BUILD_WORKSPACE_DIRECTORY ?? path.resolve(__dirname, "../../..");
+// Four levels up from dist/test/, where this file runs.
+const ROOT = process.env.BUILD_WORKSPACE_DIRECTORY ?? path.resolve(__dirname, "../../../..");
 /** Whole-repository runs spawn buildifier and buildozer over every package: seconds on a busy 2-core machine. */
 const REPO_TIMEOUT_MS = 60_000;
 

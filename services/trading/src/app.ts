@@ -8,8 +8,8 @@ import { StockFilter, StockStore, SwapRequest, SwapResult } from "./store";
 import { Stock } from "./stocks";
 
 export const DEFAULT_PORT = 3001;
-/** The package's own stocks.json, found from the compiled file (src/app.js) so it works from any working directory. */
-export const DEFAULT_STOCKS_DATA_FILE = path.join(__dirname, "..", "stocks.json");
+/** The package's own stocks.json, found from the compiled file (dist/src/app.js) so it works from any working directory. */
+export const DEFAULT_STOCKS_DATA_FILE = path.join(__dirname, "..", "..", "stocks.json");
 /** Upper bound of one POST /bulk-swap, so one request cannot hold the swap queue for long. */
 export const MAX_BULK_SWAPS = 10_000;
 

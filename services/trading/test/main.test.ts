@@ -27,7 +27,7 @@ function swap(url: string, stockId: string, fromUserId: string, toUserId: string
   });
 }
 
-describe("src/main.js", () => {
+describe("dist/src/main.js", () => {
   it("serves STOCKS_DATA_FILE on PORT, persists a swap across a restart, and exits 0 on SIGTERM", async () => {
     writeFileSync(file, JSON.stringify(SAMPLE_STOCKS));
     const first = await startMain({ STOCKS_DATA_FILE: file });

@@ -5,8 +5,8 @@ import { createServiceApp, loadJsonDataFile, ReadinessState } from "@monorepo/se
 import { parseUsers, Users } from "./users";
 
 export const DEFAULT_PORT = 3000;
-/** The package's own user.json, found from the compiled file (src/app.js) so it works from any working directory. */
-export const DEFAULT_USER_DATA_FILE = path.join(__dirname, "..", "user.json");
+/** The package's own user.json, found from the compiled file (dist/src/app.js) so it works from any working directory. */
+export const DEFAULT_USER_DATA_FILE = path.join(__dirname, "..", "..", "user.json");
 
 /** Users given directly, or a user.json to load (a missing or corrupt file throws a DataFileError). */
 export type UserAppDeps = ({ users: Users } | { dataFile: string }) & {

@@ -135,8 +135,9 @@ describe("parseUsers", () => {
 });
 
 describe("the package's user.json", () => {
-  it("lives next to src/ and holds users 1..5 with id, name, email, role", () => {
-    expect(DEFAULT_USER_DATA_FILE).toBe(path.resolve(__dirname, "..", "user.json"));
+  it("lives at the package's top and holds users 1..5 with id, name, email, role", () => {
+    // This test runs from dist/test/.
+    expect(DEFAULT_USER_DATA_FILE).toBe(path.resolve(__dirname, "..", "..", "user.json"));
     const { logger: quiet } = memoryLogger();
     expect(() => createApp({ dataFile: DEFAULT_USER_DATA_FILE, logger: quiet })).not.toThrow();
     const bundled = parseUsers(require(DEFAULT_USER_DATA_FILE));

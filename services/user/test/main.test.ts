@@ -10,7 +10,7 @@ beforeEach(() => {
 });
 afterEach(() => fsp.rm(dir, { recursive: true, force: true }));
 
-describe("src/main.js", () => {
+describe("dist/src/main.js", () => {
   it("serves USER_DATA_FILE on PORT and exits 0 on SIGTERM", async () => {
     const file = path.join(dir, "user.json");
     writeFileSync(file, JSON.stringify({ "9": { id: "9", name: "Nine", email: "nine@example.com", role: "viewer" } }));
