@@ -1,15 +1,11 @@
-import express, { Express, Request } from "express";
-import * as path from "node:path";
+import { Express, Request } from "express";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { Logger } from "@monorepo/logger";
-import { createServiceApp, HttpError, ReadinessState } from "@monorepo/service";
+import { createServiceApp, HttpError, ServiceLifecycle } from "@monorepo/service";
 import { StockFilter, StockStore, SwapRequest, SwapResult } from "./store";
 import { Stock } from "./stocks";
 
-export const DEFAULT_PORT = 3001;
-/** The package's own stocks.json, found from the compiled file (src/app.js) so it works from any working directory. */
-export const DEFAULT_STOCKS_DATA_FILE = path.join(__dirname, "..", "stocks.json");
 /** Upper bound of one POST /bulk-swap, so one request cannot hold the swap queue for long. */
 export const MAX_BULK_SWAPS = 10_000;
 
@@ -17,7 +13,8 @@ export interface TradingAppDeps {
   /** stocks.json to load (a missing or corrupt file throws a DataFileError) and to persist swaps to. */
   dataFile: string;
   logger?: Logger;
-  readiness?: ReadinessState;
+  /** Readiness (none: always ready). */
+  lifecycle?: ServiceLifecycle;
 }
 
 const MISSING_PARAMETERS = "Missing required parameters";
@@ -29,58 +26,71 @@ export function createApp(deps: TradingAppDeps): Express {
   const store = StockStore.load(deps.dataFile);
   logger.info("Loaded stocks", { file: deps.dataFile, count: store.size });
 
-  const routes = express.Router();
-  routes.get("/", (_req, res) => {
-    res.json({ message: "Trading Service API" });
+  return createServiceApp({
+    logger,
+    readiness: deps.lifecycle?.readiness,
+    jsonLimit: "1mb",
+    routes: {
+      "/": {
+        get: (_req, res) => {
+          res.json({ message: "Trading Service API" });
+        },
+      },
+      "/stocks": {
+        get: async (req, res) => {
+          const filter = parseStockFilter(req);
+          if (filter.limit === undefined && filter.sector === undefined && filter.owned === undefined) {
+            // The whole set can be a million stocks: stream it in chunks instead of building one huge string.
+            res.type("application/json");
+            await pipeline(Readable.from(store.jsonChunks()), res).catch((error: NodeJS.ErrnoException) => {
+              if (error.code !== "ERR_STREAM_PREMATURE_CLOSE") throw error;
+            });
+            return;
+          }
+          res.json(keyedById(store.list(filter)));
+        },
+      },
+      "/stocks/:id": {
+        get: (req, res) => {
+          const stock = store.get(req.params.id as string);
+          if (!stock) throw new HttpError(404, NOT_FOUND);
+          res.json(stock);
+        },
+      },
+      "/swap": {
+        post: async (req, res) => {
+          const request = parseSwapRequest(req.body);
+          if (!request) throw new HttpError(400, MISSING_PARAMETERS);
+          const [stock] = succeeded(await store.swap([request]));
+          res.json({
+            success: true,
+            message: `Stock ${stock.id} transferred from user ${request.fromUserId} to user ${request.toUserId}`,
+            stock,
+          });
+        },
+      },
+      "/bulk-swap": {
+        post: async (req, res) => {
+          const requests = parseBulkSwap(req.body);
+          const stocks = succeeded(await store.swap(requests), true);
+          res.json({ success: true, message: `Swapped ${stocks.length} stocks`, stocks });
+        },
+      },
+      "/portfolio/:userId": {
+        get: (req, res) => {
+          const userId = req.params.userId as string;
+          const stocks = store.ownedBy(userId);
+          const totalValue = Math.round(stocks.reduce((sum, stock) => sum + stock.price, 0) * 100) / 100;
+          res.json({ userId, count: stocks.length, totalValue, stocks });
+        },
+      },
+      "/sector-stats": {
+        get: (_req, res) => {
+          res.json({ sectors: store.sectorStats() });
+        },
+      },
+    },
   });
-
-  routes.get("/stocks", async (req, res) => {
-    const filter = parseStockFilter(req);
-    if (filter.limit === undefined && filter.sector === undefined && filter.owned === undefined) {
-      // The whole set can be a million stocks: stream it in chunks instead of building one huge string.
-      res.type("application/json");
-      await pipeline(Readable.from(store.jsonChunks()), res).catch((error: NodeJS.ErrnoException) => {
-        if (error.code !== "ERR_STREAM_PREMATURE_CLOSE") throw error;
-      });
-      return;
-    }
-    res.json(keyedById(store.list(filter)));
-  });
-
-  routes.get("/stocks/:id", (req, res) => {
-    const stock = store.get(req.params.id);
-    if (!stock) throw new HttpError(404, NOT_FOUND);
-    res.json(stock);
-  });
-
-  routes.post("/swap", async (req, res) => {
-    const request = parseSwapRequest(req.body);
-    if (!request) throw new HttpError(400, MISSING_PARAMETERS);
-    const [stock] = succeeded(await store.swap([request]));
-    res.json({
-      success: true,
-      message: `Stock ${stock.id} transferred from user ${request.fromUserId} to user ${request.toUserId}`,
-      stock,
-    });
-  });
-
-  routes.post("/bulk-swap", async (req, res) => {
-    const requests = parseBulkSwap(req.body);
-    const stocks = succeeded(await store.swap(requests), true);
-    res.json({ success: true, message: `Swapped ${stocks.length} stocks`, stocks });
-  });
-
-  routes.get("/portfolio/:userId", (req, res) => {
-    const stocks = store.ownedBy(req.params.userId);
-    const totalValue = Math.round(stocks.reduce((sum, stock) => sum + stock.price, 0) * 100) / 100;
-    res.json({ userId: req.params.userId, count: stocks.length, totalValue, stocks });
-  });
-
-  routes.get("/sector-stats", (_req, res) => {
-    res.json({ sectors: store.sectorStats() });
-  });
-
-  return createServiceApp({ logger, routes, readiness: deps.readiness, jsonLimit: "1mb" });
 }
 
 function keyedById(stocks: Stock[]): Record<string, Stock> {
@@ -118,7 +128,7 @@ function parseSwapRequest(body: unknown): SwapRequest | undefined {
 
 /** The body is {"swaps": [...]} or the bare array; every entry must be a complete swap. */
 function parseBulkSwap(body: unknown): SwapRequest[] {
-  const swaps: unknown = Array.isArray(body) ? body : (body as { swaps?: unknown } | undefined)?.swaps;
+  const swaps: unknown = Array.isArray(body) ? body : (body as { swaps?: unknown } | null | undefined)?.swaps;
   if (!Array.isArray(swaps) || swaps.length === 0) {
     throw new HttpError(400, 'Expected a non-empty array of swaps, or {"swaps": [...]}');
   }

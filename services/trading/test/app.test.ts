@@ -1,6 +1,6 @@
 import { promises as fsp, readFileSync } from "node:fs";
 import { get as httpGet } from "node:http";
-import { RunningServer, startServer } from "@monorepo/service";
+import { RunningServer, ServiceLifecycle, startServer } from "@monorepo/service";
 import { memoryLogger, waitFor } from "@monorepo/testing";
 import { createApp, Stocks } from "../src";
 import { generatedStock, SAMPLE_STOCKS, tempDataFile, writeGeneratedStocks } from "./stock-data";
@@ -15,7 +15,8 @@ interface TradingServer {
 async function startTrading(stocks: Stocks = SAMPLE_STOCKS): Promise<TradingServer> {
   const { dir, file } = tempDataFile(stocks);
   const { logger, records } = memoryLogger("trading-test");
-  const running = await startServer(createApp({ dataFile: file, logger }), { port: 0, host: "127.0.0.1", logger });
+  const lifecycle = new ServiceLifecycle();
+  const running = await startServer(createApp({ dataFile: file, logger, lifecycle }), { port: 0, host: "127.0.0.1", logger, lifecycle });
   return { running, file, dir, records };
 }
 
@@ -120,10 +121,20 @@ describe("read routes", () => {
     await expectJson(await get("/liveness"), 200, { status: "alive" });
   });
 
-  it("answers unknown routes and methods with 404 JSON", async () => {
+  it("answers unknown routes with 404 JSON, before reading any body", async () => {
     await expectJson(await get("/bonds"), 404, { error: "Not found" });
-    await expectJson(await fetch(`${server.running.url}/swap`), 404, { error: "Not found" });
-    await expectJson(await fetch(`${server.running.url}/stocks/AAA`, { method: "DELETE" }), 404, { error: "Not found" });
+    await expectJson(await postJson(server, "/bonds", { padding: "x".repeat(1_100_000) }), 404, { error: "Not found" });
+  });
+
+  it.each([
+    ["GET", "/swap", "POST, OPTIONS"],
+    ["PUT", "/bulk-swap", "POST, OPTIONS"],
+    ["DELETE", "/stocks/AAA", "GET, HEAD, OPTIONS"],
+    ["POST", "/stocks", "GET, HEAD, OPTIONS"],
+  ])("answers %s %s with 405 and Allow: %s", async (method, route, allow) => {
+    const response = await fetch(`${server.running.url}${route}`, { method });
+    expect(response.headers.get("allow")).toBe(allow);
+    await expectJson(response, 405, { error: `Method ${method} is not allowed on ${route}; allowed: ${allow}` });
   });
 
   it("answers an undecodable path with 400 JSON", async () => {
@@ -165,13 +176,12 @@ describe("POST /swap", () => {
     expect(readFile(server)).toEqual(SAMPLE_STOCKS);
   });
 
-  it("answers a body that is not JSON (no JSON content type) with 400 Missing required parameters", async () => {
-    const response = await fetch(`${server.running.url}/swap`, {
-      method: "POST",
-      headers: { "content-type": "text/plain" },
-      body: "stockId=AAA",
-    });
-    await expectJson(response, 400, { error: "Missing required parameters" });
+  it("answers a body that is not declared as JSON with 415", async () => {
+    const typed = await fetch(`${server.running.url}/swap`, { method: "POST", headers: { "content-type": "text/plain" }, body: "stockId=AAA" });
+    await expectJson(typed, 415, { error: "Content-Type text/plain is not supported: send the body as application/json" });
+    const untyped = await fetch(`${server.running.url}/swap`, { method: "POST", body: new Blob(['{"stockId": "AAA"}']) });
+    await expectJson(untyped, 415, { error: "Content-Type is missing: send the body as application/json" });
+    expect(readFile(server)).toEqual(SAMPLE_STOCKS);
   });
 
   it("answers malformed JSON with 400 and an oversized body with 413, as JSON", async () => {

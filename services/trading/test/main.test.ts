@@ -1,10 +1,10 @@
-import { mkdtempSync, promises as fsp, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, promises as fsp, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { logMessage, startNode } from "@monorepo/testing";
+import { logMessage, runNode, startNode } from "@monorepo/testing";
 import { generatedStock, SAMPLE_STOCKS, writeGeneratedStocks } from "./stock-data";
 
-const main = path.join(__dirname, "..", "src", "main.js");
+const main = require.resolve("../src/main");
 let dir: string;
 let file: string;
 beforeEach(() => {
@@ -15,8 +15,8 @@ afterEach(() => fsp.rm(dir, { recursive: true, force: true }));
 
 async function startMain(env: Record<string, string>, cwd?: string) {
   const service = startNode(main, [], { PORT: "0", ...env }, cwd);
-  const url: string = JSON.parse(await service.waitForLine(logMessage("Listening"))).data.url;
-  return { service, url };
+  const listening = JSON.parse(await service.waitForLine(logMessage("Listening"))).data;
+  return { service, url: listening.url as string, host: listening.host as string };
 }
 
 function swap(url: string, stockId: string, fromUserId: string, toUserId: string): Promise<Response> {
@@ -27,10 +27,13 @@ function swap(url: string, stockId: string, fromUserId: string, toUserId: string
   });
 }
 
+const tempFiles = (): string[] => readdirSync(dir).filter((name) => name.endsWith(".tmp"));
+
 describe("src/main.js", () => {
-  it("serves STOCKS_DATA_FILE on PORT, persists a swap across a restart, and exits 0 on SIGTERM", async () => {
+  it("serves STOCKS_DATA_FILE on PORT and 127.0.0.1, persists a swap across a restart, and exits 0 on SIGTERM", async () => {
     writeFileSync(file, JSON.stringify(SAMPLE_STOCKS));
-    const first = await startMain({ STOCKS_DATA_FILE: file });
+    const first = await startMain({ STOCKS_DATA_FILE: file, HOST: "" });
+    expect(first.host).toBe("127.0.0.1");
     expect((await swap(first.url, "DDD", "3", "5")).status).toBe(200);
     first.service.child.kill("SIGTERM");
     expect(await first.service.exited).toEqual({ code: 0, signal: null });
@@ -50,18 +53,17 @@ describe("src/main.js", () => {
     expect((await service.exited).code).toBe(0);
   }, 15_000);
 
-  it("uses port 3001 when PORT is unset", async () => {
-    writeFileSync(file, JSON.stringify(SAMPLE_STOCKS));
-    const service = startNode(main, [], { PORT: "", STOCKS_DATA_FILE: file });
-    // Either it listens on 3001 or 3001 is taken on this machine; both show the default in use.
-    const record = JSON.parse(await service.waitForLine((l) => /"message":"(Listening|Refusing to start[^"]*)"/.test(l)));
-    if (record.message === "Listening") {
-      expect(record.data.port).toBe(3001);
-      service.child.kill("SIGTERM");
-    } else {
-      expect(record.message).toMatch(/EADDRINUSE.*:3001/);
-    }
-    await service.exited;
+  it("takes a relative STOCKS_DATA_FILE from INIT_CWD under pnpm start, not from the package folder it runs in", async () => {
+    const caller = path.join(dir, "caller");
+    const packageDir = path.join(dir, "package");
+    mkdirSync(caller);
+    mkdirSync(packageDir);
+    writeFileSync(path.join(caller, "stocks.json"), JSON.stringify({ AAA: SAMPLE_STOCKS.AAA }));
+    writeFileSync(path.join(packageDir, "stocks.json"), JSON.stringify(SAMPLE_STOCKS));
+    const { service, url } = await startMain({ STOCKS_DATA_FILE: "stocks.json", INIT_CWD: caller, npm_lifecycle_event: "start" }, packageDir);
+    expect(Object.keys((await (await fetch(`${url}/stocks`)).json()) as object)).toEqual(["AAA"]);
+    service.child.kill("SIGTERM");
+    expect((await service.exited).code).toBe(0);
   }, 15_000);
 
   it.each([
@@ -69,17 +71,17 @@ describe("src/main.js", () => {
     ["an empty", "", "is empty"],
     ["a torn", JSON.stringify(SAMPLE_STOCKS).slice(0, 100), "is not valid JSON"],
     ["a malformed", JSON.stringify({ AAA: { ...SAMPLE_STOCKS.AAA, price: "ten" } }), 'has unexpected content: stock "AAA" has no price'],
-  ])("refuses to start on %s data file: clear error, exit code 1", async (_case, content, reason) => {
+  ])("refuses to start on %s data file: one clear line, exit code 1", async (_case, content, reason) => {
     if (content !== undefined) writeFileSync(file, content);
-    const service = startNode(main, [], { PORT: "0", STOCKS_DATA_FILE: file });
-    expect(await service.exited).toEqual({ code: 1, signal: null });
-    const records = service.lines().map((line) => JSON.parse(line));
-    expect(records.some((r) => r.message === "Listening")).toBe(false);
-    expect(records.at(-1)).toMatchObject({ level: "ERROR", context: "trading-service" });
-    expect(records.at(-1).message.startsWith(`Refusing to start: Data file ${file} ${reason}`)).toBe(true);
+    const run = await runNode(main, [], { env: { PORT: "0", STOCKS_DATA_FILE: file } });
+    expect(run).toMatchObject({ code: 1, signal: null, stderr: "" });
+    const records = run.stdout.trimEnd().split("\n").map((line) => JSON.parse(line));
+    expect(records).toHaveLength(1);
+    expect(records[0]).toMatchObject({ level: "ERROR", context: "trading-service", data: { error: "DataFileError" } });
+    expect(records[0].message.startsWith(`Refusing to start: Data file ${file} ${reason}`)).toBe(true);
   }, 15_000);
 
-  it("keeps a whole, loadable data file when SIGKILLed while swaps are being written", async () => {
+  it("keeps a whole, loadable data file when SIGKILLed while swaps are being written, ", async () => {
     const count = 20_000;
     await writeGeneratedStocks(file, count);
     const stock = generatedStock(0);
@@ -102,8 +104,8 @@ describe("src/main.js", () => {
       // Either the last acknowledged owner, or the unacknowledged swap made it.
       expect([owners[acknowledged % 2], owners[(acknowledged + 1) % 2]]).toContain(data[stock.id].owned);
       if (data[stock.id].owned !== owners[acknowledged % 2]) acknowledged++;
-      for (const temp of readdirSync(dir).filter((name) => name.endsWith(".tmp"))) await fsp.rm(path.join(dir, temp));
     }
+    for (const temp of tempFiles()) await fsp.rm(path.join(dir, temp));
 
     const restarted = await startMain({ STOCKS_DATA_FILE: file });
     expect((await fetch(`${restarted.url}/readiness`)).status).toBe(200);
