@@ -34,8 +34,8 @@ export interface RunningServer {
 /**
  * Listens and marks the service ready. shutdown() then: starts the lifecycle's drain (readiness
  * 503, queued work refused); keeps the listener open while requests are in flight (so probes see
- * the 503 and those requests finish), answering with "Connection: close"; then closes the listener
- * and idle keep-alive connections. When shutdownTimeoutMs runs out, it passes the lifecycle's
+ * the 503 and those requests finish), answering with "Connection: close"; then, once no request is
+ * left unread, closes the listener and idle keep-alive connections. When shutdownTimeoutMs runs out, it passes the lifecycle's
  * deadline, waits for the commits in progress to settle and be answered, and cuts what is left.
  */
 export async function startServer(app: RequestListener, options: StartServerOptions): Promise<RunningServer> {
@@ -56,13 +56,24 @@ export async function startServer(app: RequestListener, options: StartServerOpti
     server.closeIdleConnections();
   };
 
+  // Requests a client has already sent may still wait unread in the accept queue or a socket's
+  // buffer; closing now would reset them. Two turns of the event loop let it accept them, then
+  // read them; a request found that way is served, and this runs again when it is done.
+  const closeWhenQuiet = (): void => {
+    setImmediate(() =>
+      setImmediate(() => {
+        if (inFlight.size === 0) closeListener();
+      }),
+    );
+  };
+
   // Registered before the app so the header can still be set on every response.
   server.on("request", (_req: IncomingMessage, res: ServerResponse) => {
     inFlight.add(res);
     if (draining) res.setHeader("Connection", "close");
     res.once("close", () => {
       inFlight.delete(res);
-      if (draining && inFlight.size === 0) closeListener();
+      if (draining && inFlight.size === 0) closeWhenQuiet();
     });
   });
   server.on("request", app);
@@ -84,7 +95,7 @@ export async function startServer(app: RequestListener, options: StartServerOpti
     draining = true;
     logger.info("Draining", { inFlight: inFlight.size, timeoutMs: shutdownTimeoutMs });
     for (const res of inFlight) if (!res.headersSent) res.setHeader("Connection", "close");
-    if (inFlight.size === 0) closeListener();
+    if (inFlight.size === 0) closeWhenQuiet();
 
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<"forced">((resolve) => {

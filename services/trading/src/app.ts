@@ -2,7 +2,7 @@ import { Express, Request } from "express";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { Logger } from "@monorepo/logger";
-import { createServiceApp, HttpError, ServiceLifecycle } from "@monorepo/service";
+import { createServiceApp, HttpError, removeStaleTempFiles, ServiceLifecycle } from "@monorepo/service";
 import { StockFilter, StockStore, SwapRequest, SwapResult } from "./store";
 import { Stock } from "./stocks";
 
@@ -13,7 +13,7 @@ export interface TradingAppDeps {
   /** stocks.json to load (a missing or corrupt file throws a DataFileError) and to persist swaps to. */
   dataFile: string;
   logger?: Logger;
-  /** Readiness (none: always ready). */
+  /** Readiness, and the shutdown that refuses or abandons swaps (none: always ready, never shutting down). */
   lifecycle?: ServiceLifecycle;
 }
 
@@ -23,8 +23,10 @@ const NOT_OWNED = "Stock is not owned by the specified user";
 
 export function createApp(deps: TradingAppDeps): Express {
   const logger = deps.logger ?? new Logger("trading-service");
-  const store = StockStore.load(deps.dataFile);
+  const store = StockStore.load(deps.dataFile, deps.lifecycle);
   logger.info("Loaded stocks", { file: deps.dataFile, count: store.size });
+  const removed = removeStaleTempFiles(deps.dataFile);
+  if (removed.length > 0) logger.warn("Removed the temp files of interrupted writes", { files: removed });
 
   return createServiceApp({
     logger,

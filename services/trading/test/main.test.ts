@@ -1,7 +1,10 @@
+import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { mkdirSync, mkdtempSync, promises as fsp, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { request } from "node:http";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { logMessage, runNode, startNode } from "@monorepo/testing";
+import { logMessage, runNode, startNode, waitFor } from "@monorepo/testing";
 import { generatedStock, SAMPLE_STOCKS, writeGeneratedStocks } from "./stock-data";
 
 const main = require.resolve("../src/main");
@@ -25,6 +28,29 @@ function swap(url: string, stockId: string, fromUserId: string, toUserId: string
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ stockId, fromUserId, toUserId }),
   });
+}
+
+/** The answer to a swap, or "cut" when the connection ended without one. */
+type SwapOutcome = { status: number; body: { error?: string; stock?: { owned: string } } } | "cut";
+
+/**
+ * Sends a swap on a connection of its own. `sent` resolves once the whole request is on its way, so
+ * a test knows the service has it before it signals the service.
+ */
+function sendSwap(url: string, body: object): { sent: Promise<void>; outcome: Promise<SwapOutcome> } {
+  let sent!: () => void;
+  const outcome = new Promise<SwapOutcome>((resolve) => {
+    const req = request(`${url}/swap`, { method: "POST", agent: false, headers: { "content-type": "application/json" } }, (res) => {
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk) => (text += chunk));
+      res.on("end", () => resolve({ status: res.statusCode!, body: JSON.parse(text) }));
+      res.on("error", () => resolve("cut"));
+    });
+    req.on("error", () => resolve("cut"));
+    req.end(JSON.stringify(body), () => sent());
+  });
+  return { sent: new Promise((resolve) => (sent = resolve)), outcome };
 }
 
 const tempFiles = (): string[] => readdirSync(dir).filter((name) => name.endsWith(".tmp"));
@@ -81,7 +107,7 @@ describe("src/main.js", () => {
     expect(records[0].message.startsWith(`Refusing to start: Data file ${file} ${reason}`)).toBe(true);
   }, 15_000);
 
-  it("keeps a whole, loadable data file when SIGKILLed while swaps are being written, ", async () => {
+  it("keeps a whole, loadable data file when SIGKILLed while swaps are being written, and a restart removes the temp files left", async () => {
     const count = 20_000;
     await writeGeneratedStocks(file, count);
     const stock = generatedStock(0);
@@ -105,12 +131,75 @@ describe("src/main.js", () => {
       expect([owners[acknowledged % 2], owners[(acknowledged + 1) % 2]]).toContain(data[stock.id].owned);
       if (data[stock.id].owned !== owners[acknowledged % 2]) acknowledged++;
     }
-    for (const temp of tempFiles()) await fsp.rm(path.join(dir, temp));
+    // Whether or not a kill above landed mid-write, one partial copy is certainly left: that of a writer that has exited.
+    const writer = spawn(process.execPath, ["-e", ""]);
+    await once(writer, "exit");
+    const left = path.join(dir, `.stocks.json.${writer.pid}.0123456789ab.tmp`);
+    writeFileSync(left, readFileSync(file, "utf8").slice(0, 1000));
+    const leftBehind = tempFiles();
 
     const restarted = await startMain({ STOCKS_DATA_FILE: file });
+    expect(tempFiles()).toEqual([]);
+    const removed = restarted.service.lines().map((line) => JSON.parse(line)).find((r) => r.message === "Removed the temp files of interrupted writes");
+    expect(removed.data.files.sort()).toEqual(leftBehind.map((name) => path.join(dir, name)).sort());
+    expect(removed.data.files).toContain(left);
     expect((await fetch(`${restarted.url}/readiness`)).status).toBe(200);
     expect(await (await fetch(`${restarted.url}/stocks/${stock.id}`)).json()).toEqual({ ...stock, owned: owners[acknowledged % 2] });
     restarted.service.child.kill("SIGTERM");
     expect((await restarted.service.exited).code).toBe(0);
+  }, 60_000);
+});
+
+describe("src/main.js shutting down during swaps", () => {
+  // About 3 MB: each swap rewrites it, so a write is still running when the test sees its temp file and signals.
+  const COUNT = 30_000;
+  const BUYER = "buyer";
+
+  /** What the data file says each of the first `n` stocks is owned by. */
+  const ownersInFile = (n: number): string[] => {
+    const data = JSON.parse(readFileSync(file, "utf8"));
+    return Array.from({ length: n }, (_, i) => data[generatedStock(i).id].owned);
+  };
+
+  it("keeps every promise: the swap being written completes (200, in the file), the queued ones get 503 and are not made; exit 0", async () => {
+    await writeGeneratedStocks(file, COUNT);
+    const { service, url } = await startMain({ STOCKS_DATA_FILE: file });
+    const swaps = Array.from({ length: 80 }, (_, i) => sendSwap(url, { stockId: generatedStock(i).id, fromUserId: generatedStock(i).owned, toUserId: BUYER }));
+    await Promise.all(swaps.map((s) => s.sent));
+    await waitFor(() => tempFiles().length > 0);
+    service.child.kill("SIGTERM");
+
+    const outcomes = await Promise.all(swaps.map((s) => s.outcome));
+    expect(await service.exited).toEqual({ code: 0, signal: null });
+    const owners = ownersInFile(80);
+    outcomes.forEach((outcome, i) => {
+      if (outcome !== "cut" && outcome.status === 200) {
+        expect([outcome.body.stock!.owned, owners[i]]).toEqual([BUYER, BUYER]);
+      } else {
+        // Refused, or (a request the service had not yet read when it closed its listener) reset: either way not made.
+        if (outcome !== "cut") expect(outcome).toEqual({ status: 503, body: { error: "Service is shutting down: the request was not carried out; retry it" } });
+        expect(owners[i]).toBe(generatedStock(i).owned);
+      }
+    });
+    expect(outcomes.filter((o) => o !== "cut" && o.status === 503).length).toBeGreaterThan(0);
+    expect(tempFiles()).toEqual([]);
+  }, 60_000);
+
+  it("at the drain limit abandons the write before it commits, or answers it if it has: never made yet unanswered; exit 3", async () => {
+    await writeGeneratedStocks(file, COUNT);
+    const { service, url } = await startMain({ STOCKS_DATA_FILE: file, SHUTDOWN_TIMEOUT_MS: "0" });
+    const stock = generatedStock(0);
+    const { sent, outcome } = sendSwap(url, { stockId: stock.id, fromUserId: stock.owned, toUserId: BUYER });
+    await sent;
+    await waitFor(() => tempFiles().length > 0);
+    service.child.kill("SIGTERM");
+
+    const answer = await outcome;
+    expect(await service.exited).toEqual({ code: 3, signal: null });
+    expect(answer).not.toBe("cut");
+    const [owner] = ownersInFile(1);
+    if (answer !== "cut" && answer.status === 200) expect(owner).toBe(BUYER);
+    else expect([answer, owner]).toEqual([{ status: 503, body: { error: "Service is shutting down: the request was not carried out; retry it" } }, stock.owned]);
+    expect(tempFiles()).toEqual([]);
   }, 60_000);
 });
