@@ -2,12 +2,19 @@ import { Express, Request } from "express";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { Logger } from "@monorepo/logger";
-import { createServiceApp, HttpError, removeStaleTempFiles, ServiceLifecycle } from "@monorepo/service";
+import { createServiceApp, describeJson, HttpError, jsonObjectBody, removeStaleTempFiles, ServiceLifecycle } from "@monorepo/service";
 import { StockFilter, StockStore, SwapRequest, SwapResult } from "./store";
 import { Stock } from "./stocks";
 
 /** Upper bound of one POST /bulk-swap, so one request cannot hold the swap queue for long. */
 export const MAX_BULK_SWAPS = 10_000;
+
+/**
+ * What a stock or user id in a swap may be: a ticker or a user id, bounded so that a request
+ * cannot carry megabytes or control characters into the data file and the logs.
+ */
+export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const ID_RULE = "1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit";
 
 export interface TradingAppDeps {
   /** stocks.json to load (a missing or corrupt file throws a DataFileError) and to persist swaps to. */
@@ -61,8 +68,7 @@ export function createApp(deps: TradingAppDeps): Express {
       },
       "/swap": {
         post: async (req, res) => {
-          const request = parseSwapRequest(req.body);
-          if (!request) throw new HttpError(400, MISSING_PARAMETERS);
+          const request = parseSwap(jsonObjectBody(req));
           const [stock] = succeeded(await store.swap([request]));
           res.json({
             success: true,
@@ -120,25 +126,38 @@ function parseStockFilter(req: Request): StockFilter {
   return filter;
 }
 
-function parseSwapRequest(body: unknown): SwapRequest | undefined {
-  if (typeof body !== "object" || body === null) return undefined;
-  const { stockId, fromUserId, toUserId } = body as Record<string, unknown>;
-  const isId = (value: unknown): value is string => typeof value === "string" && value !== "";
-  if (!isId(stockId) || !isId(fromUserId) || !isId(toUserId)) return undefined;
+const SWAP_FIELDS = ["stockId", "fromUserId", "toUserId"] as const;
+
+/**
+ * One swap: all three ids present (absent, null or "" is the product's "Missing required
+ * parameters"), each a valid id, and a change of owner. `where` names the swap in a bulk request.
+ */
+function parseSwap(value: Record<string, unknown>, where = ""): SwapRequest {
+  if (SWAP_FIELDS.some((field) => value[field] === undefined || value[field] === null || value[field] === "")) {
+    throw new HttpError(400, MISSING_PARAMETERS + where);
+  }
+  for (const field of SWAP_FIELDS) {
+    const id = value[field];
+    if (typeof id !== "string" || !ID_PATTERN.test(id)) throw new HttpError(400, `Invalid ${field}: expected ${ID_RULE}${where}`);
+  }
+  const { stockId, fromUserId, toUserId } = value as Record<(typeof SWAP_FIELDS)[number], string>;
+  if (fromUserId === toUserId) throw new HttpError(400, `fromUserId and toUserId are the same user: a swap must change the owner${where}`);
   return { stockId, fromUserId, toUserId };
 }
 
-/** The body is {"swaps": [...]} or the bare array; every entry must be a complete swap. */
+/** The body is {"swaps": [...]} or the bare array; every entry must be a valid swap. */
 function parseBulkSwap(body: unknown): SwapRequest[] {
   const swaps: unknown = Array.isArray(body) ? body : (body as { swaps?: unknown } | null | undefined)?.swaps;
   if (!Array.isArray(swaps) || swaps.length === 0) {
     throw new HttpError(400, 'Expected a non-empty array of swaps, or {"swaps": [...]}');
   }
   if (swaps.length > MAX_BULK_SWAPS) throw new HttpError(400, `At most ${MAX_BULK_SWAPS} swaps per request`);
-  return swaps.map((swap, index) => {
-    const request = parseSwapRequest(swap);
-    if (!request) throw new HttpError(400, `${MISSING_PARAMETERS} (swap ${index})`);
-    return request;
+  return swaps.map((swap: unknown, index) => {
+    const where = ` (swap ${index})`;
+    if (typeof swap !== "object" || swap === null || Array.isArray(swap)) {
+      throw new HttpError(400, `A swap must be a JSON object, not ${describeJson(swap)}${where}`);
+    }
+    return parseSwap(swap as Record<string, unknown>, where);
   });
 }
 

@@ -166,21 +166,65 @@ describe("POST /swap", () => {
   it.each([
     ["an empty object", {}],
     ["a missing toUserId", { stockId: "AAA", fromUserId: "1" }],
-    ["a numeric user id", { stockId: "AAA", fromUserId: 1, toUserId: "2" }],
     ["an empty stockId", { stockId: "", fromUserId: "1", toUserId: "2" }],
-    ["an object stockId", { stockId: { $ne: "x" }, fromUserId: "1", toUserId: "2" }],
     ["a null field", { stockId: null, fromUserId: "1", toUserId: "2" }],
-    ["an array body", [{ stockId: "AAA", fromUserId: "1", toUserId: "2" }]],
+    ["a missing field and an invalid one", { stockId: "AAA", fromUserId: 1 }],
   ])("answers %s with 400 Missing required parameters", async (_case, body) => {
     await expectJson(await postJson(server, "/swap", body), 400, { error: "Missing required parameters" });
     expect(readFile(server)).toEqual(SAMPLE_STOCKS);
   });
 
-  it("answers a body that is not declared as JSON with 415", async () => {
+  const ID_RULE = "1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit";
+  it.each([
+    ["a numeric user id", { stockId: "AAA", fromUserId: 1, toUserId: "2" }, "fromUserId"],
+    ["an object stockId", { stockId: { $ne: "x" }, fromUserId: "1", toUserId: "2" }, "stockId"],
+    ["a 65-character stockId", { stockId: "A".repeat(65), fromUserId: "1", toUserId: "2" }, "stockId"],
+    ["a user id with a space", { stockId: "AAA", fromUserId: "1", toUserId: "user 2" }, "toUserId"],
+    ["a user id with a newline", { stockId: "AAA", fromUserId: "1", toUserId: "2\nforged log line" }, "toUserId"],
+    ["an id starting with a dot", { stockId: "AAA", fromUserId: "..", toUserId: "2" }, "fromUserId"],
+  ])("answers %s with 400 naming the invalid field", async (_case, body, field) => {
+    await expectJson(await postJson(server, "/swap", body), 400, { error: `Invalid ${field}: expected ${ID_RULE}` });
+    expect(readFile(server)).toEqual(SAMPLE_STOCKS);
+  });
+
+  it("accepts ids at the bounds: 64 characters, dots, dashes and underscores", async () => {
+    const stocks = { ...SAMPLE_STOCKS, ["B".repeat(64)]: { ...SAMPLE_STOCKS.BBB, id: "B".repeat(64) }, "BRK.B": { ...SAMPLE_STOCKS.AAA, id: "BRK.B" } };
+    const wide = await startTrading(stocks);
+    try {
+      for (const [stockId, fromUserId] of [["B".repeat(64), "2"], ["BRK.B", "1"]]) {
+        const response = await postJson(wide, "/swap", { stockId, fromUserId, toUserId: "user_9-x.y" });
+        expect(response.status).toBe(200);
+        expect(readFile(wide)[stockId].owned).toBe("user_9-x.y");
+      }
+    } finally {
+      await stopTrading(wide);
+    }
+  });
+
+  it("refuses a swap to the owner itself with 400 and leaves the data file untouched", async () => {
+    const before = readFileSync(server.file, "utf8");
+    await expectJson(await postJson(server, "/swap", { stockId: "AAA", fromUserId: "1", toUserId: "1" }), 400, {
+      error: "fromUserId and toUserId are the same user: a swap must change the owner",
+    });
+    expect(readFileSync(server.file, "utf8")).toBe(before);
+  });
+
+  it.each([
+    ["null", "null", "Request body must be a JSON object, not null"],
+    ["an array", JSON.stringify([{ stockId: "AAA", fromUserId: "1", toUserId: "2" }]), "Request body must be a JSON object, not an array"],
+    ["a string", '"AAA"', "Request body must be a JSON object, not a string"],
+  ])("answers a body that is %s with a 400 that says so", async (_case, body, error) => {
+    await expectJson(await postJson(server, "/swap", body), 400, { error });
+    expect(readFile(server)).toEqual(SAMPLE_STOCKS);
+  });
+
+  it("answers a body that is not declared as JSON with 415, and no body with 400", async () => {
     const typed = await fetch(`${server.running.url}/swap`, { method: "POST", headers: { "content-type": "text/plain" }, body: "stockId=AAA" });
     await expectJson(typed, 415, { error: "Content-Type text/plain is not supported: send the body as application/json" });
     const untyped = await fetch(`${server.running.url}/swap`, { method: "POST", body: new Blob(['{"stockId": "AAA"}']) });
     await expectJson(untyped, 415, { error: "Content-Type is missing: send the body as application/json" });
+    const empty = await fetch(`${server.running.url}/swap`, { method: "POST", headers: { "content-type": "application/json" } });
+    await expectJson(empty, 400, { error: "Request body is missing: expected a JSON object" });
     expect(readFile(server)).toEqual(SAMPLE_STOCKS);
   });
 
@@ -290,7 +334,13 @@ describe("POST /bulk-swap", () => {
     [
       "a swap with a wrong type",
       { swaps: [{ stockId: "AAA", fromUserId: 1, toUserId: "2" }] },
-      "Missing required parameters (swap 0)",
+      "Invalid fromUserId: expected 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit (swap 0)",
+    ],
+    ["a swap that is null", { swaps: [null] }, "A swap must be a JSON object, not null (swap 0)"],
+    [
+      "a swap to the owner itself",
+      [{ stockId: "AAA", fromUserId: "1", toUserId: "2" }, { stockId: "CCC", fromUserId: "1", toUserId: "1" }],
+      "fromUserId and toUserId are the same user: a swap must change the owner (swap 1)",
     ],
     [
       "too many swaps",
