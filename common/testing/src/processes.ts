@@ -151,3 +151,14 @@ export function runNode(script: string, args: string[] = [], options: RunNodeOpt
     });
   });
 }
+
+/** Whether a process with this id runs (or is a zombie not yet reaped). */
+export function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it runs, as another user.
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}

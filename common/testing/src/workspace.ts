@@ -1,5 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
+import { logRecords } from "./logs";
+import { isRunning, NodeProcess, startCommand } from "./processes";
 
 /** The workspace root above `from`: the nearest folder with a pnpm-workspace.yaml. */
 export function workspaceRoot(from: string): string {
@@ -23,4 +25,34 @@ export function pnpmCommand(root: string, env: NodeJS.ProcessEnv = process.env):
   if (onPath("pnpm", env)) return ["pnpm"];
   const { packageManager } = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")) as { packageManager?: string };
   return ["npx", "-y", packageManager ?? "pnpm"];
+}
+
+export interface PnpmRuns {
+  /** `pnpm --dir <root> ...args` from `cwd` with extra env, in a process group of its own (for a Ctrl-C). */
+  start(args: string[], options: { cwd: string; env?: Record<string, string> }): NodeProcess;
+  /**
+   * SIGKILLs whatever still runs of what was started: each pnpm, and each process its JSON log
+   * lines name (pid), which a failed test may have left behind.
+   */
+  killAll(): void;
+}
+
+/** Runs pnpm commands in the workspace at `root` as a user types them, and cleans up after them. */
+export function pnpmRuns(root: string): PnpmRuns {
+  const [command, ...commandArgs] = pnpmCommand(root);
+  const started: NodeProcess[] = [];
+  return {
+    start: (args, options) => {
+      const run = startCommand(command, [...commandArgs, "--dir", root, ...args], { cwd: options.cwd, env: options.env, detached: true });
+      started.push(run);
+      return run;
+    },
+    killAll: () => {
+      for (const run of started.splice(0)) {
+        for (const pid of new Set([run.child.pid!, ...logRecords(run.lines()).map((r) => r.pid as number)])) {
+          if (isRunning(pid)) process.kill(pid, "SIGKILL");
+        }
+      }
+    },
+  };
 }

@@ -2,7 +2,7 @@ import { ChildProcess } from "node:child_process";
 import { mkdtempSync, realpathSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { runNode, startCommand, startNode } from "../src";
+import { isRunning, runNode, startCommand, startNode } from "../src";
 
 const SCRIPT = path.join(__dirname, "fixtures", "script.js");
 
@@ -62,8 +62,10 @@ describe("startCommand", () => {
   it("puts a detached command in a process group of its own, which a signal to the group reaches", async () => {
     const run = startCommand(process.execPath, [SCRIPT, "out:hanging", "hang"], { detached: true });
     await run.waitForLine((line) => line === "hanging");
+    expect(isRunning(run.child.pid!)).toBe(true);
     process.kill(-run.child.pid!, "SIGTERM");
     expect(await run.exited).toEqual({ code: null, signal: "SIGTERM" });
+    expect(isRunning(run.child.pid!)).toBe(false);
   });
 });
 
