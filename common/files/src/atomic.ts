@@ -1,5 +1,15 @@
 import { randomBytes } from "node:crypto";
-import { closeSync, fsyncSync, openSync, promises as fsp, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  fsyncSync,
+  openSync,
+  promises as fsp,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import * as path from "node:path";
 
 /** File content as one string, or as chunks so a large file is written without building one huge string. */
@@ -15,14 +25,29 @@ export type SyncFileContent = string | Iterable<string>;
  * directory must exist. On failure the temp file is removed and the old content stays.
  */
 
+export interface WriteFileAtomicOptions {
+  /**
+   * Abandons the write while it can still be undone: checked before each chunk and right before the
+   * rename, so once it is aborted the file keeps its old content and the promise rejects with the
+   * signal's reason. A write that has already renamed completes.
+   */
+  signal?: AbortSignal;
+}
+
 /** Atomically replaces `file`; chunks are written as they come, so the event loop keeps running. */
-export async function writeFileAtomic(file: string, content: FileContent): Promise<void> {
+export async function writeFileAtomic(file: string, content: FileContent, options: WriteFileAtomicOptions = {}): Promise<void> {
+  const { signal } = options;
+  signal?.throwIfAborted();
   const temp = tempPathFor(file);
   const handle = await fsp.open(temp, "wx", await existingMode(file));
   try {
-    for await (const chunk of typeof content === "string" ? [content] : content) await handle.write(chunk);
+    for await (const chunk of typeof content === "string" ? [content] : content) {
+      signal?.throwIfAborted();
+      await handle.write(chunk);
+    }
     await handle.sync();
     await handle.close();
+    signal?.throwIfAborted();
     await fsp.rename(temp, file);
   } catch (error) {
     await handle.close().catch(() => undefined);
@@ -69,6 +94,43 @@ function jsonText(value: unknown): string {
 /** Unique per process and call, hidden, and next to the target so the rename stays on one filesystem. */
 function tempPathFor(file: string): string {
   return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
+}
+
+/** The writing process's id, when `name` is one of tempPathFor's names for `file`. */
+function writerOfTempFile(file: string, name: string): number | undefined {
+  const prefix = `.${path.basename(file)}.`;
+  if (!name.startsWith(prefix)) return undefined;
+  const match = /^(\d+)\.[0-9a-f]{12}\.tmp$/.exec(name.slice(prefix.length));
+  return match ? Number(match[1]) : undefined;
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it runs, as another user.
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Removes the temp files that writes of `file` left behind when their process died mid-write
+ * (SIGKILL, a crash, power loss): the file itself is whole, but each of these is a partial copy
+ * of it that nothing would ever clean up. Temp files of a process that still runs are kept, as it
+ * may be writing. Returns the paths removed.
+ */
+export function removeStaleTempFiles(file: string): string[] {
+  const directory = path.dirname(file);
+  const removed: string[] = [];
+  for (const name of readdirSync(directory)) {
+    const writer = writerOfTempFile(file, name);
+    if (writer === undefined || isRunning(writer)) continue;
+    const temp = path.join(directory, name);
+    rmSync(temp, { force: true });
+    removed.push(temp);
+  }
+  return removed;
 }
 
 const NEW_FILE_MODE = 0o644;

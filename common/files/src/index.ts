@@ -1,8 +1,10 @@
-/** Safe file writes for services and CLIs alike: atomic replacement, async for large streamed content or sync. */
+/** Safe file writes for services and CLIs alike: atomic replacement, async for large streamed content or sync, and clean-up after a crash. */
 export {
   FileContent,
+  removeStaleTempFiles,
   SyncFileContent,
   writeFileAtomic,
+  WriteFileAtomicOptions,
   writeFileAtomicSync,
   writeJsonFileAtomic,
   writeJsonFileAtomicSync,

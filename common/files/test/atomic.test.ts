@@ -2,7 +2,14 @@ import { chmodSync, mkdirSync, mkdtempSync, promises as fsp, readdirSync, readFi
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { startNode } from "@monorepo/testing";
-import { SyncFileContent, writeFileAtomic, writeFileAtomicSync, writeJsonFileAtomic, writeJsonFileAtomicSync } from "../src";
+import {
+  removeStaleTempFiles,
+  SyncFileContent,
+  writeFileAtomic,
+  writeFileAtomicSync,
+  writeJsonFileAtomic,
+  writeJsonFileAtomicSync,
+} from "../src";
 
 let dir: string;
 beforeEach(() => {
@@ -87,7 +94,9 @@ describe.each(WRITERS)("$name", ({ mode, write, writeJson }) => {
       expect(content.items).toHaveLength(content.count);
       const temps = readdirSync(dir).filter((name) => name.endsWith(".tmp"));
       expect(temps).toHaveLength(1);
-      await fsp.rm(path.join(dir, temps[0]));
+      // What a restart does: the dead writer's partial copy goes, the file stays.
+      expect(removeStaleTempFiles(file)).toEqual([path.join(dir, temps[0])]);
+      expect(readdirSync(dir)).toEqual(["big.json"]);
     }
   }, 30_000);
 });
@@ -102,6 +111,48 @@ describe("writeFileAtomic", () => {
     await writeFileAtomic(file, chunks());
     expect(JSON.parse(readFileSync(file, "utf8"))).toEqual({ async: true });
     expect(readdirSync(dir)).toEqual(["out.json"]);
+  });
+});
+
+describe("writeFileAtomic with a signal", () => {
+  it("refuses to start once the signal is aborted, with the signal's reason", async () => {
+    const file = path.join(dir, "data.json");
+    writeFileSync(file, "old");
+    const controller = new AbortController();
+    controller.abort(new Error("shutting down"));
+    await expect(writeFileAtomic(file, "new", { signal: controller.signal })).rejects.toThrow("shutting down");
+    expect(readFileSync(file, "utf8")).toBe("old");
+    expect(readdirSync(dir)).toEqual(["data.json"]);
+  });
+
+  it("abandons a write aborted midway: the old content stays and the temp file goes", async () => {
+    const file = path.join(dir, "data.json");
+    writeFileSync(file, "old");
+    const controller = new AbortController();
+    async function* chunks() {
+      yield "partly ";
+      controller.abort(new Error("deadline"));
+      yield "written";
+    }
+    await expect(writeFileAtomic(file, chunks(), { signal: controller.signal })).rejects.toThrow("deadline");
+    expect(readFileSync(file, "utf8")).toBe("old");
+    expect(readdirSync(dir)).toEqual(["data.json"]);
+  });
+});
+
+describe("removeStaleTempFiles", () => {
+  it("keeps the temp files of a running writer and every other file", async () => {
+    const file = path.join(dir, "data.json");
+    const names = [
+      "data.json",
+      `.data.json.${process.pid}.0123456789ab.tmp`,
+      ".other.json.1.0123456789ab.tmp",
+      "data.json.1.0123456789ab.tmp",
+      ".data.json.backup",
+    ];
+    for (const name of names) writeFileSync(path.join(dir, name), "x");
+    expect(removeStaleTempFiles(file)).toEqual([]);
+    expect(readdirSync(dir).sort()).toEqual([...names].sort());
   });
 });
 

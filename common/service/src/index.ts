@@ -1,17 +1,22 @@
-/** What both services share, written once: the app frame, the process lifecycle and safe data files. */
-export { createServiceApp, HttpError, ServiceAppOptions } from "./app";
+/** What both services share, written once: the app frame, configuration, the process lifecycle and safe data files. */
+export { createServiceApp, describeJson, jsonObjectBody, RouteHandler, RouteMethods, RouteTable, ServiceAppOptions } from "./app";
 export {
+  callerDirectory,
   ConfigError,
+  DEFAULT_HOST,
   DEFAULT_SHUTDOWN_TIMEOUT_MS,
+  Env,
+  filePathFromEnv,
+  hostFromEnv,
   integerFromEnv,
+  MAX_SHUTDOWN_TIMEOUT_MS,
   portFromEnv,
-  RunningServer,
-  runService,
-  RunServiceOptions,
-  ShutdownOutcome,
-  startServer,
-  StartServerOptions,
-} from "./server";
+  ServiceConfig,
+  serviceConfigFromEnv,
+} from "./config";
+export { HttpError, ShuttingDownError } from "./errors";
 export { DataFileError, loadJsonDataFile } from "./files";
-export { FileContent, writeFileAtomic, writeJsonFileAtomic } from "@monorepo/files";
+export { ServiceLifecycle } from "./lifecycle";
+export { ExitCode, RunningServer, runService, RunServiceOptions, ShutdownOutcome, startServer, StartServerOptions } from "./server";
+export { FileContent, removeStaleTempFiles, writeFileAtomic, WriteFileAtomicOptions, writeJsonFileAtomic } from "@monorepo/files";
 export { ReadinessState, ReadinessStatus } from "@monorepo/health";

@@ -1,39 +1,51 @@
-import express from "express";
 import { get as httpGet } from "node:http";
 import { memoryLogger, waitFor } from "@monorepo/testing";
-import { createServiceApp, HttpError, ReadinessState, RunningServer, startServer } from "../src";
+import { createServiceApp, HttpError, jsonObjectBody, RouteTable, RunningServer, ServiceLifecycle, startServer } from "../src";
 
 const { logger, records, clear } = memoryLogger("app-test");
 
-function testRoutes(): express.Router {
-  const routes = express.Router();
-  routes.post("/echo", (req, res) => {
-    res.json({ body: req.body ?? null });
-  });
-  routes.get("/thrown", () => {
-    throw new Error("sync failure");
-  });
-  routes.get("/rejected", async () => {
-    throw new Error("async failure");
-  });
-  routes.get("/refused", () => {
-    throw new HttpError(409, "Already done");
-  });
-  routes.get("/stall", (_req, res) => {
-    res.write("partial");
-  });
-  routes.get("/items/:id", (req, res) => {
-    res.json({ id: req.params.id });
-  });
-  return routes;
-}
+const routes: RouteTable = {
+  "/echo": {
+    post: (req, res) => {
+      res.json({ body: jsonObjectBody(req) });
+    },
+  },
+  "/thrown": {
+    get: () => {
+      throw new Error("sync failure");
+    },
+  },
+  "/rejected": {
+    get: async () => {
+      throw new Error("async failure");
+    },
+  },
+  "/refused": {
+    get: () => {
+      throw new HttpError(409, "Already done");
+    },
+  },
+  "/stall": {
+    get: (_req, res) => {
+      res.write("partial");
+    },
+  },
+  "/items/:id": {
+    get: (req, res) => {
+      res.json({ id: req.params.id });
+    },
+    put: (req, res) => {
+      res.json({ id: req.params.id, body: req.body });
+    },
+  },
+};
 
 let running: RunningServer;
-const readiness = new ReadinessState();
+const lifecycle = new ServiceLifecycle();
 
 beforeAll(async () => {
-  const app = createServiceApp({ logger, routes: testRoutes(), readiness, jsonLimit: 1024 });
-  running = await startServer(app, { port: 0, host: "127.0.0.1", logger, readiness });
+  const app = createServiceApp({ logger, routes, readiness: lifecycle.readiness, jsonLimit: 1024 });
+  running = await startServer(app, { port: 0, host: "127.0.0.1", logger, lifecycle });
 });
 afterAll(() => running.shutdown());
 beforeEach(clear);
@@ -63,10 +75,31 @@ describe("createServiceApp", () => {
     expect(await response.json()).toEqual({ error: "Malformed JSON body" });
   });
 
-  it("rejects a bare JSON string (not an object or array) as malformed", async () => {
-    const response = await post("/echo", '"just a string"');
+  it.each([
+    ["null", "null"],
+    ["[1]", "an array"],
+    ['"just a string"', "a string"],
+    ["42", "a number"],
+  ])("answers the well-formed JSON %s where an object is expected with a 400 that names what came", async (body, what) => {
+    const response = await post("/echo", body);
     expect(response.status).toBe(400);
-    expect(await response.json()).toEqual({ error: "Malformed JSON body" });
+    expect(await response.json()).toEqual({ error: `Request body must be a JSON object, not ${what}` });
+  });
+
+  it("answers a request without a body with 400 Request body is missing", async () => {
+    const response = await fetch(`${running.url}/echo`, { method: "POST" });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({ error: "Request body is missing: expected a JSON object" });
+  });
+
+  it("answers a body that is not declared as JSON with 415 naming the content type", async () => {
+    const plain = await post("/echo", '{"a": 1}', "text/plain");
+    expect(plain.status).toBe(415);
+    expect(await plain.json()).toEqual({ error: "Content-Type text/plain is not supported: send the body as application/json" });
+    // fetch labels a string body text/plain; a Blob without a type goes out with no Content-Type at all.
+    const untyped = await fetch(`${running.url}/echo`, { method: "POST", body: new Blob(['{"a": 1}']) });
+    expect(untyped.status).toBe(415);
+    expect(await untyped.json()).toEqual({ error: "Content-Type is missing: send the body as application/json" });
   });
 
   it("answers a body over the limit with 413 JSON", async () => {
@@ -85,15 +118,42 @@ describe("createServiceApp", () => {
     expect(await response.json()).toEqual({ error: 'unsupported content encoding "bogus"' });
   });
 
-  it("answers unknown routes and methods with 404 JSON", async () => {
-    for (const [method, path] of [
-      ["GET", "/nowhere"],
-      ["DELETE", "/echo"],
-    ]) {
-      const response = await fetch(`${running.url}${path}`, { method });
+  it("answers unknown routes with 404 JSON", async () => {
+    for (const method of ["GET", "POST", "DELETE"]) {
+      const response = await fetch(`${running.url}/nowhere`, { method });
       expect(response.status).toBe(404);
       expect(await response.json()).toEqual({ error: "Not found" });
     }
+  });
+
+  it("answers an unknown route before reading its body: 404, not 413 or 400", async () => {
+    for (const body of [JSON.stringify({ padding: "x".repeat(4096) }), '{"a": ']) {
+      const response = await post("/nowhere", body);
+      expect(response.status).toBe(404);
+      expect(await response.json()).toEqual({ error: "Not found" });
+    }
+  });
+
+  it.each([
+    ["DELETE", "/echo", "POST, OPTIONS"],
+    ["GET", "/echo", "POST, OPTIONS"],
+    ["POST", "/items/1", "GET, HEAD, PUT, OPTIONS"],
+    ["POST", "/readiness", "GET, HEAD, OPTIONS"],
+    ["DELETE", "/liveness", "GET, HEAD, OPTIONS"],
+  ])("answers %s %s, a known path with another method, with 405 and Allow: %s", async (method, path, allow) => {
+    const response = await fetch(`${running.url}${path}`, { method, headers: { "content-type": "application/json" }, body: method === "GET" ? undefined : "{" });
+    expect(response.status).toBe(405);
+    expect(response.headers.get("allow")).toBe(allow);
+    expect(await response.json()).toEqual({ error: `Method ${method} is not allowed on ${path}; allowed: ${allow}` });
+  });
+
+  it("answers OPTIONS on a known path with 204 and Allow, and HEAD like GET without a body", async () => {
+    const options = await fetch(`${running.url}/items/1`, { method: "OPTIONS" });
+    expect(options.status).toBe(204);
+    expect(options.headers.get("allow")).toBe("GET, HEAD, PUT, OPTIONS");
+    const head = await fetch(`${running.url}/items/1`, { method: "HEAD" });
+    expect(head.status).toBe(200);
+    expect(await head.text()).toBe("");
   });
 
   it("answers an undecodable path parameter with 400 JSON", async () => {

@@ -11,6 +11,11 @@ export function logMessage(message: string): (line: string) => boolean {
   };
 }
 
+/** The JSON log records among a process's stdout lines, skipping others (pnpm's "> script" lines, say). */
+export function logRecords(lines: string[]): Array<Record<string, any>> {
+  return lines.filter((line) => line.startsWith("{")).map((line) => JSON.parse(line));
+}
+
 export interface MemoryLogger {
   logger: Logger;
   /** Every record logged so far (since the last clear()). */

@@ -10,6 +10,8 @@ export interface NodeProcess {
   child: ChildProcess;
   /** Every stdout line so far. */
   lines(): string[];
+  /** Everything written to stderr so far. */
+  stderr(): string;
   /** Resolves with the first stdout line (past or future) that matches. */
   waitForLine(match: (line: string) => boolean): Promise<string>;
   /** Resolves when the process has exited. */
@@ -48,7 +50,30 @@ function spawnNode(script: string, args: string[], options: SpawnOptions): Child
  * for a long-running process (a service) that a test talks to and then stops.
  */
 export function startNode(script: string, args: string[] = [], env: Record<string, string> = {}, cwd?: string): NodeProcess {
-  const child = spawnNode(script, args, { env, inheritEnv: true, cwd });
+  return follow(spawnNode(script, args, { env, inheritEnv: true, cwd }));
+}
+
+export interface StartCommandOptions {
+  /** Added to this process's environment. */
+  env?: Record<string, string>;
+  cwd?: string;
+  /** In a process group of its own, so a test can signal the group as a terminal's Ctrl-C does. */
+  detached?: boolean;
+}
+
+/** Like startNode, for any command: `pnpm start:user`, say, as a user types it. */
+export function startCommand(command: string, args: string[], options: StartCommandOptions = {}): NodeProcess {
+  return follow(
+    spawn(command, args, {
+      cwd: options.cwd,
+      env: { ...process.env, ...options.env },
+      detached: options.detached,
+      stdio: ["ignore", "pipe", "pipe"],
+    }),
+  );
+}
+
+function follow(child: ChildProcess): NodeProcess {
   const lines: string[] = [];
   const waiters: Array<{ match: (line: string) => boolean; resolve: (line: string) => void }> = [];
   let partial = "";
@@ -71,6 +96,7 @@ export function startNode(script: string, args: string[] = [], env: Record<strin
   return {
     child,
     lines: () => [...lines],
+    stderr: () => stderr,
     waitForLine: (match) =>
       new Promise((resolve, reject) => {
         const seen = lines.find(match);
@@ -136,4 +162,15 @@ export function runNode(script: string, args: string[] = [], options: RunNodeOpt
       }
     });
   });
+}
+
+/** Whether a process with this id runs (or is a zombie not yet reaped). */
+export function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it runs, as another user.
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
 }

@@ -1,4 +1,10 @@
-import { logMessage, memoryLogger } from "../src";
+import { logMessage, logRecords, memoryLogger } from "../src";
+
+describe("logRecords", () => {
+  it("parses the JSON lines and skips the others", () => {
+    expect(logRecords(["", "> acme@1.0.0 start:user", '{"message":"Listening"}', " ELIFECYCLE  Command failed."])).toEqual([{ message: "Listening" }]);
+  });
+});
 
 describe("logMessage", () => {
   it("matches a JSON log line by its message and nothing else", () => {

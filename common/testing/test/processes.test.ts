@@ -2,7 +2,7 @@ import { ChildProcess } from "node:child_process";
 import { mkdtempSync, realpathSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { runNode, startNode } from "../src";
+import { isRunning, runNode, startCommand, startNode } from "../src";
 
 const SCRIPT = path.join(__dirname, "fixtures", "script.js");
 
@@ -47,6 +47,25 @@ describe("startNode", () => {
     await node.waitForLine((line) => line === "hanging");
     node.child.kill("SIGTERM");
     expect(await node.exited).toEqual({ code: null, signal: "SIGTERM" });
+  });
+});
+
+describe("startCommand", () => {
+  it("runs any command with extra env, follows its stdout and keeps its stderr", async () => {
+    const run = startCommand(process.execPath, [SCRIPT, "env:TESTING_EXTRA", "err:warned"], { env: { TESTING_EXTRA: "given" } });
+    expect(await run.waitForLine((line) => line.startsWith("TESTING_EXTRA"))).toBe("TESTING_EXTRA=given");
+    expect(await run.exited).toEqual({ code: 0, signal: null });
+    await new Promise((resolve) => (run.child.stderr!.readableEnded ? resolve(undefined) : run.child.stderr!.once("end", resolve)));
+    expect(run.stderr()).toBe("warned\n");
+  });
+
+  it("puts a detached command in a process group of its own, which a signal to the group reaches", async () => {
+    const run = startCommand(process.execPath, [SCRIPT, "out:hanging", "hang"], { detached: true });
+    await run.waitForLine((line) => line === "hanging");
+    expect(isRunning(run.child.pid!)).toBe(true);
+    process.kill(-run.child.pid!, "SIGTERM");
+    expect(await run.exited).toEqual({ code: null, signal: "SIGTERM" });
+    expect(isRunning(run.child.pid!)).toBe(false);
   });
 });
 

@@ -205,7 +205,7 @@ export async function checkReadiness(pkg: WorkspacePackage, options: ReadinessOp
   /** Why the service is gone, once it is. */
   let gone: string | undefined;
   const service = runPackageScript(options.root, path.join(options.root, pkg.dir), script, [], {
-    env: { ...(options.env ?? process.env), PORT: String(port) },
+    env: { ...(options.env ?? process.env), PORT: String(port), HOST: "127.0.0.1" },
     logFile: options.logFile,
     signal: stopping.signal,
   }).then(

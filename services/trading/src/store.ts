@@ -1,4 +1,4 @@
-import { loadJsonDataFile, writeFileAtomic } from "@monorepo/service";
+import { loadJsonDataFile, ServiceLifecycle, writeFileAtomic } from "@monorepo/service";
 import { SerialQueue } from "./serial-queue";
 import { parseStocks, Stock, Stocks } from "./stocks";
 
@@ -46,19 +46,24 @@ const lineOf = (stock: Stock): string => `  ${JSON.stringify(stock.id)}: ${JSON.
  * All stocks in memory, indexed by owner and sector, backed by the data file.
  * The file is read once at startup; every swap is written to it atomically
  * before it becomes visible, one swap at a time, so readers only ever see
- * committed ownership and a crash leaves the file whole.
+ * committed ownership and a crash leaves the file whole. When the service
+ * shuts down (the lifecycle), swaps still waiting are refused and a write cut
+ * off by the drain limit is abandoned before its rename: a swap is either
+ * made and answered, or not made.
  */
 export class StockStore {
   private readonly entries = new Map<string, Entry>();
   private readonly idsByOwner = new Map<string, Set<string>>();
   private readonly stocksBySector = new Map<string, Stock[]>();
   private readonly statsBySector: Record<string, SectorStats> = {};
-  private readonly writes = new SerialQueue();
+  private readonly writes: SerialQueue;
 
   constructor(
     stocks: Stocks,
     private readonly dataFile: string,
+    private readonly lifecycle: ServiceLifecycle = new ServiceLifecycle(),
   ) {
+    this.writes = new SerialQueue(lifecycle.draining);
     for (const [id, stock] of Object.entries(stocks)) {
       this.entries.set(id, { stock });
       this.addOwned(stock.owned, id);
@@ -81,8 +86,8 @@ export class StockStore {
   }
 
   /** Reads the data file; a missing, corrupt or malformed file throws a DataFileError. */
-  static load(dataFile: string): StockStore {
-    return new StockStore(loadJsonDataFile(dataFile, parseStocks), dataFile);
+  static load(dataFile: string, lifecycle?: ServiceLifecycle): StockStore {
+    return new StockStore(loadJsonDataFile(dataFile, parseStocks), dataFile, lifecycle);
   }
 
   get size(): number {
@@ -123,22 +128,26 @@ export class StockStore {
    * Applies the swaps in order, all or none: each is checked against the
    * ownership the previous ones leave, the result is written to the data file,
    * and only then does it become visible. Swaps run one batch at a time.
+   * Rejects with a ShuttingDownError (nothing changed) when the shutdown
+   * refuses or abandons it.
    */
   swap(requests: readonly SwapRequest[]): Promise<SwapResult> {
-    return this.writes.run(async () => {
-      const newOwners = new Map<string, string>();
-      const swapped: Stock[] = [];
-      for (const [index, { stockId, fromUserId, toUserId }] of requests.entries()) {
-        const stock = this.entries.get(stockId)?.stock;
-        if (!stock) return { ok: false, reason: "not-found", index, stockId };
-        if ((newOwners.get(stockId) ?? stock.owned) !== fromUserId) return { ok: false, reason: "not-owned", index, stockId };
-        newOwners.set(stockId, toUserId);
-        swapped.push({ ...stock, owned: toUserId });
-      }
-      await writeFileAtomic(this.dataFile, this.jsonChunks(newOwners));
-      for (const [stockId, owner] of newOwners) this.setOwner(this.entries.get(stockId)!, owner);
-      return { ok: true, stocks: swapped };
-    });
+    return this.writes.run(() => this.lifecycle.commit(() => this.applySwaps(requests)));
+  }
+
+  private async applySwaps(requests: readonly SwapRequest[]): Promise<SwapResult> {
+    const newOwners = new Map<string, string>();
+    const swapped: Stock[] = [];
+    for (const [index, { stockId, fromUserId, toUserId }] of requests.entries()) {
+      const stock = this.entries.get(stockId)?.stock;
+      if (!stock) return { ok: false, reason: "not-found", index, stockId };
+      if ((newOwners.get(stockId) ?? stock.owned) !== fromUserId) return { ok: false, reason: "not-owned", index, stockId };
+      newOwners.set(stockId, toUserId);
+      swapped.push({ ...stock, owned: toUserId });
+    }
+    await writeFileAtomic(this.dataFile, this.jsonChunks(newOwners), { signal: this.lifecycle.deadline });
+    for (const [stockId, owner] of newOwners) this.setOwner(this.entries.get(stockId)!, owner);
+    return { ok: true, stocks: swapped };
   }
 
   /**

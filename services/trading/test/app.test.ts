@@ -1,6 +1,6 @@
 import { promises as fsp, readFileSync } from "node:fs";
 import { get as httpGet } from "node:http";
-import { RunningServer, startServer } from "@monorepo/service";
+import { RunningServer, ServiceLifecycle, startServer } from "@monorepo/service";
 import { memoryLogger, waitFor } from "@monorepo/testing";
 import { createApp, Stocks } from "../src";
 import { generatedStock, SAMPLE_STOCKS, tempDataFile, writeGeneratedStocks } from "./stock-data";
@@ -15,7 +15,8 @@ interface TradingServer {
 async function startTrading(stocks: Stocks = SAMPLE_STOCKS): Promise<TradingServer> {
   const { dir, file } = tempDataFile(stocks);
   const { logger, records } = memoryLogger("trading-test");
-  const running = await startServer(createApp({ dataFile: file, logger }), { port: 0, host: "127.0.0.1", logger });
+  const lifecycle = new ServiceLifecycle();
+  const running = await startServer(createApp({ dataFile: file, logger, lifecycle }), { port: 0, host: "127.0.0.1", logger, lifecycle });
   return { running, file, dir, records };
 }
 
@@ -120,10 +121,20 @@ describe("read routes", () => {
     await expectJson(await get("/liveness"), 200, { status: "alive" });
   });
 
-  it("answers unknown routes and methods with 404 JSON", async () => {
+  it("answers unknown routes with 404 JSON, before reading any body", async () => {
     await expectJson(await get("/bonds"), 404, { error: "Not found" });
-    await expectJson(await fetch(`${server.running.url}/swap`), 404, { error: "Not found" });
-    await expectJson(await fetch(`${server.running.url}/stocks/AAA`, { method: "DELETE" }), 404, { error: "Not found" });
+    await expectJson(await postJson(server, "/bonds", { padding: "x".repeat(1_100_000) }), 404, { error: "Not found" });
+  });
+
+  it.each([
+    ["GET", "/swap", "POST, OPTIONS"],
+    ["PUT", "/bulk-swap", "POST, OPTIONS"],
+    ["DELETE", "/stocks/AAA", "GET, HEAD, OPTIONS"],
+    ["POST", "/stocks", "GET, HEAD, OPTIONS"],
+  ])("answers %s %s with 405 and Allow: %s", async (method, route, allow) => {
+    const response = await fetch(`${server.running.url}${route}`, { method });
+    expect(response.headers.get("allow")).toBe(allow);
+    await expectJson(response, 405, { error: `Method ${method} is not allowed on ${route}; allowed: ${allow}` });
   });
 
   it("answers an undecodable path with 400 JSON", async () => {
@@ -155,23 +166,66 @@ describe("POST /swap", () => {
   it.each([
     ["an empty object", {}],
     ["a missing toUserId", { stockId: "AAA", fromUserId: "1" }],
-    ["a numeric user id", { stockId: "AAA", fromUserId: 1, toUserId: "2" }],
     ["an empty stockId", { stockId: "", fromUserId: "1", toUserId: "2" }],
-    ["an object stockId", { stockId: { $ne: "x" }, fromUserId: "1", toUserId: "2" }],
     ["a null field", { stockId: null, fromUserId: "1", toUserId: "2" }],
-    ["an array body", [{ stockId: "AAA", fromUserId: "1", toUserId: "2" }]],
+    ["a missing field and an invalid one", { stockId: "AAA", fromUserId: 1 }],
   ])("answers %s with 400 Missing required parameters", async (_case, body) => {
     await expectJson(await postJson(server, "/swap", body), 400, { error: "Missing required parameters" });
     expect(readFile(server)).toEqual(SAMPLE_STOCKS);
   });
 
-  it("answers a body that is not JSON (no JSON content type) with 400 Missing required parameters", async () => {
-    const response = await fetch(`${server.running.url}/swap`, {
-      method: "POST",
-      headers: { "content-type": "text/plain" },
-      body: "stockId=AAA",
+  const ID_RULE = "1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit";
+  it.each([
+    ["a numeric user id", { stockId: "AAA", fromUserId: 1, toUserId: "2" }, "fromUserId"],
+    ["an object stockId", { stockId: { $ne: "x" }, fromUserId: "1", toUserId: "2" }, "stockId"],
+    ["a 65-character stockId", { stockId: "A".repeat(65), fromUserId: "1", toUserId: "2" }, "stockId"],
+    ["a user id with a space", { stockId: "AAA", fromUserId: "1", toUserId: "user 2" }, "toUserId"],
+    ["a user id with a newline", { stockId: "AAA", fromUserId: "1", toUserId: "2\nforged log line" }, "toUserId"],
+    ["an id starting with a dot", { stockId: "AAA", fromUserId: "..", toUserId: "2" }, "fromUserId"],
+  ])("answers %s with 400 naming the invalid field", async (_case, body, field) => {
+    await expectJson(await postJson(server, "/swap", body), 400, { error: `Invalid ${field}: expected ${ID_RULE}` });
+    expect(readFile(server)).toEqual(SAMPLE_STOCKS);
+  });
+
+  it("accepts ids at the bounds: 64 characters, dots, dashes and underscores", async () => {
+    const stocks = { ...SAMPLE_STOCKS, ["B".repeat(64)]: { ...SAMPLE_STOCKS.BBB, id: "B".repeat(64) }, "BRK.B": { ...SAMPLE_STOCKS.AAA, id: "BRK.B" } };
+    const wide = await startTrading(stocks);
+    try {
+      for (const [stockId, fromUserId] of [["B".repeat(64), "2"], ["BRK.B", "1"]]) {
+        const response = await postJson(wide, "/swap", { stockId, fromUserId, toUserId: "user_9-x.y" });
+        expect(response.status).toBe(200);
+        expect(readFile(wide)[stockId].owned).toBe("user_9-x.y");
+      }
+    } finally {
+      await stopTrading(wide);
+    }
+  });
+
+  it("refuses a swap to the owner itself with 400 and leaves the data file untouched", async () => {
+    const before = readFileSync(server.file, "utf8");
+    await expectJson(await postJson(server, "/swap", { stockId: "AAA", fromUserId: "1", toUserId: "1" }), 400, {
+      error: "fromUserId and toUserId are the same user: a swap must change the owner",
     });
-    await expectJson(response, 400, { error: "Missing required parameters" });
+    expect(readFileSync(server.file, "utf8")).toBe(before);
+  });
+
+  it.each([
+    ["null", "null", "Request body must be a JSON object, not null"],
+    ["an array", JSON.stringify([{ stockId: "AAA", fromUserId: "1", toUserId: "2" }]), "Request body must be a JSON object, not an array"],
+    ["a string", '"AAA"', "Request body must be a JSON object, not a string"],
+  ])("answers a body that is %s with a 400 that says so", async (_case, body, error) => {
+    await expectJson(await postJson(server, "/swap", body), 400, { error });
+    expect(readFile(server)).toEqual(SAMPLE_STOCKS);
+  });
+
+  it("answers a body that is not declared as JSON with 415, and no body with 400", async () => {
+    const typed = await fetch(`${server.running.url}/swap`, { method: "POST", headers: { "content-type": "text/plain" }, body: "stockId=AAA" });
+    await expectJson(typed, 415, { error: "Content-Type text/plain is not supported: send the body as application/json" });
+    const untyped = await fetch(`${server.running.url}/swap`, { method: "POST", body: new Blob(['{"stockId": "AAA"}']) });
+    await expectJson(untyped, 415, { error: "Content-Type is missing: send the body as application/json" });
+    const empty = await fetch(`${server.running.url}/swap`, { method: "POST", headers: { "content-type": "application/json" } });
+    await expectJson(empty, 400, { error: "Request body is missing: expected a JSON object" });
+    expect(readFile(server)).toEqual(SAMPLE_STOCKS);
   });
 
   it("answers malformed JSON with 400 and an oversized body with 413, as JSON", async () => {
@@ -280,7 +334,13 @@ describe("POST /bulk-swap", () => {
     [
       "a swap with a wrong type",
       { swaps: [{ stockId: "AAA", fromUserId: 1, toUserId: "2" }] },
-      "Missing required parameters (swap 0)",
+      "Invalid fromUserId: expected 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit (swap 0)",
+    ],
+    ["a swap that is null", { swaps: [null] }, "A swap must be a JSON object, not null (swap 0)"],
+    [
+      "a swap to the owner itself",
+      [{ stockId: "AAA", fromUserId: "1", toUserId: "2" }, { stockId: "CCC", fromUserId: "1", toUserId: "1" }],
+      "fromUserId and toUserId are the same user: a swap must change the owner (swap 1)",
     ],
     [
       "too many swaps",

@@ -40,4 +40,26 @@ describe("SerialQueue", () => {
     expect(events).toEqual(["start a", "end a", "start b", "end b", "start c", "end c"]);
     expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
   });
+
+  it("once refuseWhen is aborted, refuses waiting and new tasks with its reason while the running one finishes", async () => {
+    const controller = new AbortController();
+    const queue = new SerialQueue(controller.signal);
+    let finishRunning!: () => void;
+    const started: string[] = [];
+    const running = queue.run(async () => {
+      started.push("running");
+      await new Promise<void>((resolve) => (finishRunning = resolve));
+      return "done";
+    });
+    const waiting = queue.run(async () => started.push("waiting"));
+    await new Promise((resolve) => setImmediate(resolve));
+
+    const reason = new Error("shutting down");
+    controller.abort(reason);
+    await expect(waiting).rejects.toBe(reason);
+    await expect(queue.run(async () => started.push("late"))).rejects.toBe(reason);
+    finishRunning();
+    await expect(running).resolves.toBe("done");
+    expect(started).toEqual(["running"]);
+  });
 });

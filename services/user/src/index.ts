@@ -1,2 +1,3 @@
-export { createApp, DEFAULT_PORT, DEFAULT_USER_DATA_FILE, UserAppDeps } from "./app";
+export { createApp, UserAppDeps } from "./app";
+export { DEFAULT_PORT, DEFAULT_USER_DATA_FILE, userServiceConfig, UserServiceConfig } from "./config";
 export { parseUsers, User, Users } from "./users";

@@ -1,16 +1,16 @@
 /**
- * The user service process: PORT (default 3000), USER_DATA_FILE (default the
- * package's user.json), SHUTDOWN_TIMEOUT_MS. Exits 1 if the data cannot be loaded.
+ * The user service process (`node services/user/src/main.js`; docs/api.md has its variables and
+ * exit codes). Exits 1 if the data cannot be loaded.
  */
 import { Logger } from "@monorepo/logger";
 import { runService } from "@monorepo/service";
-import { createApp, DEFAULT_PORT, DEFAULT_USER_DATA_FILE } from "./app";
+import { createApp } from "./app";
+import { userServiceConfig } from "./config";
 
 const logger = new Logger("user-service");
 
 void runService({
   logger,
-  defaultPort: DEFAULT_PORT,
-  createApp: (readiness) =>
-    createApp({ dataFile: process.env.USER_DATA_FILE || DEFAULT_USER_DATA_FILE, logger, readiness }),
+  readConfig: (env) => userServiceConfig(env),
+  createApp: (config, lifecycle) => createApp({ dataFile: config.dataFile, logger, readiness: lifecycle.readiness }),
 });

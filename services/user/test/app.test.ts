@@ -54,26 +54,27 @@ describe("user service routes", () => {
     expect(await alive.json()).toEqual({ status: "alive" });
   });
 
-  it("answers unknown routes and methods with 404 JSON", async () => {
-    for (const [method, route] of [
-      ["GET", "/accounts"],
-      ["DELETE", "/users/1"],
-    ]) {
-      const response = await fetch(`${running.url}${route}`, { method });
+  it("answers unknown routes with 404 JSON", async () => {
+    for (const method of ["GET", "POST"]) {
+      const response = await fetch(`${running.url}/accounts`, { method });
       expect(response.status).toBe(404);
       expect(await response.json()).toEqual({ error: "Not found" });
     }
   });
 
-  it("answers malformed and oversized JSON bodies with 4xx JSON", async () => {
-    const send = (body: string) =>
-      fetch(`${running.url}/users`, { method: "POST", headers: { "content-type": "application/json" }, body });
-    const malformed = await send("{not json");
-    expect(malformed.status).toBe(400);
-    expect(await malformed.json()).toEqual({ error: "Malformed JSON body" });
-    const oversized = await send(JSON.stringify({ blob: "x".repeat(200_000) }));
-    expect(oversized.status).toBe(413);
-    expect(await oversized.json()).toEqual({ error: "Request body too large" });
+  it.each([
+    ["DELETE", "/users/1"],
+    ["PUT", "/users/1"],
+    ["POST", "/users"],
+    ["POST", "/"],
+  ])("answers %s %s with 405 and Allow: GET, HEAD, OPTIONS, before reading any body", async (method, route) => {
+    // Neither malformed nor oversized: the body is never parsed.
+    for (const body of ["{not json", JSON.stringify({ blob: "x".repeat(200_000) })]) {
+      const response = await fetch(`${running.url}${route}`, { method, headers: { "content-type": "application/json" }, body });
+      expect(response.status).toBe(405);
+      expect(response.headers.get("allow")).toBe("GET, HEAD, OPTIONS");
+      expect(await response.json()).toEqual({ error: `Method ${method} is not allowed on ${route}; allowed: GET, HEAD, OPTIONS` });
+    }
   });
 
   it("answers a path it cannot decode with 400 JSON", async () => {
@@ -135,9 +136,9 @@ describe("parseUsers", () => {
 });
 
 describe("the package's user.json", () => {
-  it("lives at the package's top and holds users 1..5 with id, name, email, role", () => {
-    // This test runs from dist/test/.
-    expect(DEFAULT_USER_DATA_FILE).toBe(path.resolve(__dirname, "..", "..", "user.json"));
+  it("is the package's own file and holds users 1..5 with id, name, email, role", () => {
+    // As the module resolver finds it: under Bazel the test runs from the runfiles tree while the module is loaded from the output tree.
+    expect(DEFAULT_USER_DATA_FILE).toBe(require.resolve("../../user.json"));
     const { logger: quiet } = memoryLogger();
     expect(() => createApp({ dataFile: DEFAULT_USER_DATA_FILE, logger: quiet })).not.toThrow();
     const bundled = parseUsers(require(DEFAULT_USER_DATA_FILE));
