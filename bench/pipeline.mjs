@@ -113,6 +113,8 @@ function timed(cwd, command, args, log) {
 function clone(name) {
   const dir = path.join(work, name);
   sh(REPO, "git", ["clone", "--quiet", REPO, dir]);
+  // The measured commit is main in the clone, whatever branch the bench runs from: the cases branch off it.
+  sh(dir, "git", ["checkout", "--quiet", "-B", "main"]);
   sh(dir, "git", ["config", "user.email", "bench@example.com"]);
   sh(dir, "git", ["config", "user.name", "bench"]);
   sh(dir, "pnpm", ["install", "--frozen-lockfile", "--offline", "--reporter=silent"]);
