@@ -14,7 +14,7 @@ function collectingStream(): LogStream & { lines: string[]; records(): Record<st
 }
 
 describe("Logger", () => {
-  it("writes one JSON object per line with the SPEC's fields, in order", () => {
+  it("writes one JSON object per line with the documented fields, in order", () => {
     const stream = collectingStream();
     const before = Date.now();
     new Logger("orders", { stream }).info("order placed", { id: 7 });

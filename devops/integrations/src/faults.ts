@@ -8,7 +8,7 @@ export type Fault = { kind: "probability"; probability: number } | { kind: "firs
 
 export type FaultPlan = Partial<Record<OperationName, Fault>>;
 
-/** SPEC: the deadlock check throws "Deadlock detected" one time in three; nothing else fails. */
+/** The original behaviour: the deadlock check throws "Deadlock detected" one time in three; nothing else fails. */
 export const DEFAULT_FAULTS: FaultPlan = {
   "db.checkForDeadlocks": { kind: "probability", probability: 1 / 3 },
 };
@@ -62,7 +62,7 @@ export class FaultInjector {
     }
   }
 
-  /** SPEC's defaults overridden by SIMULATION_FAULTS, seeded by SIMULATION_SEED. */
+  /** The original failure rates, overridden by SIMULATION_FAULTS, seeded by SIMULATION_SEED. */
   static fromEnv(env: Env = process.env): FaultInjector {
     const faults = { ...DEFAULT_FAULTS, ...parseFaults(env.SIMULATION_FAULTS) };
     return new FaultInjector(faults, randomFromEnv(env));

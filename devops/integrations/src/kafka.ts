@@ -2,7 +2,7 @@ import { IntegrationError } from "./errors";
 import type { OperationOptions } from "./operations";
 import { SimulatedConnection, type Simulator } from "./simulated";
 
-/** The platform's topics that maintenance cleans (SPEC). */
+/** The platform's topics that maintenance cleans. */
 export const KAFKA_TOPICS = [
   "user-events",
   "stock-events",

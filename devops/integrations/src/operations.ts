@@ -1,5 +1,5 @@
 /**
- * Every remote operation, with the duration of the original's simulated work (SPEC's
+ * Every remote operation, with the duration of the original's simulated work (the original
  * timing table). These durations are the workload maintenance is measured on, so the
  * simulated clients and the runner's estimates both read them from here.
  */

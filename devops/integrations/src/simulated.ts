@@ -6,7 +6,7 @@ import { SIMULATED_SECONDS, type OperationName, type OperationOptions } from "./
 type Env = Record<string, string | undefined>;
 
 /**
- * The shared body of every simulated operation: wait its SPEC duration (scaled by
+ * The shared body of every simulated operation: wait its original duration (scaled by
  * SIMULATION_TIME_SCALE, cancellable by the caller's signal), then fail if the fault
  * plan says this call fails.
  */

@@ -11,7 +11,7 @@ import {
 const FAST = { SIMULATION_TIME_SCALE: "0" };
 
 describe("simulated clients", () => {
-  it("keeps SPEC's durations: an operation settles exactly after its scaled time", async () => {
+  it("keeps the original durations: an operation settles exactly after its scaled time", async () => {
     jest.useFakeTimers();
     try {
       const { db } = createSimulatedIntegrations({ SIMULATION_TIME_SCALE: "1" });
