@@ -28,13 +28,11 @@ export interface BuildStep {
   log?: string;
 }
 
+/** What the solution builder did with its projects. */
 export interface SolutionSummary {
   built: number;
   upToDate: number;
   failed: number;
-  /** Stale outputs removed before building. */
-  removed: number;
-  durationMs: number;
 }
 
 export interface BuildPlan {
@@ -252,8 +250,7 @@ export class SolutionBuild {
   }
 
   private async run(signal: AbortSignal | undefined): Promise<SolutionSummary> {
-    const started = Date.now();
-    const summary: SolutionSummary = { built: 0, upToDate: 0, failed: 0, removed: 0, durationMs: 0 };
+    const summary: SolutionSummary = { built: 0, upToDate: 0, failed: 0 };
     const order = this.buildOrder();
     const finish = (pkg: WorkspacePackage, settled: Settled) => {
       if (!settled.ok) summary.failed++;
@@ -269,7 +266,6 @@ export class SolutionBuild {
         const { configFile, config, problem } = this.parse(ts, pkg);
         const removed = config ? removeStaleOutputs(ts, config, path.join(this.options.root, pkg.dir)) : 0;
         if (removed > 0) this.options.onStaleOutputs?.(pkg, removed);
-        summary.removed += removed;
         const step = { pkg, upToDate: false, durationMs: 0 };
         if (problem !== undefined) finish(pkg, { ok: false, value: { ...step, exitCode: 1, log: this.writeLog(pkg, problem) } });
         else if (pkg.workspaceDeps.some((dep) => this.results.has(dep))) this.settle(pkg, { ok: false, value: { ...step, exitCode: null } });
@@ -316,7 +312,6 @@ export class SolutionBuild {
       // Interrupted (or the compiler threw): nothing waits forever for a project.
       for (const pkg of this.plan.solution) this.settle(pkg, { ok: false, value: { pkg, upToDate: false, durationMs: 0, exitCode: null } });
     }
-    summary.durationMs = Date.now() - started;
     return summary;
   }
 }
