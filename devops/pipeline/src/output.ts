@@ -6,6 +6,11 @@ export function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)}s`;
 }
 
+/** "1 target", "2 targets": the count with its noun in the right number (nouns with a regular plural). */
+export function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? "" : "s"}`;
+}
+
 /**
  * What a person reads while the pipeline runs: one line per stage with its time and status,
  * indented lines for the steps inside it, and nothing else on stdout.

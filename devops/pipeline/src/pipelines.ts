@@ -1,4 +1,3 @@
-import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { loadFlakyPolicy, loadWorkspace, type Workspace, type WorkspacePackage } from "@monorepo/workspace-tools";
@@ -7,6 +6,7 @@ import { probeBazel, runBazelTests, BAZEL_PROBE_TIMEOUT_MS } from "./bazel";
 import { buildTaskId, planBuild, scriptedBuildTasks, SOLUTION_TASK, SolutionBuild, type BuildStep, type SolutionSummary } from "./build";
 import {
   checkReadiness,
+  deployFacts,
   DeployState,
   outputDigest,
   selectDeploys,
@@ -14,11 +14,12 @@ import {
   SimulatedCluster,
   SimulatedRegistry,
   type Cluster,
+  type DeployFacts,
   type Registry,
 } from "./deploy";
-import { changedFiles, resolveBase, shortSha, sourceFiles } from "./git";
+import { changedFiles, git, GitError, resolveBase, shortSha, sourceFiles } from "./git";
 import { runJestTarget } from "./jest-target";
-import { Output, seconds, Stopwatch } from "./output";
+import { Output, plural, seconds, Stopwatch } from "./output";
 import { runCommand, tailOfFile } from "./process";
 import { buildReport, countsLine, isGreen, renderMarkdown, writeReport, type FlakeReport, type TargetReport } from "./report";
 import { withDependencies } from "./graph";
@@ -389,14 +390,20 @@ const MAINTENANCE_EXIT: Record<number, string> = {
   130: "interrupted",
 };
 
+/** The start of a digest, enough to tell two apart in a message. */
+function short(digest: string): string {
+  return digest.slice(0, 12);
+}
+
 /** The version label when VERSION is not set: the commit, marked when the work tree has changes. */
 export function defaultVersion(root: string): string {
   try {
-    const sha = execFileSync("git", ["rev-parse", "--short=10", "HEAD"], { cwd: root, encoding: "utf8" }).trim();
-    const dirty = execFileSync("git", ["status", "--porcelain"], { cwd: root, encoding: "utf8" }).trim() !== "";
+    const sha = shortSha(git(root, ["rev-parse", "HEAD"]).trim());
+    const dirty = git(root, ["status", "--porcelain"]).trim() !== "";
     return dirty ? `${sha}-dirty` : sha;
-  } catch {
-    return "unversioned";
+  } catch (error) {
+    if (error instanceof GitError) return "unversioned";
+    throw error;
   }
 }
 
@@ -456,28 +463,60 @@ export async function cd(ctx: PipelineContext, options: CdOptions): Promise<numb
     return close(true, `deployed nothing${unchanged}`);
   }
 
+  let facts: Map<string, DeployFacts>;
+  try {
+    facts = new Map(chosen.map(({ service }) => [service, deployFacts(ctx.root, workspace.byName.get(service)!)]));
+  } catch (error) {
+    failures.push({ what: (error as Error).message, step: "deploy facts" });
+    return close(false, "a service's deploy facts are missing; nothing published or deployed");
+  }
+  const factsOf = (service: string) => facts.get(service)!;
+
+  // A release is immutable: a version already published with other content is refused before
+  // anything is published or deployed; the same content again is not published twice.
   watch = new Stopwatch();
-  const registry = options.registry ?? new SimulatedRegistry(ctx.env);
-  const cluster = options.cluster ?? new SimulatedCluster(ctx.env);
+  const registry = options.registry ?? new SimulatedRegistry(ctx.root, factsOf, ctx.env);
+  const known = await Promise.all(chosen.map(async (s) => ({ ...s, published: await registry.publishedDigest(s.service, options.version, ctx.signal) })));
+  const conflicts = known.filter((s) => s.published !== undefined && s.published !== s.digest);
+  if (conflicts.length > 0) {
+    ctx.out.stage("release", watch.ms(), "FAILED", `version ${options.version} is already published with other content`);
+    for (const s of conflicts) {
+      failures.push({
+        what: `${s.service}@${options.version} was already published with other content (build output ${short(s.published!)}, this build ${short(s.digest)}); a published version never changes: set another VERSION`,
+        step: "release",
+      });
+    }
+    return close(false, "nothing published or deployed");
+  }
+  const republished = new Set(known.filter((s) => s.published === s.digest).map((s) => s.service));
+  const again = republished.size ? `, ${plural(republished.size, "service")} already published with this content` : "";
+  ctx.out.stage("release", watch.ms(), "ok", `version ${options.version}: ${chosen.length - republished.size} to publish${again}`);
+
+  watch = new Stopwatch();
+  const cluster = options.cluster ?? new SimulatedCluster(factsOf, ctx.env);
   const deployed: string[] = [];
   await Promise.all(
     chosen.map(async ({ service, digest }) => {
       const pkg = workspace.byName.get(service)!;
       const image = { service, version: options.version, digest };
+      const { readinessPath } = factsOf(service);
       const readinessLog = path.join(ctx.artifacts, "logs", `${slug(pkg.dir)}.readiness.log`);
       let step = "publish";
       try {
         const started = new Stopwatch();
+        const publish = republished.has(service)
+          ? Promise.resolve(ctx.out.step(`${service}: ${service}:${image.version} already published with this content, not published again`))
+          : registry.publish(image, ctx.signal).then(() => ctx.out.step(`${service}: published ${service}:${image.version} in ${seconds(started.ms())}`));
         const [, ready] = await Promise.all([
-          registry.publish(image, ctx.signal).then(() => ctx.out.step(`${service}: published ${service}:${image.version} in ${seconds(started.ms())}`)),
-          checkReadiness(pkg, { root: ctx.root, logFile: readinessLog, signal: ctx.signal, env: ctx.env, timeoutMs: options.readinessTimeoutMs }).catch(
+          publish,
+          checkReadiness(pkg, { root: ctx.root, path: readinessPath, logFile: readinessLog, signal: ctx.signal, env: ctx.env, timeoutMs: options.readinessTimeoutMs }).catch(
             (error: Error) => {
               step = "readiness";
               throw error;
             },
           ),
         ]);
-        ctx.out.step(`${service}: ready on 127.0.0.1:${ready.port} (GET /readiness 200) after ${seconds(ready.ms)}`);
+        ctx.out.step(`${service}: ready on 127.0.0.1:${ready.port} (GET ${readinessPath} 200) after ${seconds(ready.ms)}`);
         step = "deploy";
         const deployWatch = new Stopwatch();
         await cluster.deploy(image, ctx.signal);

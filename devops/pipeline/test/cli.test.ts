@@ -239,6 +239,8 @@ console.log(code === 0 ? "maintenance done" : "db: Deadlock detected");
 process.exit(code);
 `;
 
+const DEPLOY_FACTS = { acme: { deploy: { pushSeconds: 10, deploySeconds: 10 } } };
+
 describe("cd", () => {
   const setup = () =>
     fixtureWorkspace([
@@ -248,9 +250,16 @@ describe("cd", () => {
         name: "@monorepo/user-service",
         dependencies: { "@monorepo/logger": "workspace:*" },
         scripts: { start: "node dist/src/main.js" },
+        manifest: DEPLOY_FACTS,
         files: { "dist/src/main.js": SERVICE },
       },
-      { dir: "services/trading", name: "@monorepo/trading-service", scripts: { start: "node dist/src/main.js" }, files: { "dist/src/main.js": SERVICE } },
+      {
+        dir: "services/trading",
+        name: "@monorepo/trading-service",
+        scripts: { start: "node dist/src/main.js" },
+        manifest: DEPLOY_FACTS,
+        files: { "dist/src/main.js": SERVICE },
+      },
       { dir: "devops/maintenance", name: "@monorepo/maintenance", manifest: { bin: { maintenance: "dist/src/cli.js" } }, files: { "dist/src/cli.js": MAINTENANCE } },
     ]);
   const env = { SIMULATION_TIME_SCALE: "0.001", VERSION: "1.2.3" };
@@ -288,6 +297,66 @@ describe("cd", () => {
     expect(changed.stdout).toContain("@monorepo/user-service: deploy, build output changed since 1.2.3");
     expect(changed.stdout).toContain("@monorepo/trading-service: skip, build output unchanged since 1.2.3");
     expect(lastLine(changed.stdout)).toMatch(/deployed @monorepo\/user-service@1.2.5; unchanged, not deployed: @monorepo\/trading-service$/);
+  });
+
+  it("refuses to publish a version again with other content, and publishes the same content only once", async () => {
+    const root = setup();
+    expect((await runCli(["cd"], root, env)).code).toBe(0);
+    const registryIndex = path.join(root, ".pipeline", "registry.json");
+    const published = fs.readFileSync(registryIndex, "utf8");
+
+    writeFiles(root, { "common/logger/dist/src/index.js": "exports.v = 2;\n" });
+    const reused = await runCli(["cd"], root, env);
+    expect(reused.code).toBe(1);
+    expect(reused.stdout).toMatch(/^release +\d+\.\ds  FAILED  version 1\.2\.3 is already published with other content$/m);
+    expect(reused.stdout).toMatch(
+      /^FAILED: @monorepo\/user-service@1\.2\.3 was already published with other content \(build output \w{12}, this build \w{12}\); a published version never changes: set another VERSION \(step: release\)$/m,
+    );
+    expect(reused.stdout).not.toMatch(/: (published|ready on|deployed) /);
+    expect(lastLine(reused.stdout)).toMatch(/^cd FAILED in .*: nothing published or deployed$/);
+    expect(fs.readFileSync(registryIndex, "utf8")).toBe(published);
+
+    // The deploy record lost (another checkout, a cleaned machine): the registry still knows 1.2.3.
+    writeFiles(root, { "common/logger/dist/src/index.js": "exports.v = 1;\n" });
+    fs.rmSync(path.join(root, ".pipeline", "deployed.json"));
+    const same = await runCli(["cd"], root, env);
+    expect(same.code).toBe(0);
+    expect(same.stdout).toMatch(/^release +\d+\.\ds  ok +version 1\.2\.3: 0 to publish, 2 services already published with this content$/m);
+    expect(same.stdout).toContain("@monorepo/user-service: @monorepo/user-service:1.2.3 already published with this content, not published again");
+    expect(same.stdout).toContain("@monorepo/user-service: deployed @monorepo/user-service:1.2.3");
+    expect(fs.readFileSync(registryIndex, "utf8")).toBe(published);
+  });
+
+  it("deploys a new service from the facts in its package.json, and names the file when they are missing", async () => {
+    const quotes = (manifest: Record<string, unknown>) => ({
+      dir: "services/quotes",
+      name: "@fixture/quotes",
+      scripts: { start: "node dist/src/main.js" },
+      manifest,
+      files: { "dist/src/main.js": SERVICE.replace('"/readiness"', '"/ready"') },
+    });
+    const maintenance = { dir: "devops/maintenance", name: "@monorepo/maintenance", manifest: { bin: { maintenance: "dist/src/cli.js" } }, files: { "dist/src/cli.js": MAINTENANCE } };
+    const root = fixtureWorkspace([quotes({ acme: { deploy: { pushSeconds: 5, deploySeconds: 5, readinessPath: "/ready" } } }), maintenance]);
+    const run = await runCli(["cd"], root, env);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/@fixture\/quotes: ready on 127\.0\.0\.1:\d+ \(GET \/ready 200\)/);
+    expect(lastLine(run.stdout)).toMatch(/deployed @fixture\/quotes@1\.2\.3$/);
+
+    const bare = fixtureWorkspace([quotes({}), maintenance]);
+    const refused = await runCli(["cd"], bare, env);
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toContain('FAILED: services/quotes/package.json: "acme": {"deploy": {"pushSeconds": <seconds>}} is missing or not a number >= 0 (step: deploy facts)');
+    expect(fs.existsSync(path.join(bare, ".pipeline", "registry.json"))).toBe(false);
+  });
+
+  it("labels the release with the commit when VERSION is not set, marked -dirty with local changes", async () => {
+    const root = setup();
+    const sha = git(root, "rev-parse", "--short=10", "HEAD");
+    const clean = await runCli(["cd"], root, { SIMULATION_TIME_SCALE: "0.001" });
+    expect(clean.stdout).toContain(`as version ${sha}\n`);
+    writeFiles(root, { "services/user/user.json": "{}\n" });
+    const dirty = await runCli(["cd"], root, { SIMULATION_TIME_SCALE: "0.001" });
+    expect(lastLine(dirty.stdout).endsWith(`: deployed @monorepo/user-service@${sha}-dirty; unchanged, not deployed: @monorepo/trading-service`)).toBe(true);
   });
 
   it("does not record a deploy whose readiness gate failed", async () => {
