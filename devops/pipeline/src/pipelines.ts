@@ -21,7 +21,7 @@ import { changedFiles, git, GitError, resolveBase, shortSha, sourceFiles } from 
 import { runJestTarget } from "./jest-target";
 import { Output, plural, seconds, Stopwatch } from "./output";
 import { runCommand, tailOfFile } from "./process";
-import { buildReport, countsLine, isGreen, renderMarkdown, writeReport, type FlakeReport, type TargetReport } from "./report";
+import { buildReport, countsLine, headline, isGreen, isNotRun, isRed, renderMarkdown, writeReport, type FlakeReport, type TargetReport } from "./report";
 import { withDependencies } from "./graph";
 import { byCriticalPath, runTasks, type Outcome, type Task } from "./scheduler";
 import { defaultTarget, perfTarget, PERF_TARGET_LABEL, slug, testlogsDir, type TestTarget } from "./targets";
@@ -70,13 +70,20 @@ async function chooseEngine(ctx: PipelineContext): Promise<"bazel" | "pnpm"> {
 function finish(ctx: PipelineContext, command: string, report: FlakeReport, failures: Failure[], total: Stopwatch, scope?: string): number {
   const watch = new Stopwatch();
   const written = writeReport(report, ctx.artifacts, ctx.env);
-  ctx.out.stage("report", watch.ms(), "ok", `${path.relative(process.cwd(), written.json)}, ${path.relative(process.cwd(), written.markdown)}`);
+  const markdown = path.relative(process.cwd(), written.markdown);
+  ctx.out.stage("report", watch.ms(), "ok", `${path.relative(process.cwd(), written.json)}, ${markdown}`);
   ctx.out.line();
-  ctx.out.line(renderMarkdown(report).trimEnd());
+  const { summary } = report;
+  // The whole table when a person has something to look at; a green run says so in one line.
+  if (summary.failed > 0 || summary.flaky > 0 || summary.notRun > 0 || report.caveat) ctx.out.line(renderMarkdown(report).trimEnd());
+  else ctx.out.line(`${headline(summary)} (table: ${markdown})`);
   ctx.out.line();
   for (const failure of failures) ctx.out.line(describeFailure(ctx, failure));
-  const red = failures.length > 0 || report.summary.failed > 0;
-  ctx.out.line(`${command} ${red ? "FAILED" : "passed"} in ${seconds(total.ms())}${scope ? `: ${scope}` : ""}`);
+  const red = failures.length > 0 || summary.failed > 0;
+  const interrupted = ctx.signal?.aborted === true;
+  const verdict = red ? "FAILED" : interrupted ? "interrupted" : "passed";
+  const ran = interrupted ? `${summary.targets - summary.notRun} of ${plural(summary.targets, "target")} ran, ${summary.notRun} not run` : scope;
+  ctx.out.line(`${command} ${verdict} in ${seconds(total.ms())}${ran ? `: ${ran}` : ""}`);
   ctx.out.line(countsLine(report));
   return red ? 1 : 0;
 }
@@ -121,10 +128,12 @@ async function pnpmTests(ctx: PipelineContext, command: string, workspace: Works
   const targets = request.packages.map(request.targetOf);
   // A target needs the builds of its package and of every package it depends on, directly or not.
   const needs = (target: TestTarget) => [...withDependencies(workspace, [target.packageName])].map(buildTaskId);
+  const progress = ctx.out.progress(targets.length, "target");
   const tests: Task<TargetReport>[] = targets.map((target) => ({
     id: target.label,
     deps: needs(target),
     run: async (signal: AbortSignal | undefined) => {
+      progress.start(target.label);
       const report = await runJestTarget(target, {
         root: ctx.root,
         artifacts: ctx.artifacts,
@@ -133,7 +142,10 @@ async function pnpmTests(ctx: PipelineContext, command: string, workspace: Works
         signal,
         onAttempt: (t, attempt, allowed) => {
           const counts = attempt.tests ? ` (${attempt.tests.passed} passed, ${attempt.tests.failed} failed)` : attempt.error ? ` (${attempt.error})` : "";
-          ctx.out.step(`${t.label} attempt ${attempt.attempt}/${allowed}: ${attempt.status} in ${seconds(attempt.durationMs ?? 0)}${counts}`);
+          // The target's last attempt: say how far the run is, for a reader without the live line.
+          const last = attempt.status === "PASSED" || attempt.status === "INCOMPLETE" || attempt.attempt >= allowed;
+          const done = last ? `; ${progress.finish(t.label)}` : "";
+          ctx.out.step(`${t.label} attempt ${attempt.attempt}/${allowed}: ${attempt.status} in ${seconds(attempt.durationMs ?? 0)}${counts}${done}`);
         },
       });
       return { ok: isGreen(report.status), value: report };
@@ -146,14 +158,14 @@ async function pnpmTests(ctx: PipelineContext, command: string, workspace: Works
   const ranked = byCriticalPath<BuildStep | TargetReport>([...build.packages, ...tests], (task) => testBytes.get(task.id) ?? 0);
   const rankedBuilds = ranked.filter((task) => !isTest(task));
   build.solution.prioritize(rankedBuilds.map((task) => build.packageOf.get(task.id)!));
-  const progress = new BuildProgress(ctx, watch, build.packages.length, failures);
+  const builds = new BuildProgress(ctx, watch, build.packages.length, failures);
   const outcomes = await runTasks<BuildStep | TargetReport | SolutionSummary>([...build.first, ...rankedBuilds, ...ranked.filter(isTest)], {
     concurrency: ctx.concurrency,
     signal: ctx.signal,
     onSettled: (outcome) => {
-      if (!isTest(outcome) && outcome.id !== SOLUTION_TASK) progress.settled(outcome as Outcome<BuildStep>);
+      if (!isTest(outcome) && outcome.id !== SOLUTION_TASK) builds.settled(outcome as Outcome<BuildStep>);
     },
-  });
+  }).finally(() => progress.stop());
 
   const reports = new Map<string, TargetReport>();
   for (const target of targets) {
@@ -172,7 +184,7 @@ async function pnpmTests(ctx: PipelineContext, command: string, workspace: Works
     }
     const report = outcome.value;
     reports.set(target.label, report);
-    if (!isGreen(report.status)) {
+    if (isRed(report.status)) {
       const tries = report.attempts.length > 1 ? ` after ${report.attempts.length} attempts` : "";
       failures.push({
         what: `${target.label} of ${target.packageName} ${report.status}${tries}${report.note ? `: ${report.note}` : ""}`,
@@ -184,11 +196,13 @@ async function pnpmTests(ctx: PipelineContext, command: string, workspace: Works
   const all = [...reports.values()];
   const green = all.filter((r) => isGreen(r.status)).length;
   const flaky = all.filter((r) => r.status === "FLAKY").length;
+  const notRun = all.filter((r) => isNotRun(r.status)).length;
+  const red = all.length - green - notRun;
   ctx.out.stage(
     "test",
     watch.ms(),
-    green === all.length ? "ok" : "FAILED",
-    `${all.length} target(s): ${green} green${flaky ? ` (${flaky} flaky)` : ""}, ${all.length - green} red`,
+    red > 0 ? "FAILED" : notRun > 0 ? "stopped" : "ok",
+    `${plural(all.length, "target")}: ${green} green${flaky ? ` (${flaky} flaky)` : ""}, ${red} red${notRun ? `, ${notRun} not run` : ""}`,
   );
   return finish(ctx, command, buildReport("pnpm", command, all), failures, total, request.scope);
 }
@@ -220,7 +234,7 @@ function buildStageTasks(ctx: PipelineContext, workspace: Workspace, wanted: str
     root: ctx.root,
     artifacts: ctx.artifacts,
     env: ctx.env,
-    onStaleOutputs: (pkg: WorkspacePackage, files: number) => ctx.out.step(`${pkg.name}: removed ${files} compiled file(s) that no source produces any more`),
+    onStaleOutputs: (pkg: WorkspacePackage, files: number) => ctx.out.step(`${pkg.name}: removed ${plural(files, "compiled file")} that no source produces any more`),
   };
   const solution = new SolutionBuild(plan, options);
   const { solution: solutionTask, projects } = solution.tasks();
@@ -289,9 +303,9 @@ async function buildStage(ctx: PipelineContext, workspace: Workspace, wanted: st
 }
 
 function describeAffected(affected: Affected, total: number): string {
-  if (affected.everything) return `all ${total} packages: ${affected.everything}`;
+  if (affected.everything) return `${total === 1 ? "the only package" : `all ${total} packages`}: ${affected.everything}`;
   const changed = affected.packages.filter((p) => p.why.kind === "changed").length;
-  return `${affected.packages.length} of ${total} packages (${changed} changed, ${affected.packages.length - changed} dependent)`;
+  return `${affected.packages.length} of ${plural(total, "package")} (${changed} changed, ${affected.packages.length - changed} dependent)`;
 }
 
 export interface CiOptions {
@@ -324,7 +338,7 @@ export async function ci(ctx: PipelineContext, options: CiOptions): Promise<numb
     affected = affectedPackages(workspace, files);
     const since = `since ${shortSha(base.sha)}, ${base.description}`;
     if (files.length === 0) detail = `no package: no file changed ${since}`;
-    else detail = `${describeAffected(affected, count)}; ${files.length} changed file(s) ${since}`;
+    else detail = `${describeAffected(affected, count)}; ${plural(files.length, "changed file")} ${since}`;
   }
   ctx.out.stage("affected", watch.ms(), "ok", detail);
   for (const p of affected.packages) {
@@ -334,12 +348,12 @@ export async function ci(ctx: PipelineContext, options: CiOptions): Promise<numb
   if (affected.ignoredFiles.length) ctx.out.step(`changed files no package reads: ${affected.ignoredFiles.join(", ")}`);
   const names = new Set(affected.packages.map((p) => p.name));
   const skipped = workspace.packages.filter((p) => !names.has(p.name)).map((p) => p.name);
-  if (skipped.length === count) ctx.out.step(`skipped: all ${count} packages, as the change affects none of them`);
+  if (skipped.length === count) ctx.out.step(`skipped: ${count === 1 ? "the only package" : `all ${count} packages`}, as the change affects none of them`);
   else if (skipped.length) ctx.out.step(`skipped, not affected by the change: ${skipped.join(", ")}`);
   ctx.out.step(`skipped: ${PERF_TARGET_LABEL} (the perf suite runs in \`pipeline.sh perf\`)`);
 
   const packages = affected.packages.map((p) => workspace.byName.get(p.name)!);
-  const scope = packages.length === 0 ? "nothing to build or test" : `tested ${packages.length} of ${count} packages${skipped.length ? ` (${skipped.length} not affected)` : ""}`;
+  const scope = packages.length === 0 ? "nothing to build or test" : `tested ${packages.length} of ${plural(count, "package")}${skipped.length ? ` (${skipped.length} not affected)` : ""}`;
   return pnpmTests(ctx, "ci", workspace, { packages, targetOf: defaultTarget, scope }, total);
 }
 
@@ -453,7 +467,7 @@ export async function cd(ctx: PipelineContext, options: CdOptions): Promise<numb
   const state = new DeployState(ctx.root);
   const selection = selectDeploys(digests, state);
   const chosen = selection.filter((s) => s.deploy);
-  ctx.out.stage("select", watch.ms(), "ok", `${chosen.length} of ${selection.length} services to deploy (build output digests vs ${path.relative(ctx.root, state.file)})`);
+  ctx.out.stage("select", watch.ms(), "ok", `${chosen.length} of ${plural(selection.length, "service")} to deploy (build output digests vs ${path.relative(ctx.root, state.file)})`);
   for (const s of selection) ctx.out.step(`${s.service}: ${s.deploy ? "deploy" : "skip"}, ${s.reason}`);
 
   const skipped = selection.filter((s) => !s.deploy).map((s) => s.service);

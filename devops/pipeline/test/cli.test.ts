@@ -52,7 +52,12 @@ describe("test", () => {
     expect(run.stdout).toContain("//services/flaky:test attempt 1/3: FAILED");
     expect(run.stdout).toContain("//services/flaky:test attempt 2/3: PASSED");
     expect(run.stdout).toMatch(/^build +\d+\.\ds  ok +2 built$/m);
-    expect(run.stdout).toMatch(/^test +\d+\.\ds  ok +2 target\(s\): 2 green \(1 flaky\), 0 red$/m);
+    expect(run.stdout).toMatch(/^test +\d+\.\ds  ok +2 targets: 2 green \(1 flaky\), 0 red$/m);
+    // Off a terminal: a plain progress note as each target finishes, and no escape code at all.
+    expect(run.stdout).toMatch(/attempt 1\/1: PASSED in \d+\.\ds \(1 passed, 0 failed\); [12] of 2 targets done$/m);
+    expect(run.stdout).not.toContain("\x1b");
+    // Something flaky: the whole table is on stdout, not only in the files.
+    expect(run.stdout).toContain("| `//services/flaky:test` | **FLAKY** | 2 of 3");
     const report = JSON.parse(fs.readFileSync(path.join(root, "artifacts", "flake-report.json"), "utf8"));
     expect(report.targets.map((t: { label: string; status: string; attempts: unknown[] }) => [t.label, t.status, t.attempts.length])).toEqual([
       ["//common/logger:test", "PASSED", 1],
@@ -116,7 +121,7 @@ describe("test", () => {
 
     fs.rmSync(path.join(root, "common/calc/test/gone.test.ts"));
     const second = await runCli(["test", "--engine", "pnpm"], root);
-    expect(second.stdout).toContain("@fixture/calc: removed 3 compiled file(s) that no source produces any more");
+    expect(second.stdout).toContain("@fixture/calc: removed 3 compiled files that no source produces any more");
     expect(second.stdout).toMatch(/^build +\d+\.\ds  ok +1 built$/m);
     expect(lastLine(second.stdout)).toBe("1 passed, 0 failed");
     expect(fs.existsSync(path.join(root, "common/calc/dist/test/gone.test.js"))).toBe(false);
@@ -124,25 +129,39 @@ describe("test", () => {
 });
 
 describe("interrupting", () => {
-  it("stops the running jest on SIGINT, still writes the report, and exits 130", async () => {
+  it("stops the running jest on SIGINT, reports what ran and what did not, and exits 130", async () => {
     const pidFile = path.join(tempDir(), "jest.pid");
     const slow = `require("fs").writeFileSync(${JSON.stringify(pidFile)}, String(process.pid));
 test("waits for an upstream that never answers", () => new Promise((resolve) => setTimeout(resolve, 60000)), 70000);
 `;
-    const root = fixtureWorkspace([{ dir: "services/slow", name: "@fixture/slow", files: { "test/slow.test.js": slow } }]);
+    // One target at a time, in folder order (JavaScript tests weigh nothing in the ranking): a passes,
+    // b is interrupted, c never starts.
+    const root = fixtureWorkspace([
+      { dir: "services/a", name: "@fixture/a", files: { "test/a.test.js": passingTest() } },
+      { dir: "services/b", name: "@fixture/b", files: { "test/b.test.js": slow } },
+      { dir: "services/c", name: "@fixture/c", files: { "test/c.test.js": passingTest() } },
+    ]);
     // Interrupted once jest is running (it wrote its pid); if it never does, the pid read below fails.
-    const run = await runCli(["test", "--engine", "pnpm"], root, {}, (child) => {
+    const run = await runCli(["test", "--engine", "pnpm", "--jobs", "1"], root, {}, (child) => {
       void waitFor(() => fs.existsSync(pidFile), 60_000)
         .catch(() => undefined)
         .then(() => child.kill("SIGINT"));
     });
     expect(run.code).toBe(130);
     expect(run.stderr).toBe("pipeline.sh: SIGINT received, stopping; SIGINT again exits at once\n");
-    expect(run.stdout).toContain("//services/slow:test attempt 1/1: INCOMPLETE");
-    expect(lastLine(run.stdout)).toBe("0 passed, 1 failed");
+    expect(run.stdout).toContain("//services/a:test attempt 1/1: PASSED");
+    expect(run.stdout).toContain("//services/b:test attempt 1/1: INCOMPLETE");
+    expect(run.stdout).toMatch(/^test +\d+\.\ds  stopped 3 targets: 1 green, 0 red, 2 not run$/m);
+    expect(run.stdout).toContain("3 test targets: 1 passed, 0 flaky, 0 failed, 2 not run.");
+    expect(run.stdout).toContain("### Not run (interrupted)\n- `//services/b:test` INCOMPLETE (stopped while it ran)\n- `//services/c:test` INCOMPLETE (not run: interrupted)\n");
+    expect(run.stdout).not.toContain("FAILED");
+    expect(run.stdout).toMatch(/\ntest interrupted in \d+\.\ds: 1 of 3 targets ran, 2 not run\n1 passed, 0 failed\n$/);
+    const report = JSON.parse(fs.readFileSync(path.join(root, "artifacts", "flake-report.json"), "utf8"));
+    expect(report.summary).toMatchObject({ targets: 3, passed: 1, failed: 0, notRun: 2 });
     const jestPid = Number(fs.readFileSync(pidFile, "utf8"));
     expect(isRunning(jestPid)).toBe(false);
   });
+
   it("stops the running jest when its output is closed (`| head`), and exits 130 without a crash", async () => {
     const dir = tempDir();
     const pidFile = path.join(dir, "jest.pid");
@@ -191,12 +210,16 @@ describe("ci", () => {
     const run = await runCli(["ci"], root);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^engine .* pnpm \(Bazel unusable: no MODULE.bazel in the workspace\)$/m);
-    expect(run.stdout).toMatch(/^affected .* 1 of 3 packages \(1 changed, 0 dependent\); 1 changed file\(s\) since \w+, merge-base with main$/m);
+    expect(run.stdout).toMatch(/^affected .* 1 of 3 packages \(1 changed, 0 dependent\); 1 changed file since \w+, merge-base with main$/m);
     expect(run.stdout).toContain("skipped, not affected by the change: @fixture/logger, @fixture/trading");
     expect(run.stdout).toContain("skipped: //services/trading:perf_test");
     // The unaffected dependency is still built (the user package needs it), but only its dependent is tested.
     expect(run.stdout).toMatch(/^build +\d+\.\ds  ok +2 built$/m);
     expect(run.stdout).not.toContain("//common/logger:test attempt");
+    // Green: one summary line and where the table is, not the table.
+    expect(run.stdout).toContain("\n1 test target: 1 passed, 0 flaky, 0 failed (table: artifacts/flake-report.md)\n");
+    expect(run.stdout).not.toContain("| target |");
+    expect(fs.readFileSync(path.join(root, "artifacts", "flake-report.md"), "utf8")).toContain("| `//services/user:test` | PASSED |");
     expect(run.stdout).toMatch(/^ci passed in \d+\.\ds: tested 1 of 3 packages \(2 not affected\)\n2 passed, 0 failed\n$/m);
 
     // Run again with nothing new: tsc finds both outputs current and compiles nothing.
@@ -211,14 +234,14 @@ describe("ci", () => {
     const run = await runCli(["ci", "--engine", "pnpm"], root);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^affected .* no package: no file changed since \w+, merge-base with main$/m);
-    expect(run.stdout).toContain("skipped: all 1 packages, as the change affects none of them");
+    expect(run.stdout).toContain("skipped: the only package, as the change affects none of them");
     expect(run.stdout).toMatch(/^ci passed in \d+\.\ds: nothing to build or test\n0 passed, 0 failed\n$/m);
   });
 
   it("takes --all as everything, whatever the diff", async () => {
     const root = fixtureWorkspace([{ dir: "devops/tools", name: "@fixture/tools", scripts: { test: "false" } }]);
     const run = await runCli(["ci", "--all", "--engine", "pnpm"], root);
-    expect(run.stdout).toMatch(/^affected .* all 1 packages: --all, whatever changed$/m);
+    expect(run.stdout).toMatch(/^affected .* the only package: --all, whatever changed$/m);
     expect(run.stdout).toContain("//devops/tools:test attempt 1/1: FAILED");
     expect(run.code).toBe(1);
   });
