@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { writeFileAtomicSync, writeJsonFileAtomicSync } from "@monorepo/files";
+import { plural } from "./output";
 import { testlogsDir } from "./targets";
 
 /** Bazel's TestStatus names (build_event_stream.proto), used on both paths so the reports read the same. */
@@ -208,7 +209,7 @@ export function renderMarkdown(report: FlakeReport): string {
 /** "13 test targets: 12 passed, 1 flaky, 0 failed", with the targets not run when there are any. */
 export function headline(summary: ReportSummary): string {
   const notRun = summary.notRun ? `, ${summary.notRun} not run` : "";
-  return `${summary.targets} test ${summary.targets === 1 ? "target" : "targets"}: ${summary.passed} passed, ${summary.flaky} flaky, ${summary.failed} failed${notRun}`;
+  return `${plural(summary.targets, "test target")}: ${summary.passed} passed, ${summary.flaky} flaky, ${summary.failed} failed${notRun}`;
 }
 
 export interface WrittenReport {
