@@ -1,9 +1,6 @@
 import { execFileSync } from "node:child_process";
-import fs from "node:fs";
-import path from "node:path";
 import { Writable } from "node:stream";
 import { clock, Output, plural } from "../src";
-import { CLI, fixtureWorkspace, passingTest } from "./helpers";
 
 /** A stream that says it is a terminal of `columns` columns and keeps what is written to it. */
 class FakeTerminal extends Writable {
@@ -80,25 +77,4 @@ describe("the live line", () => {
     expect(pipe.text).toBe("    //a:test attempt 1/1: PASSED; 1 of 2 targets done\n");
   });
 
-  it("runs in a real terminal (a pty from script(1)) and is removed before the report", () => {
-    const root = fixtureWorkspace([
-      { dir: "common/a", name: "@fixture/a", files: { "test/a.test.js": passingTest() } },
-      { dir: "common/b", name: "@fixture/b", files: { "test/b.test.js": passingTest() } },
-    ]);
-    const typescript = path.join(root, "typescript.txt");
-    // A pty as wide as a usual terminal (script's own has no size).
-    const command = `stty cols 120; ${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} test --engine pnpm --jobs 1`;
-    // script -q: no header; -e: its exit code is the command's; -c: the command; the last argument: where the pty's output goes.
-    execFileSync("script", ["-qec", command, typescript], { cwd: root, env: { ...process.env, GITHUB_STEP_SUMMARY: "" }, stdio: "ignore" });
-    // Without script's own first and last lines ("Script started/done on ..."), with the pty's CR LF as LF.
-    const screen = fs.readFileSync(typescript, "utf8").replace(/\r\n/g, "\n").replace(/^Script (started|done) on .*\n/gm, "");
-    expect(screen).toMatch(/\r\x1b\[2K0\/2 targets done, \d+s \| running: \/\/common\/\w:test/);
-    expect(screen).toMatch(/\r\x1b\[2K {4}\/\/common\/\w:test attempt 1\/1: PASSED in \d+\.\ds \(1 passed, 0 failed\); 1 of 2 targets done\n/);
-    // The live line is erased for good before the test stage line: nothing after it is redrawn, and the
-    // last line is the counts line, alone.
-    const end = screen.slice(screen.indexOf("\r\x1b[2Ktest "));
-    expect(end).toMatch(/^\r\x1b\[2Ktest +\d+\.\ds  ok +2 targets: 2 green, 0 red\nreport /);
-    expect(end.slice("\r\x1b[2K".length)).not.toContain("\x1b");
-    expect(screen.trimEnd().split("\n").at(-1)).toBe("2 passed, 0 failed");
-  });
 });
