@@ -509,8 +509,10 @@ export async function cd(ctx: PipelineContext, options: CdOptions): Promise<numb
   watch = new Stopwatch();
   const cluster = options.cluster ?? new SimulatedCluster(factsOf, ctx.env);
   const deployed: string[] = [];
+  const progress = ctx.out.progress(chosen.length, "service");
   await Promise.all(
     chosen.map(async ({ service, digest }) => {
+      progress.start(service);
       const pkg = workspace.byName.get(service)!;
       const image = { service, version: options.version, digest };
       const { readinessPath } = factsOf(service);
@@ -535,10 +537,10 @@ export async function cd(ctx: PipelineContext, options: CdOptions): Promise<numb
         const deployWatch = new Stopwatch();
         await cluster.deploy(image, ctx.signal);
         state.record(service, { digest, version: options.version, deployedAt: new Date().toISOString() });
-        ctx.out.step(`${service}: deployed ${service}:${image.version} in ${seconds(deployWatch.ms())}`);
+        ctx.out.step(`${service}: deployed ${service}:${image.version} in ${seconds(deployWatch.ms())}; ${progress.finish(service)}`);
         deployed.push(service);
       } catch (error) {
-        ctx.out.step(`${service}: ${step} FAILED: ${(error as Error).message}`);
+        ctx.out.step(`${service}: ${step} FAILED: ${(error as Error).message}; ${progress.finish(service)}`);
         failures.push({
           what: `${service}: ${(error as Error).message}`,
           step,
@@ -546,7 +548,7 @@ export async function cd(ctx: PipelineContext, options: CdOptions): Promise<numb
         });
       }
     }),
-  );
+  ).finally(() => progress.stop());
   deployed.sort((a, b) => chosen.findIndex((c) => c.service === a) - chosen.findIndex((c) => c.service === b));
   const ok = deployed.length === chosen.length;
   ctx.out.stage("deploy", watch.ms(), ok ? "ok" : "FAILED", `${deployed.length} of ${chosen.length} deployed`);

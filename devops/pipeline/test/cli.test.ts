@@ -328,6 +328,7 @@ describe("cd", () => {
     expect(first.code).toBe(0);
     expect(first.stdout).toContain("@monorepo/user-service: ready on 127.0.0.1:");
     expect(first.stdout).toContain("@monorepo/trading-service: deployed @monorepo/trading-service:1.2.3");
+    expect(first.stdout).toMatch(/: deployed @monorepo\/\w+-service:1\.2\.3 in \d+\.\ds; 2 of 2 services done$/m);
     expect(lastLine(first.stdout)).toMatch(/^cd passed in .*: deployed @monorepo\/trading-service@1.2.3, @monorepo\/user-service@1.2.3$/);
     const state = JSON.parse(fs.readFileSync(path.join(root, ".pipeline", "deployed.json"), "utf8"));
     expect(Object.keys(state).sort()).toEqual(["@monorepo/trading-service", "@monorepo/user-service"]);
