@@ -3,6 +3,7 @@ import path from "node:path";
 import type * as TypeScript from "typescript";
 import { topologicalOrder, WorkspaceError, type Workspace, type WorkspacePackage } from "@monorepo/workspace-tools";
 import { withDependencies } from "./graph";
+import { plural } from "./output";
 import { runPackageScript } from "./process";
 import type { Task } from "./scheduler";
 import { slug } from "./targets";
@@ -214,7 +215,7 @@ export class SolutionBuild {
   private writeLog(pkg: WorkspacePackage, body: string): string {
     const log = logPath(this.options.artifacts, pkg);
     fs.mkdirSync(path.dirname(log), { recursive: true });
-    fs.writeFileSync(log, `${TSC_BUILD_SCRIPT} (in the pipeline's process: one solution builder for ${this.plan.solution.length} packages)\n${body}`);
+    fs.writeFileSync(log, `${TSC_BUILD_SCRIPT} (in the pipeline's process: one solution builder for ${plural(this.plan.solution.length, "package")})\n${body}`);
     return path.relative(this.options.artifacts, log);
   }
 

@@ -129,9 +129,9 @@ class CdCommand extends PipelineCommand {
     details: `
       Builds the services and the maintenance CLI if needed, then runs maintenance; if it fails, cd stops with exit 1 and nothing is published or deployed.
 
-      Each service whose build-output digest (compiled files, package.json, data files, and the same for its workspace runtime deps) differs from the last deploy recorded in .pipeline/deployed.json is published and, concurrently, started on a free 127.0.0.1 port until GET /readiness answers 200; it is then deployed and the deploy recorded. Services go concurrently. Publish and deploy are simulated with the original durations (user push 10 s, trading push 100 s, deploy 10 s) scaled by SIMULATION_TIME_SCALE.
+      Each service whose build-output digest (compiled files, package.json, data files, and the same for its workspace runtime deps) differs from the last deploy recorded in .pipeline/deployed.json is published and, concurrently, started on a free 127.0.0.1 port until its readiness path (\`/readiness\`, from @monorepo/health) answers 200; it is then deployed and the deploy recorded. Services go concurrently. Publish and deploy are simulated with each service's durations, from the \`"acme": {"deploy": {"pushSeconds": 10, "deploySeconds": 10}}\` block of its package.json (\`"readinessPath"\` there overrides the path), scaled by SIMULATION_TIME_SCALE.
 
-      VERSION labels what is published (default: the short commit, with -dirty for uncommitted changes). cd runs no tests: CI runs \`ci\` on the same commit first.
+      VERSION labels what is published (default: the short commit, with -dirty for uncommitted changes). A published version never changes: if a service was already published at VERSION with other content, cd stops with exit 1 before publishing or deploying anything; the same content again is not published twice. The simulated registry keeps what it published in .pipeline/registry.json. cd runs no tests: CI runs \`ci\` on the same commit first.
 
       ${EXIT_CODES_HELP}
     `,

@@ -4,6 +4,7 @@ import http from "node:http";
 import net from "node:net";
 import path from "node:path";
 import { writeJsonFileAtomicSync } from "@monorepo/files";
+import { READINESS_PATH } from "@monorepo/health";
 import { simulatedDelay } from "@monorepo/simulation";
 import type { Workspace, WorkspacePackage } from "@monorepo/workspace-tools";
 import { sourceFiles } from "./git";
@@ -20,8 +21,15 @@ export interface Image {
   digest: string;
 }
 
-/** An image registry. The simulated one below stands in for `docker push`; a real one replaces it. */
+/**
+ * An image registry. It is the authority on what a version holds: a version, once published, keeps
+ * its content, so the registry answers from its own index (the simulated one below keeps its index
+ * in a file, as a real registry keeps its tags) rather than from this machine's deploy record, which
+ * knows only the last deploy made from here.
+ */
 export interface Registry {
+  /** The build-output digest `service` was published with at `version`, if that version was published. */
+  publishedDigest(service: string, version: string, signal?: AbortSignal): Promise<string | undefined>;
   publish(image: Image, signal?: AbortSignal): Promise<void>;
 }
 
@@ -30,33 +38,82 @@ export interface Cluster {
   deploy(image: Image, signal?: AbortSignal): Promise<void>;
 }
 
-/** The original pipeline's durations (seconds), kept as the simulated workload. */
-export const SERVICE_TIMINGS: Record<string, { pushSeconds: number; deploySeconds: number }> = {
-  "@monorepo/user-service": { pushSeconds: 10, deploySeconds: 10 },
-  "@monorepo/trading-service": { pushSeconds: 100, deploySeconds: 10 },
-};
-
-function timingOf(service: string) {
-  const timing = SERVICE_TIMINGS[service];
-  if (!timing) throw new Error(`no publish/deploy timing for ${service}: add it to SERVICE_TIMINGS`);
-  return timing;
+/** What the pipeline needs to know to deploy a service: the `"acme": {"deploy": {...}}` block of its package.json. */
+export interface DeployFacts {
+  /** Simulated duration of the image push, in seconds. */
+  pushSeconds: number;
+  /** Simulated duration of the rollout, in seconds. */
+  deploySeconds: number;
+  /** Where the service answers 200 once it should get traffic; the health package's path unless the service says otherwise. */
+  readinessPath: string;
 }
 
-/** Waits the original push duration, scaled by SIMULATION_TIME_SCALE. */
+/** Reads a service's deploy facts from its package.json, so that a new service needs no pipeline edit. */
+export function deployFacts(root: string, pkg: WorkspacePackage): DeployFacts {
+  const manifestFile = `${pkg.dir}/package.json`;
+  const manifest = JSON.parse(fs.readFileSync(path.join(root, manifestFile), "utf8")) as { acme?: { deploy?: Partial<DeployFacts> } };
+  const facts = manifest.acme?.deploy;
+  const seconds = (key: "pushSeconds" | "deploySeconds") => {
+    const value = facts?.[key];
+    if (typeof value !== "number" || !(value >= 0)) {
+      throw new Error(`${manifestFile}: "acme": {"deploy": {"${key}": <seconds>}} is missing or not a number >= 0`);
+    }
+    return value;
+  };
+  const readinessPath = facts?.readinessPath ?? READINESS_PATH;
+  if (typeof readinessPath !== "string" || !readinessPath.startsWith("/")) throw new Error(`${manifestFile}: "acme.deploy.readinessPath" must be a path starting with /`);
+  return { pushSeconds: seconds("pushSeconds"), deploySeconds: seconds("deploySeconds"), readinessPath };
+}
+
+/** The published versions per service, with the digest each was published with. */
+type RegistryIndex = Record<string, Record<string, { digest: string; publishedAt: string }>>;
+
+/**
+ * Waits the service's push duration, scaled by SIMULATION_TIME_SCALE, and remembers what it published
+ * in its index file (.pipeline/registry.json by default), as a real registry would.
+ */
 export class SimulatedRegistry implements Registry {
-  constructor(private readonly env: NodeJS.ProcessEnv = process.env) {}
+  readonly index: string;
+
+  constructor(
+    root: string,
+    private readonly facts: (service: string) => DeployFacts,
+    private readonly env: NodeJS.ProcessEnv = process.env,
+  ) {
+    this.index = path.join(root, STATE_DIR, "registry.json");
+  }
+
+  private read(): RegistryIndex {
+    try {
+      return JSON.parse(fs.readFileSync(this.index, "utf8")) as RegistryIndex;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return {};
+      throw new Error(`the simulated registry's index ${this.index} is unreadable: ${(error as Error).message}`);
+    }
+  }
+
+  async publishedDigest(service: string, version: string): Promise<string | undefined> {
+    return this.read()[service]?.[version]?.digest;
+  }
 
   async publish(image: Image, signal?: AbortSignal): Promise<void> {
-    await simulatedDelay(timingOf(image.service).pushSeconds, { signal, env: this.env });
+    await simulatedDelay(this.facts(image.service).pushSeconds, { signal, env: this.env });
+    const index = this.read();
+    index[image.service] = { ...index[image.service], [image.version]: { digest: image.digest, publishedAt: new Date().toISOString() } };
+    fs.mkdirSync(path.dirname(this.index), { recursive: true });
+    writeJsonFileAtomicSync(this.index, index);
   }
 }
 
-/** Waits the original deploy duration, scaled by SIMULATION_TIME_SCALE. */
+/** Waits the service's deploy duration, scaled by SIMULATION_TIME_SCALE. */
 export class SimulatedCluster implements Cluster {
-  constructor(private readonly env: NodeJS.ProcessEnv = process.env) {}
+  constructor(
+    private readonly facts: (service: string) => DeployFacts,
+    private readonly env: NodeJS.ProcessEnv = process.env,
+  ) {}
 
   async deploy(image: Image, signal?: AbortSignal): Promise<void> {
-    await simulatedDelay(timingOf(image.service).deploySeconds, { signal, env: this.env });
+    await simulatedDelay(this.facts(image.service).deploySeconds, { signal, env: this.env });
   }
 }
 
@@ -181,6 +238,8 @@ function getStatus(url: string, timeoutMs: number): Promise<number> {
 
 export interface ReadinessOptions {
   root: string;
+  /** The path that answers 200 once the service is ready (default: the health package's). */
+  path?: string;
   logFile: string;
   timeoutMs?: number;
   pollMs?: number;
@@ -190,7 +249,7 @@ export interface ReadinessOptions {
 
 /**
  * The deploy gate: starts the built service (its "start" script) on a free port on 127.0.0.1, polls
- * GET /readiness until it answers 200, then stops it and everything it started (the script's shell
+ * its readiness path until it answers 200, then stops it and everything it started (the script's shell
  * may exit before the service does), so its log is complete and its port free on return. Fails if
  * the service exits or never gets ready.
  */
@@ -217,13 +276,14 @@ export async function checkReadiness(pkg: WorkspacePackage, options: ReadinessOp
     },
   );
   const timeoutMs = options.timeoutMs ?? 30_000;
-  const url = `http://127.0.0.1:${port}/readiness`;
+  const readinessPath = options.path ?? READINESS_PATH;
+  const url = `http://127.0.0.1:${port}${readinessPath}`;
   try {
     for (;;) {
       if (options.signal?.aborted) throw new Error("interrupted");
       if (gone !== undefined) throw new Error(gone);
       if ((await getStatus(url, 1000)) === 200) return { port, ms: Date.now() - started };
-      if (Date.now() - started > timeoutMs) throw new Error(`${pkg.name} did not answer 200 on GET /readiness within ${timeoutMs / 1000}s`);
+      if (Date.now() - started > timeoutMs) throw new Error(`${pkg.name} did not answer 200 on GET ${readinessPath} within ${timeoutMs / 1000}s`);
       await new Promise((r) => setTimeout(r, options.pollMs ?? 100));
     }
   } finally {

@@ -1,4 +1,3 @@
-import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { loadFlakyPolicy, loadWorkspace, type Workspace, type WorkspacePackage } from "@monorepo/workspace-tools";
@@ -7,6 +6,7 @@ import { probeBazel, runBazelTests, BAZEL_PROBE_TIMEOUT_MS } from "./bazel";
 import { buildTaskId, planBuild, scriptedBuildTasks, SOLUTION_TASK, SolutionBuild, type BuildStep, type SolutionSummary } from "./build";
 import {
   checkReadiness,
+  deployFacts,
   DeployState,
   outputDigest,
   selectDeploys,
@@ -14,13 +14,14 @@ import {
   SimulatedCluster,
   SimulatedRegistry,
   type Cluster,
+  type DeployFacts,
   type Registry,
 } from "./deploy";
-import { changedFiles, resolveBase, shortSha, sourceFiles } from "./git";
+import { changedFiles, git, GitError, resolveBase, shortSha, sourceFiles } from "./git";
 import { runJestTarget } from "./jest-target";
-import { Output, seconds, Stopwatch } from "./output";
+import { Output, plural, seconds, Stopwatch } from "./output";
 import { runCommand, tailOfFile } from "./process";
-import { buildReport, countsLine, isGreen, renderMarkdown, writeReport, type FlakeReport, type TargetReport } from "./report";
+import { buildReport, countsLine, headline, isGreen, isNotRun, isRed, renderMarkdown, writeReport, type FlakeReport, type TargetReport } from "./report";
 import { withDependencies } from "./graph";
 import { byCriticalPath, runTasks, type Outcome, type Task } from "./scheduler";
 import { defaultTarget, perfTarget, PERF_TARGET_LABEL, slug, testlogsDir, type TestTarget } from "./targets";
@@ -69,13 +70,20 @@ async function chooseEngine(ctx: PipelineContext): Promise<"bazel" | "pnpm"> {
 function finish(ctx: PipelineContext, command: string, report: FlakeReport, failures: Failure[], total: Stopwatch, scope?: string): number {
   const watch = new Stopwatch();
   const written = writeReport(report, ctx.artifacts, ctx.env);
-  ctx.out.stage("report", watch.ms(), "ok", `${path.relative(process.cwd(), written.json)}, ${path.relative(process.cwd(), written.markdown)}`);
+  const markdown = path.relative(process.cwd(), written.markdown);
+  ctx.out.stage("report", watch.ms(), "ok", `${path.relative(process.cwd(), written.json)}, ${markdown}`);
   ctx.out.line();
-  ctx.out.line(renderMarkdown(report).trimEnd());
+  const { summary } = report;
+  // The whole table when a person has something to look at; a green run says so in one line.
+  if (summary.failed > 0 || summary.flaky > 0 || summary.notRun > 0 || report.caveat) ctx.out.line(renderMarkdown(report).trimEnd());
+  else ctx.out.line(`${headline(summary)} (table: ${markdown})`);
   ctx.out.line();
   for (const failure of failures) ctx.out.line(describeFailure(ctx, failure));
-  const red = failures.length > 0 || report.summary.failed > 0;
-  ctx.out.line(`${command} ${red ? "FAILED" : "passed"} in ${seconds(total.ms())}${scope ? `: ${scope}` : ""}`);
+  const red = failures.length > 0 || summary.failed > 0;
+  const interrupted = ctx.signal?.aborted === true;
+  const verdict = red ? "FAILED" : interrupted ? "interrupted" : "passed";
+  const ran = interrupted ? `${summary.targets - summary.notRun} of ${plural(summary.targets, "target")} ran, ${summary.notRun} not run` : scope;
+  ctx.out.line(`${command} ${verdict} in ${seconds(total.ms())}${ran ? `: ${ran}` : ""}`);
   ctx.out.line(countsLine(report));
   return red ? 1 : 0;
 }
@@ -120,10 +128,12 @@ async function pnpmTests(ctx: PipelineContext, command: string, workspace: Works
   const targets = request.packages.map(request.targetOf);
   // A target needs the builds of its package and of every package it depends on, directly or not.
   const needs = (target: TestTarget) => [...withDependencies(workspace, [target.packageName])].map(buildTaskId);
+  const progress = ctx.out.progress(targets.length, "target");
   const tests: Task<TargetReport>[] = targets.map((target) => ({
     id: target.label,
     deps: needs(target),
     run: async (signal: AbortSignal | undefined) => {
+      progress.start(target.label);
       const report = await runJestTarget(target, {
         root: ctx.root,
         artifacts: ctx.artifacts,
@@ -132,7 +142,10 @@ async function pnpmTests(ctx: PipelineContext, command: string, workspace: Works
         signal,
         onAttempt: (t, attempt, allowed) => {
           const counts = attempt.tests ? ` (${attempt.tests.passed} passed, ${attempt.tests.failed} failed)` : attempt.error ? ` (${attempt.error})` : "";
-          ctx.out.step(`${t.label} attempt ${attempt.attempt}/${allowed}: ${attempt.status} in ${seconds(attempt.durationMs ?? 0)}${counts}`);
+          // The target's last attempt: say how far the run is, for a reader without the live line.
+          const last = attempt.status === "PASSED" || attempt.status === "INCOMPLETE" || attempt.attempt >= allowed;
+          const done = last ? `; ${progress.finish(t.label)}` : "";
+          ctx.out.step(`${t.label} attempt ${attempt.attempt}/${allowed}: ${attempt.status} in ${seconds(attempt.durationMs ?? 0)}${counts}${done}`);
         },
       });
       return { ok: isGreen(report.status), value: report };
@@ -145,14 +158,14 @@ async function pnpmTests(ctx: PipelineContext, command: string, workspace: Works
   const ranked = byCriticalPath<BuildStep | TargetReport>([...build.packages, ...tests], (task) => testBytes.get(task.id) ?? 0);
   const rankedBuilds = ranked.filter((task) => !isTest(task));
   build.solution.prioritize(rankedBuilds.map((task) => build.packageOf.get(task.id)!));
-  const progress = new BuildProgress(ctx, watch, build.packages.length, failures);
+  const builds = new BuildProgress(ctx, watch, build.packages.length, failures);
   const outcomes = await runTasks<BuildStep | TargetReport | SolutionSummary>([...build.first, ...rankedBuilds, ...ranked.filter(isTest)], {
     concurrency: ctx.concurrency,
     signal: ctx.signal,
     onSettled: (outcome) => {
-      if (!isTest(outcome) && outcome.id !== SOLUTION_TASK) progress.settled(outcome as Outcome<BuildStep>);
+      if (!isTest(outcome) && outcome.id !== SOLUTION_TASK) builds.settled(outcome as Outcome<BuildStep>);
     },
-  });
+  }).finally(() => progress.stop());
 
   const reports = new Map<string, TargetReport>();
   for (const target of targets) {
@@ -171,7 +184,7 @@ async function pnpmTests(ctx: PipelineContext, command: string, workspace: Works
     }
     const report = outcome.value;
     reports.set(target.label, report);
-    if (!isGreen(report.status)) {
+    if (isRed(report.status)) {
       const tries = report.attempts.length > 1 ? ` after ${report.attempts.length} attempts` : "";
       failures.push({
         what: `${target.label} of ${target.packageName} ${report.status}${tries}${report.note ? `: ${report.note}` : ""}`,
@@ -183,11 +196,13 @@ async function pnpmTests(ctx: PipelineContext, command: string, workspace: Works
   const all = [...reports.values()];
   const green = all.filter((r) => isGreen(r.status)).length;
   const flaky = all.filter((r) => r.status === "FLAKY").length;
+  const notRun = all.filter((r) => isNotRun(r.status)).length;
+  const red = all.length - green - notRun;
   ctx.out.stage(
     "test",
     watch.ms(),
-    green === all.length ? "ok" : "FAILED",
-    `${all.length} target(s): ${green} green${flaky ? ` (${flaky} flaky)` : ""}, ${all.length - green} red`,
+    red > 0 ? "FAILED" : notRun > 0 ? "stopped" : "ok",
+    `${plural(all.length, "target")}: ${green} green${flaky ? ` (${flaky} flaky)` : ""}, ${red} red${notRun ? `, ${notRun} not run` : ""}`,
   );
   return finish(ctx, command, buildReport("pnpm", command, all), failures, total, request.scope);
 }
@@ -219,7 +234,7 @@ function buildStageTasks(ctx: PipelineContext, workspace: Workspace, wanted: str
     root: ctx.root,
     artifacts: ctx.artifacts,
     env: ctx.env,
-    onStaleOutputs: (pkg: WorkspacePackage, files: number) => ctx.out.step(`${pkg.name}: removed ${files} compiled file(s) that no source produces any more`),
+    onStaleOutputs: (pkg: WorkspacePackage, files: number) => ctx.out.step(`${pkg.name}: removed ${plural(files, "compiled file")} that no source produces any more`),
   };
   const solution = new SolutionBuild(plan, options);
   const { solution: solutionTask, projects } = solution.tasks();
@@ -288,9 +303,9 @@ async function buildStage(ctx: PipelineContext, workspace: Workspace, wanted: st
 }
 
 function describeAffected(affected: Affected, total: number): string {
-  if (affected.everything) return `all ${total} packages: ${affected.everything}`;
+  if (affected.everything) return `${total === 1 ? "the only package" : `all ${total} packages`}: ${affected.everything}`;
   const changed = affected.packages.filter((p) => p.why.kind === "changed").length;
-  return `${affected.packages.length} of ${total} packages (${changed} changed, ${affected.packages.length - changed} dependent)`;
+  return `${affected.packages.length} of ${plural(total, "package")} (${changed} changed, ${affected.packages.length - changed} dependent)`;
 }
 
 export interface CiOptions {
@@ -323,7 +338,7 @@ export async function ci(ctx: PipelineContext, options: CiOptions): Promise<numb
     affected = affectedPackages(workspace, files);
     const since = `since ${shortSha(base.sha)}, ${base.description}`;
     if (files.length === 0) detail = `no package: no file changed ${since}`;
-    else detail = `${describeAffected(affected, count)}; ${files.length} changed file(s) ${since}`;
+    else detail = `${describeAffected(affected, count)}; ${plural(files.length, "changed file")} ${since}`;
   }
   ctx.out.stage("affected", watch.ms(), "ok", detail);
   for (const p of affected.packages) {
@@ -333,12 +348,12 @@ export async function ci(ctx: PipelineContext, options: CiOptions): Promise<numb
   if (affected.ignoredFiles.length) ctx.out.step(`changed files no package reads: ${affected.ignoredFiles.join(", ")}`);
   const names = new Set(affected.packages.map((p) => p.name));
   const skipped = workspace.packages.filter((p) => !names.has(p.name)).map((p) => p.name);
-  if (skipped.length === count) ctx.out.step(`skipped: all ${count} packages, as the change affects none of them`);
+  if (skipped.length === count) ctx.out.step(`skipped: ${count === 1 ? "the only package" : `all ${count} packages`}, as the change affects none of them`);
   else if (skipped.length) ctx.out.step(`skipped, not affected by the change: ${skipped.join(", ")}`);
   ctx.out.step(`skipped: ${PERF_TARGET_LABEL} (the perf suite runs in \`pipeline.sh perf\`)`);
 
   const packages = affected.packages.map((p) => workspace.byName.get(p.name)!);
-  const scope = packages.length === 0 ? "nothing to build or test" : `tested ${packages.length} of ${count} packages${skipped.length ? ` (${skipped.length} not affected)` : ""}`;
+  const scope = packages.length === 0 ? "nothing to build or test" : `tested ${packages.length} of ${plural(count, "package")}${skipped.length ? ` (${skipped.length} not affected)` : ""}`;
   return pnpmTests(ctx, "ci", workspace, { packages, targetOf: defaultTarget, scope }, total);
 }
 
@@ -389,14 +404,20 @@ const MAINTENANCE_EXIT: Record<number, string> = {
   130: "interrupted",
 };
 
+/** The start of a digest, enough to tell two apart in a message. */
+function short(digest: string): string {
+  return digest.slice(0, 12);
+}
+
 /** The version label when VERSION is not set: the commit, marked when the work tree has changes. */
 export function defaultVersion(root: string): string {
   try {
-    const sha = execFileSync("git", ["rev-parse", "--short=10", "HEAD"], { cwd: root, encoding: "utf8" }).trim();
-    const dirty = execFileSync("git", ["status", "--porcelain"], { cwd: root, encoding: "utf8" }).trim() !== "";
+    const sha = shortSha(git(root, ["rev-parse", "HEAD"]).trim());
+    const dirty = git(root, ["status", "--porcelain"]).trim() !== "";
     return dirty ? `${sha}-dirty` : sha;
-  } catch {
-    return "unversioned";
+  } catch (error) {
+    if (error instanceof GitError) return "unversioned";
+    throw error;
   }
 }
 
@@ -446,7 +467,7 @@ export async function cd(ctx: PipelineContext, options: CdOptions): Promise<numb
   const state = new DeployState(ctx.root);
   const selection = selectDeploys(digests, state);
   const chosen = selection.filter((s) => s.deploy);
-  ctx.out.stage("select", watch.ms(), "ok", `${chosen.length} of ${selection.length} services to deploy (build output digests vs ${path.relative(ctx.root, state.file)})`);
+  ctx.out.stage("select", watch.ms(), "ok", `${chosen.length} of ${plural(selection.length, "service")} to deploy (build output digests vs ${path.relative(ctx.root, state.file)})`);
   for (const s of selection) ctx.out.step(`${s.service}: ${s.deploy ? "deploy" : "skip"}, ${s.reason}`);
 
   const skipped = selection.filter((s) => !s.deploy).map((s) => s.service);
@@ -456,36 +477,70 @@ export async function cd(ctx: PipelineContext, options: CdOptions): Promise<numb
     return close(true, `deployed nothing${unchanged}`);
   }
 
+  let facts: Map<string, DeployFacts>;
+  try {
+    facts = new Map(chosen.map(({ service }) => [service, deployFacts(ctx.root, workspace.byName.get(service)!)]));
+  } catch (error) {
+    failures.push({ what: (error as Error).message, step: "deploy facts" });
+    return close(false, "a service's deploy facts are missing; nothing published or deployed");
+  }
+  const factsOf = (service: string) => facts.get(service)!;
+
+  // A release is immutable: a version already published with other content is refused before
+  // anything is published or deployed; the same content again is not published twice.
   watch = new Stopwatch();
-  const registry = options.registry ?? new SimulatedRegistry(ctx.env);
-  const cluster = options.cluster ?? new SimulatedCluster(ctx.env);
+  const registry = options.registry ?? new SimulatedRegistry(ctx.root, factsOf, ctx.env);
+  const known = await Promise.all(chosen.map(async (s) => ({ ...s, published: await registry.publishedDigest(s.service, options.version, ctx.signal) })));
+  const conflicts = known.filter((s) => s.published !== undefined && s.published !== s.digest);
+  if (conflicts.length > 0) {
+    ctx.out.stage("release", watch.ms(), "FAILED", `version ${options.version} is already published with other content`);
+    for (const s of conflicts) {
+      failures.push({
+        what: `${s.service}@${options.version} was already published with other content (build output ${short(s.published!)}, this build ${short(s.digest)}); a published version never changes: set another VERSION`,
+        step: "release",
+      });
+    }
+    return close(false, "nothing published or deployed");
+  }
+  const republished = new Set(known.filter((s) => s.published === s.digest).map((s) => s.service));
+  const again = republished.size ? `, ${plural(republished.size, "service")} already published with this content` : "";
+  ctx.out.stage("release", watch.ms(), "ok", `version ${options.version}: ${chosen.length - republished.size} to publish${again}`);
+
+  watch = new Stopwatch();
+  const cluster = options.cluster ?? new SimulatedCluster(factsOf, ctx.env);
   const deployed: string[] = [];
+  const progress = ctx.out.progress(chosen.length, "service");
   await Promise.all(
     chosen.map(async ({ service, digest }) => {
+      progress.start(service);
       const pkg = workspace.byName.get(service)!;
       const image = { service, version: options.version, digest };
+      const { readinessPath } = factsOf(service);
       const readinessLog = path.join(ctx.artifacts, "logs", `${slug(pkg.dir)}.readiness.log`);
       let step = "publish";
       try {
         const started = new Stopwatch();
+        const publish = republished.has(service)
+          ? Promise.resolve(ctx.out.step(`${service}: ${service}:${image.version} already published with this content, not published again`))
+          : registry.publish(image, ctx.signal).then(() => ctx.out.step(`${service}: published ${service}:${image.version} in ${seconds(started.ms())}`));
         const [, ready] = await Promise.all([
-          registry.publish(image, ctx.signal).then(() => ctx.out.step(`${service}: published ${service}:${image.version} in ${seconds(started.ms())}`)),
-          checkReadiness(pkg, { root: ctx.root, logFile: readinessLog, signal: ctx.signal, env: ctx.env, timeoutMs: options.readinessTimeoutMs }).catch(
+          publish,
+          checkReadiness(pkg, { root: ctx.root, path: readinessPath, logFile: readinessLog, signal: ctx.signal, env: ctx.env, timeoutMs: options.readinessTimeoutMs }).catch(
             (error: Error) => {
               step = "readiness";
               throw error;
             },
           ),
         ]);
-        ctx.out.step(`${service}: ready on 127.0.0.1:${ready.port} (GET /readiness 200) after ${seconds(ready.ms)}`);
+        ctx.out.step(`${service}: ready on 127.0.0.1:${ready.port} (GET ${readinessPath} 200) after ${seconds(ready.ms)}`);
         step = "deploy";
         const deployWatch = new Stopwatch();
         await cluster.deploy(image, ctx.signal);
         state.record(service, { digest, version: options.version, deployedAt: new Date().toISOString() });
-        ctx.out.step(`${service}: deployed ${service}:${image.version} in ${seconds(deployWatch.ms())}`);
+        ctx.out.step(`${service}: deployed ${service}:${image.version} in ${seconds(deployWatch.ms())}; ${progress.finish(service)}`);
         deployed.push(service);
       } catch (error) {
-        ctx.out.step(`${service}: ${step} FAILED: ${(error as Error).message}`);
+        ctx.out.step(`${service}: ${step} FAILED: ${(error as Error).message}; ${progress.finish(service)}`);
         failures.push({
           what: `${service}: ${(error as Error).message}`,
           step,
@@ -493,7 +548,7 @@ export async function cd(ctx: PipelineContext, options: CdOptions): Promise<numb
         });
       }
     }),
-  );
+  ).finally(() => progress.stop());
   deployed.sort((a, b) => chosen.findIndex((c) => c.service === a) - chosen.findIndex((c) => c.service === b));
   const ok = deployed.length === chosen.length;
   ctx.out.stage("deploy", watch.ms(), ok ? "ok" : "FAILED", `${deployed.length} of ${chosen.length} deployed`);

@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { writeFileAtomicSync, writeJsonFileAtomicSync } from "@monorepo/files";
+import { plural } from "./output";
 import { testlogsDir } from "./targets";
 
 /** Bazel's TestStatus names (build_event_stream.proto), used on both paths so the reports read the same. */
@@ -29,6 +30,16 @@ export const TEST_STATUSES: readonly TestStatus[] = [
 
 export function isGreen(status: TestStatus): boolean {
   return status === "PASSED" || status === "FLAKY";
+}
+
+/** Bazel's statuses of a target that did not run to a verdict (the run was interrupted first or during it): neither green nor failed. */
+export function isNotRun(status: TestStatus): boolean {
+  return status === "INCOMPLETE" || status === "NO_STATUS";
+}
+
+/** Red: the target ran (or could not build) and did not pass. */
+export function isRed(status: TestStatus): boolean {
+  return !isGreen(status) && !isNotRun(status);
 }
 
 export interface TestCounts {
@@ -84,6 +95,8 @@ export interface ReportSummary {
   passed: number;
   flaky: number;
   failed: number;
+  /** Targets without a verdict: interrupted before or while they ran. */
+  notRun: number;
   tests: TestCounts;
 }
 
@@ -91,8 +104,8 @@ export interface ReportSummary {
 export function finalCounts(target: TargetReport): TestCounts {
   const counts = target.tests ?? target.attempts.at(-1)?.tests ?? { passed: 0, failed: 0 };
   // A red target with no failing test to show (it did not build, crashed, timed out) still counts
-  // as one failure, so "0 failed" always means green.
-  if (!isGreen(target.status) && counts.failed === 0) return { passed: counts.passed, failed: 1 };
+  // as one failure, so "0 failed" always means green. A target that did not run has no verdict to count.
+  if (isRed(target.status) && counts.failed === 0) return { passed: counts.passed, failed: 1 };
   return counts;
 }
 
@@ -105,7 +118,8 @@ export function summarize(targets: TargetReport[]): ReportSummary {
     targets: targets.length,
     passed: targets.filter((t) => t.status === "PASSED").length,
     flaky: targets.filter((t) => t.status === "FLAKY").length,
-    failed: targets.filter((t) => !isGreen(t.status)).length,
+    failed: targets.filter((t) => isRed(t.status)).length,
+    notRun: targets.filter((t) => isNotRun(t.status)).length,
     tests,
   };
 }
@@ -148,7 +162,7 @@ export function renderMarkdown(report: FlakeReport): string {
   const lines = [
     `## Flake report: \`${report.command}\` (${report.engine} path)`,
     "",
-    `${summary.targets} test targets: ${summary.passed} passed, ${summary.flaky} flaky, ${summary.failed} failed.`,
+    `${headline(summary)}.`,
   ];
   if (report.caveat) lines.push("", `> ${report.caveat}`);
   if (report.targets.length > 0) {
@@ -170,7 +184,7 @@ export function renderMarkdown(report: FlakeReport): string {
       );
     }
   }
-  const red = report.targets.filter((t) => !isGreen(t.status));
+  const red = report.targets.filter((t) => isRed(t.status));
   if (red.length > 0) {
     lines.push("", "### Failed");
     for (const t of red) {
@@ -184,7 +198,18 @@ export function renderMarkdown(report: FlakeReport): string {
       lines.push(`- \`${t.label}\` ${t.status}${t.note ? ` (${t.note})` : ""}${names}${where}`);
     }
   }
+  const notRun = report.targets.filter((t) => isNotRun(t.status));
+  if (notRun.length > 0) {
+    lines.push("", "### Not run (interrupted)");
+    for (const t of notRun) lines.push(`- \`${t.label}\` ${t.status}${t.note ? ` (${t.note})` : t.attempts.length ? " (stopped while it ran)" : ""}`);
+  }
   return lines.join("\n") + "\n";
+}
+
+/** "13 test targets: 12 passed, 1 flaky, 0 failed", with the targets not run when there are any. */
+export function headline(summary: ReportSummary): string {
+  const notRun = summary.notRun ? `, ${summary.notRun} not run` : "";
+  return `${plural(summary.targets, "test target")}: ${summary.passed} passed, ${summary.flaky} flaky, ${summary.failed} failed${notRun}`;
 }
 
 export interface WrittenReport {
@@ -197,19 +222,20 @@ function xmlEscape(text: string): string {
 }
 
 /**
- * JUnit XML for a target that never ran (its build failed, or the run was interrupted first): one
- * test case named by the status, in error with the reason, so a JUnit consumer shows the target red
- * instead of not at all.
+ * JUnit XML for a target without attempts: one test case named by the status, with the reason. A
+ * target whose build failed is in error, so a JUnit consumer shows it red instead of not at all; one
+ * the run was interrupted before is skipped, as it has no verdict.
  */
 export function unrunTargetJunit(target: TargetReport): string {
   const label = xmlEscape(target.label);
   const why = xmlEscape(target.note ?? `${target.status}: the target did not run`);
+  const skipped = isNotRun(target.status);
   return [
     `<?xml version="1.0" encoding="UTF-8"?>`,
-    `<testsuites name="${label}" tests="1" failures="0" errors="1">`,
-    `  <testsuite name="${label}" tests="1" failures="0" errors="1" skipped="0">`,
+    `<testsuites name="${label}" tests="1" failures="0" errors="${skipped ? 0 : 1}">`,
+    `  <testsuite name="${label}" tests="1" failures="0" errors="${skipped ? 0 : 1}" skipped="${skipped ? 1 : 0}">`,
     `    <testcase classname="${label}" name="${target.status}">`,
-    `      <error message="${why}">${why}</error>`,
+    skipped ? `      <skipped message="${why}"/>` : `      <error message="${why}">${why}</error>`,
     `    </testcase>`,
     `  </testsuite>`,
     `</testsuites>`,

@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { waitFor } from "@monorepo/testing";
@@ -52,7 +52,12 @@ describe("test", () => {
     expect(run.stdout).toContain("//services/flaky:test attempt 1/3: FAILED");
     expect(run.stdout).toContain("//services/flaky:test attempt 2/3: PASSED");
     expect(run.stdout).toMatch(/^build +\d+\.\ds  ok +2 built$/m);
-    expect(run.stdout).toMatch(/^test +\d+\.\ds  ok +2 target\(s\): 2 green \(1 flaky\), 0 red$/m);
+    expect(run.stdout).toMatch(/^test +\d+\.\ds  ok +2 targets: 2 green \(1 flaky\), 0 red$/m);
+    // Off a terminal: a plain progress note as each target finishes, and no escape code at all.
+    expect(run.stdout).toMatch(/attempt 1\/1: PASSED in \d+\.\ds \(1 passed, 0 failed\); [12] of 2 targets done$/m);
+    expect(run.stdout).not.toContain("\x1b");
+    // Something flaky: the whole table is on stdout, not only in the files.
+    expect(run.stdout).toContain("| `//services/flaky:test` | **FLAKY** | 2 of 3");
     const report = JSON.parse(fs.readFileSync(path.join(root, "artifacts", "flake-report.json"), "utf8"));
     expect(report.targets.map((t: { label: string; status: string; attempts: unknown[] }) => [t.label, t.status, t.attempts.length])).toEqual([
       ["//common/logger:test", "PASSED", 1],
@@ -116,33 +121,72 @@ describe("test", () => {
 
     fs.rmSync(path.join(root, "common/calc/test/gone.test.ts"));
     const second = await runCli(["test", "--engine", "pnpm"], root);
-    expect(second.stdout).toContain("@fixture/calc: removed 3 compiled file(s) that no source produces any more");
+    expect(second.stdout).toContain("@fixture/calc: removed 3 compiled files that no source produces any more");
     expect(second.stdout).toMatch(/^build +\d+\.\ds  ok +1 built$/m);
     expect(lastLine(second.stdout)).toBe("1 passed, 0 failed");
     expect(fs.existsSync(path.join(root, "common/calc/dist/test/gone.test.js"))).toBe(false);
   });
 });
 
+describe("on a terminal", () => {
+  it("runs in a real terminal (a pty from script(1)) and is removed before the report", () => {
+    const root = fixtureWorkspace([
+      { dir: "common/a", name: "@fixture/a", files: { "test/a.test.js": passingTest() } },
+      { dir: "common/b", name: "@fixture/b", files: { "test/b.test.js": passingTest() } },
+    ]);
+    const typescript = path.join(root, "typescript.txt");
+    // A pty as wide as a usual terminal (script's own has no size).
+    const command = `stty cols 120; ${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} test --engine pnpm --jobs 1`;
+    // script(1), util-linux: -q quiet, -e its exit code is the command's, -c the command; the last argument: where the pty's output goes.
+    const result = spawnSync("script", ["-qec", command, typescript], { cwd: root, env: { ...process.env, GITHUB_STEP_SUMMARY: "" }, encoding: "utf8" });
+    // Without script's own first and last lines ("Script started/done on ..."), with the pty's CR LF as LF.
+    const screen = fs.readFileSync(typescript, "utf8").replace(/\r\n/g, "\n").replace(/^Script (started|done) on .*\n/gm, "");
+    expect(result.status).toBe(0);
+    expect(screen).toMatch(/\r\x1b\[2K0\/2 targets done, \d+s \| running: \/\/common\/\w:test/);
+    expect(screen).toMatch(/\r\x1b\[2K {4}\/\/common\/\w:test attempt 1\/1: PASSED in \d+\.\ds \(1 passed, 0 failed\); 1 of 2 targets done\n/);
+    // The live line is erased for good before the test stage line: nothing after it is redrawn, and the
+    // last line is the counts line, alone.
+    const end = screen.slice(screen.indexOf("\r\x1b[2Ktest "));
+    expect(end).toMatch(/^\r\x1b\[2Ktest +\d+\.\ds  ok +2 targets: 2 green, 0 red\nreport /);
+    expect(end.slice("\r\x1b[2K".length)).not.toContain("\x1b");
+    expect(screen.trimEnd().split("\n").at(-1)).toBe("2 passed, 0 failed");
+  });
+});
+
 describe("interrupting", () => {
-  it("stops the running jest on SIGINT, still writes the report, and exits 130", async () => {
+  it("stops the running jest on SIGINT, reports what ran and what did not, and exits 130", async () => {
     const pidFile = path.join(tempDir(), "jest.pid");
     const slow = `require("fs").writeFileSync(${JSON.stringify(pidFile)}, String(process.pid));
 test("waits for an upstream that never answers", () => new Promise((resolve) => setTimeout(resolve, 60000)), 70000);
 `;
-    const root = fixtureWorkspace([{ dir: "services/slow", name: "@fixture/slow", files: { "test/slow.test.js": slow } }]);
+    // One target at a time, in folder order (JavaScript tests weigh nothing in the ranking): a passes,
+    // b is interrupted, c never starts.
+    const root = fixtureWorkspace([
+      { dir: "services/a", name: "@fixture/a", files: { "test/a.test.js": passingTest() } },
+      { dir: "services/b", name: "@fixture/b", files: { "test/b.test.js": slow } },
+      { dir: "services/c", name: "@fixture/c", files: { "test/c.test.js": passingTest() } },
+    ]);
     // Interrupted once jest is running (it wrote its pid); if it never does, the pid read below fails.
-    const run = await runCli(["test", "--engine", "pnpm"], root, {}, (child) => {
+    const run = await runCli(["test", "--engine", "pnpm", "--jobs", "1"], root, {}, (child) => {
       void waitFor(() => fs.existsSync(pidFile), 60_000)
         .catch(() => undefined)
         .then(() => child.kill("SIGINT"));
     });
     expect(run.code).toBe(130);
     expect(run.stderr).toBe("pipeline.sh: SIGINT received, stopping; SIGINT again exits at once\n");
-    expect(run.stdout).toContain("//services/slow:test attempt 1/1: INCOMPLETE");
-    expect(lastLine(run.stdout)).toBe("0 passed, 1 failed");
+    expect(run.stdout).toContain("//services/a:test attempt 1/1: PASSED");
+    expect(run.stdout).toContain("//services/b:test attempt 1/1: INCOMPLETE");
+    expect(run.stdout).toMatch(/^test +\d+\.\ds  stopped 3 targets: 1 green, 0 red, 2 not run$/m);
+    expect(run.stdout).toContain("3 test targets: 1 passed, 0 flaky, 0 failed, 2 not run.");
+    expect(run.stdout).toContain("### Not run (interrupted)\n- `//services/b:test` INCOMPLETE (stopped while it ran)\n- `//services/c:test` INCOMPLETE (not run: interrupted)\n");
+    expect(run.stdout).not.toContain("FAILED");
+    expect(run.stdout).toMatch(/\ntest interrupted in \d+\.\ds: 1 of 3 targets ran, 2 not run\n1 passed, 0 failed\n$/);
+    const report = JSON.parse(fs.readFileSync(path.join(root, "artifacts", "flake-report.json"), "utf8"));
+    expect(report.summary).toMatchObject({ targets: 3, passed: 1, failed: 0, notRun: 2 });
     const jestPid = Number(fs.readFileSync(pidFile, "utf8"));
     expect(isRunning(jestPid)).toBe(false);
   });
+
   it("stops the running jest when its output is closed (`| head`), and exits 130 without a crash", async () => {
     const dir = tempDir();
     const pidFile = path.join(dir, "jest.pid");
@@ -191,12 +235,16 @@ describe("ci", () => {
     const run = await runCli(["ci"], root);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^engine .* pnpm \(Bazel unusable: no MODULE.bazel in the workspace\)$/m);
-    expect(run.stdout).toMatch(/^affected .* 1 of 3 packages \(1 changed, 0 dependent\); 1 changed file\(s\) since \w+, merge-base with main$/m);
+    expect(run.stdout).toMatch(/^affected .* 1 of 3 packages \(1 changed, 0 dependent\); 1 changed file since \w+, merge-base with main$/m);
     expect(run.stdout).toContain("skipped, not affected by the change: @fixture/logger, @fixture/trading");
     expect(run.stdout).toContain("skipped: //services/trading:perf_test");
     // The unaffected dependency is still built (the user package needs it), but only its dependent is tested.
     expect(run.stdout).toMatch(/^build +\d+\.\ds  ok +2 built$/m);
     expect(run.stdout).not.toContain("//common/logger:test attempt");
+    // Green: one summary line and where the table is, not the table.
+    expect(run.stdout).toContain("\n1 test target: 1 passed, 0 flaky, 0 failed (table: artifacts/flake-report.md)\n");
+    expect(run.stdout).not.toContain("| target |");
+    expect(fs.readFileSync(path.join(root, "artifacts", "flake-report.md"), "utf8")).toContain("| `//services/user:test` | PASSED |");
     expect(run.stdout).toMatch(/^ci passed in \d+\.\ds: tested 1 of 3 packages \(2 not affected\)\n2 passed, 0 failed\n$/m);
 
     // Run again with nothing new: tsc finds both outputs current and compiles nothing.
@@ -211,14 +259,14 @@ describe("ci", () => {
     const run = await runCli(["ci", "--engine", "pnpm"], root);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^affected .* no package: no file changed since \w+, merge-base with main$/m);
-    expect(run.stdout).toContain("skipped: all 1 packages, as the change affects none of them");
+    expect(run.stdout).toContain("skipped: the only package, as the change affects none of them");
     expect(run.stdout).toMatch(/^ci passed in \d+\.\ds: nothing to build or test\n0 passed, 0 failed\n$/m);
   });
 
   it("takes --all as everything, whatever the diff", async () => {
     const root = fixtureWorkspace([{ dir: "devops/tools", name: "@fixture/tools", scripts: { test: "false" } }]);
     const run = await runCli(["ci", "--all", "--engine", "pnpm"], root);
-    expect(run.stdout).toMatch(/^affected .* all 1 packages: --all, whatever changed$/m);
+    expect(run.stdout).toMatch(/^affected .* the only package: --all, whatever changed$/m);
     expect(run.stdout).toContain("//devops/tools:test attempt 1/1: FAILED");
     expect(run.code).toBe(1);
   });
@@ -239,6 +287,8 @@ console.log(code === 0 ? "maintenance done" : "db: Deadlock detected");
 process.exit(code);
 `;
 
+const DEPLOY_FACTS = { acme: { deploy: { pushSeconds: 10, deploySeconds: 10 } } };
+
 describe("cd", () => {
   const setup = () =>
     fixtureWorkspace([
@@ -248,9 +298,16 @@ describe("cd", () => {
         name: "@monorepo/user-service",
         dependencies: { "@monorepo/logger": "workspace:*" },
         scripts: { start: "node dist/src/main.js" },
+        manifest: DEPLOY_FACTS,
         files: { "dist/src/main.js": SERVICE },
       },
-      { dir: "services/trading", name: "@monorepo/trading-service", scripts: { start: "node dist/src/main.js" }, files: { "dist/src/main.js": SERVICE } },
+      {
+        dir: "services/trading",
+        name: "@monorepo/trading-service",
+        scripts: { start: "node dist/src/main.js" },
+        manifest: DEPLOY_FACTS,
+        files: { "dist/src/main.js": SERVICE },
+      },
       { dir: "devops/maintenance", name: "@monorepo/maintenance", manifest: { bin: { maintenance: "dist/src/cli.js" } }, files: { "dist/src/cli.js": MAINTENANCE } },
     ]);
   const env = { SIMULATION_TIME_SCALE: "0.001", VERSION: "1.2.3" };
@@ -271,6 +328,7 @@ describe("cd", () => {
     expect(first.code).toBe(0);
     expect(first.stdout).toContain("@monorepo/user-service: ready on 127.0.0.1:");
     expect(first.stdout).toContain("@monorepo/trading-service: deployed @monorepo/trading-service:1.2.3");
+    expect(first.stdout).toMatch(/: deployed @monorepo\/\w+-service:1\.2\.3 in \d+\.\ds; 2 of 2 services done$/m);
     expect(lastLine(first.stdout)).toMatch(/^cd passed in .*: deployed @monorepo\/trading-service@1.2.3, @monorepo\/user-service@1.2.3$/);
     const state = JSON.parse(fs.readFileSync(path.join(root, ".pipeline", "deployed.json"), "utf8"));
     expect(Object.keys(state).sort()).toEqual(["@monorepo/trading-service", "@monorepo/user-service"]);
@@ -288,6 +346,66 @@ describe("cd", () => {
     expect(changed.stdout).toContain("@monorepo/user-service: deploy, build output changed since 1.2.3");
     expect(changed.stdout).toContain("@monorepo/trading-service: skip, build output unchanged since 1.2.3");
     expect(lastLine(changed.stdout)).toMatch(/deployed @monorepo\/user-service@1.2.5; unchanged, not deployed: @monorepo\/trading-service$/);
+  });
+
+  it("refuses to publish a version again with other content, and publishes the same content only once", async () => {
+    const root = setup();
+    expect((await runCli(["cd"], root, env)).code).toBe(0);
+    const registryIndex = path.join(root, ".pipeline", "registry.json");
+    const published = fs.readFileSync(registryIndex, "utf8");
+
+    writeFiles(root, { "common/logger/dist/src/index.js": "exports.v = 2;\n" });
+    const reused = await runCli(["cd"], root, env);
+    expect(reused.code).toBe(1);
+    expect(reused.stdout).toMatch(/^release +\d+\.\ds  FAILED  version 1\.2\.3 is already published with other content$/m);
+    expect(reused.stdout).toMatch(
+      /^FAILED: @monorepo\/user-service@1\.2\.3 was already published with other content \(build output \w{12}, this build \w{12}\); a published version never changes: set another VERSION \(step: release\)$/m,
+    );
+    expect(reused.stdout).not.toMatch(/: (published|ready on|deployed) /);
+    expect(lastLine(reused.stdout)).toMatch(/^cd FAILED in .*: nothing published or deployed$/);
+    expect(fs.readFileSync(registryIndex, "utf8")).toBe(published);
+
+    // The deploy record lost (another checkout, a cleaned machine): the registry still knows 1.2.3.
+    writeFiles(root, { "common/logger/dist/src/index.js": "exports.v = 1;\n" });
+    fs.rmSync(path.join(root, ".pipeline", "deployed.json"));
+    const same = await runCli(["cd"], root, env);
+    expect(same.code).toBe(0);
+    expect(same.stdout).toMatch(/^release +\d+\.\ds  ok +version 1\.2\.3: 0 to publish, 2 services already published with this content$/m);
+    expect(same.stdout).toContain("@monorepo/user-service: @monorepo/user-service:1.2.3 already published with this content, not published again");
+    expect(same.stdout).toContain("@monorepo/user-service: deployed @monorepo/user-service:1.2.3");
+    expect(fs.readFileSync(registryIndex, "utf8")).toBe(published);
+  });
+
+  it("deploys a new service from the facts in its package.json, and names the file when they are missing", async () => {
+    const quotes = (manifest: Record<string, unknown>) => ({
+      dir: "services/quotes",
+      name: "@fixture/quotes",
+      scripts: { start: "node dist/src/main.js" },
+      manifest,
+      files: { "dist/src/main.js": SERVICE.replace('"/readiness"', '"/ready"') },
+    });
+    const maintenance = { dir: "devops/maintenance", name: "@monorepo/maintenance", manifest: { bin: { maintenance: "dist/src/cli.js" } }, files: { "dist/src/cli.js": MAINTENANCE } };
+    const root = fixtureWorkspace([quotes({ acme: { deploy: { pushSeconds: 5, deploySeconds: 5, readinessPath: "/ready" } } }), maintenance]);
+    const run = await runCli(["cd"], root, env);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/@fixture\/quotes: ready on 127\.0\.0\.1:\d+ \(GET \/ready 200\)/);
+    expect(lastLine(run.stdout)).toMatch(/deployed @fixture\/quotes@1\.2\.3$/);
+
+    const bare = fixtureWorkspace([quotes({}), maintenance]);
+    const refused = await runCli(["cd"], bare, env);
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toContain('FAILED: services/quotes/package.json: "acme": {"deploy": {"pushSeconds": <seconds>}} is missing or not a number >= 0 (step: deploy facts)');
+    expect(fs.existsSync(path.join(bare, ".pipeline", "registry.json"))).toBe(false);
+  });
+
+  it("labels the release with the commit when VERSION is not set, marked -dirty with local changes", async () => {
+    const root = setup();
+    const sha = git(root, "rev-parse", "--short=10", "HEAD");
+    const clean = await runCli(["cd"], root, { SIMULATION_TIME_SCALE: "0.001" });
+    expect(clean.stdout).toContain(`as version ${sha}\n`);
+    writeFiles(root, { "services/user/user.json": "{}\n" });
+    const dirty = await runCli(["cd"], root, { SIMULATION_TIME_SCALE: "0.001" });
+    expect(lastLine(dirty.stdout).endsWith(`: deployed @monorepo/user-service@${sha}-dirty; unchanged, not deployed: @monorepo/trading-service`)).toBe(true);
   });
 
   it("does not record a deploy whose readiness gate failed", async () => {

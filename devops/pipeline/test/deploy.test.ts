@@ -2,7 +2,8 @@ import fs from "node:fs";
 import path from "node:path";
 import { waitFor } from "@monorepo/testing";
 import { loadWorkspace } from "@monorepo/workspace-tools";
-import { checkReadiness, DeployState, outputDigest, selectDeploys, shippedFiles, SimulatedRegistry, sourceFiles } from "../src";
+import { READINESS_PATH } from "@monorepo/health";
+import { checkReadiness, deployFacts, DeployState, outputDigest, selectDeploys, shippedFiles, SimulatedRegistry, sourceFiles } from "../src";
 import { isRunning, makeRepo, tempDir, writeFiles } from "./helpers";
 
 // The readiness gate starts real node processes: far above jest's 5 s default, for a busy 2-core CI machine.
@@ -169,13 +170,39 @@ describe("readiness gate", () => {
   });
 });
 
+describe("deploy facts", () => {
+  const pkg = { dir: "services/quotes", name: "@fixture/quotes", dependencies: {}, devDependencies: {}, workspaceDeps: [], scripts: {} };
+
+  it("come from the service's package.json, with the health package's readiness path unless it names its own", () => {
+    const root = tempDir();
+    writeFiles(root, { "services/quotes/package.json": { name: "@fixture/quotes", acme: { deploy: { pushSeconds: 3, deploySeconds: 1 } } } });
+    expect(deployFacts(root, pkg)).toEqual({ pushSeconds: 3, deploySeconds: 1, readinessPath: READINESS_PATH });
+    writeFiles(root, { "services/quotes/package.json": { name: "@fixture/quotes", acme: { deploy: { pushSeconds: 3, deploySeconds: 1, readinessPath: "/ready" } } } });
+    expect(deployFacts(root, pkg).readinessPath).toBe("/ready");
+  });
+
+  it("name the missing field and the file to add it to", () => {
+    const root = tempDir();
+    writeFiles(root, { "services/quotes/package.json": { name: "@fixture/quotes", acme: { deploy: { pushSeconds: 3 } } } });
+    expect(() => deployFacts(root, pkg)).toThrow('services/quotes/package.json: "acme": {"deploy": {"deploySeconds": <seconds>}} is missing or not a number >= 0');
+  });
+});
+
 describe("simulated registry", () => {
-  it("refuses a service it has no timing for, and stops waiting when aborted", async () => {
-    const registry = new SimulatedRegistry({ SIMULATION_TIME_SCALE: "1" });
-    await expect(registry.publish({ service: "@monorepo/unknown", version: "1", digest: "d" })).rejects.toThrow(/no publish\/deploy timing/);
+  const facts = () => ({ pushSeconds: 100, deploySeconds: 10, readinessPath: READINESS_PATH });
+
+  it("remembers the digest of each version it published, across instances, and stops waiting when aborted", async () => {
+    const root = tempDir();
+    const registry = new SimulatedRegistry(root, facts, { SIMULATION_TIME_SCALE: "0.0001" });
+    expect(await registry.publishedDigest("@monorepo/trading-service", "1.0.0")).toBeUndefined();
+    await registry.publish({ service: "@monorepo/trading-service", version: "1.0.0", digest: "d1" });
+    const reopened = new SimulatedRegistry(root, facts, { SIMULATION_TIME_SCALE: "1" });
+    expect(await reopened.publishedDigest("@monorepo/trading-service", "1.0.0")).toBe("d1");
+    expect(await reopened.publishedDigest("@monorepo/trading-service", "1.0.1")).toBeUndefined();
     const controller = new AbortController();
-    const push = registry.publish({ service: "@monorepo/trading-service", version: "1", digest: "d" }, controller.signal);
+    const push = reopened.publish({ service: "@monorepo/trading-service", version: "1.0.1", digest: "d2" }, controller.signal);
     controller.abort(new Error("stop"));
     await expect(push).rejects.toThrow("stop");
+    expect(await reopened.publishedDigest("@monorepo/trading-service", "1.0.1")).toBeUndefined();
   });
 });

@@ -7,6 +7,7 @@ import {
   junitFailedTests,
   renderMarkdown,
   summarizeJest,
+  unrunTargetJunit,
   writeReport,
   type TargetReport,
 } from "../src";
@@ -81,11 +82,31 @@ const unbuilt: TargetReport = { label: "//services/trading:test", status: "FAILE
 describe("flake report", () => {
   it("sums the deciding attempts' counts and counts a red target without failing tests as one failure", () => {
     const green = buildReport("pnpm", "test", [flaky, passed]);
-    expect(green.summary).toEqual({ targets: 2, passed: 1, flaky: 1, failed: 0, tests: { passed: 22, failed: 0 } });
+    expect(green.summary).toEqual({ targets: 2, passed: 1, flaky: 1, failed: 0, notRun: 0, tests: { passed: 22, failed: 0 } });
     expect(countsLine(green)).toBe("22 passed, 0 failed");
     const red = buildReport("pnpm", "test", [flaky, passed, unbuilt]);
     expect(red.summary).toMatchObject({ failed: 1, tests: { passed: 22, failed: 1 } });
     expect(red.targets.map((t) => t.label)).toEqual(["//common/logger:test", "//services/trading:test", "//services/user:test"]);
+  });
+
+  it("counts targets an interrupt stopped or kept from starting as not run, neither failed nor in the test counts", () => {
+    const stopped: TargetReport = {
+      label: "//services/trading:test",
+      status: "INCOMPLETE",
+      attemptsAllowed: 1,
+      attempts: [{ attempt: 1, status: "INCOMPLETE", failedTests: [], error: "interrupted" }],
+    };
+    const neverStarted: TargetReport = { label: "//services/user:test", status: "INCOMPLETE", attempts: [], note: "not run: interrupted" };
+    const report = buildReport("pnpm", "test", [passed, stopped, neverStarted]);
+    expect(report.summary).toEqual({ targets: 3, passed: 1, flaky: 0, failed: 0, notRun: 2, tests: { passed: 10, failed: 0 } });
+    expect(countsLine(report)).toBe("10 passed, 0 failed");
+    const text = renderMarkdown(report);
+    expect(text).toContain("3 test targets: 1 passed, 0 flaky, 0 failed, 2 not run.");
+    expect(text).toContain("### Not run (interrupted)\n- `//services/trading:test` INCOMPLETE (stopped while it ran)\n- `//services/user:test` INCOMPLETE (not run: interrupted)\n");
+    expect(text).not.toContain("### Failed");
+    const xml = unrunTargetJunit(neverStarted);
+    expect(junitCounts(xml)).toEqual({ passed: 0, failed: 0 });
+    expect(xml).toContain('<skipped message="not run: interrupted"/>');
   });
 
   it("renders a table, the flaky targets with what failed, and the red ones with their logs", () => {
