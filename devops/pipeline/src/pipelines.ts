@@ -212,22 +212,33 @@ async function runfilesStage(ctx: PipelineContext, buildFailed: boolean, failure
     return [];
   }
   ctx.out.step(`every non-manual jest_test again in the runfiles layout \`bazel test\` gives it, ${ctx.concurrency} at a time`);
-  const reports = await runRunfilesStage({
-    root: ctx.root,
-    artifacts: ctx.artifacts,
-    jobs: ctx.concurrency,
-    env: ctx.env,
-    signal: ctx.signal,
-    onAttempt: (label, attempt, allowed) => {
-      const counts = attempt.tests ? ` (${attempt.tests.passed} passed, ${attempt.tests.failed} failed)` : "";
-      const error = attempt.error ? `: ${attempt.error}` : "";
-      ctx.out.step(`${targetName({ label, layout: "runfiles" })} attempt ${attempt.attempt}/${allowed}: ${attempt.status} in ${seconds(attempt.durationMs ?? 0)}${counts}${error}`);
-    },
-  });
+  let reports: TargetReport[];
+  try {
+    reports = await runRunfilesStage({
+      root: ctx.root,
+      artifacts: ctx.artifacts,
+      jobs: ctx.concurrency,
+      env: ctx.env,
+      signal: ctx.signal,
+      onAttempt: (label, attempt, allowed) => {
+        const counts = attempt.tests ? ` (${attempt.tests.passed} passed, ${attempt.tests.failed} failed)` : "";
+        const error = attempt.error ? `: ${attempt.error}` : "";
+        ctx.out.step(`${targetName({ label, layout: "runfiles" })} attempt ${attempt.attempt}/${allowed}: ${attempt.status} in ${seconds(attempt.durationMs ?? 0)}${counts}${error}`);
+      },
+    });
+  } catch (error) {
+    // The BUILD files or .bazelrc could not be read: the pnpm-path results still get their report.
+    const message = (error as Error).message;
+    ctx.out.stage("runfiles", watch.ms(), "FAILED", message);
+    failures.push({ what: `the runfiles layout could not run: ${message}`, step: "runfiles test" });
+    return [];
+  }
   for (const report of reports.filter((r) => !isGreen(r.status))) {
     const tries = report.attempts.length > 1 ? ` after ${report.attempts.length} attempts` : "";
+    // A write into the read-only trees fails only here, with every test passed: say so on the line.
+    const why = report.note ?? report.attempts.at(-1)?.error;
     failures.push({
-      what: `${targetName(report)} ${report.status}${tries}${report.note ? `: ${report.note}` : ""}`,
+      what: `${targetName(report)} ${report.status}${tries}${why ? `: ${why}` : ""}`,
       step: "runfiles test",
       log: report.attempts.at(-1)?.log,
     });
