@@ -60,7 +60,8 @@ function attemptReport(attempt: RunfilesAttempt, artifacts: string): AttemptRepo
     status: attempt.status,
     durationMs: attempt.durationMs,
     ...(tests ? { tests } : {}),
-    failedTests: xml ? junitFailedTests(xml) : [],
+    // jest-junit names a test "<describe> <title>": a test outside any describe starts with a space.
+    failedTests: xml ? junitFailedTests(xml).map((name) => name.trim()) : [],
     ...(error ? { error } : {}),
     ...(attempt.junit ? { junit: inArtifacts(attempt.junit) } : {}),
     log: inArtifacts(attempt.log),
