@@ -91,15 +91,24 @@ class TestCommand extends PipelineCommand {
     details: `
       Runs every \`//<dir>:test\` target (not the perf suite), flaky targets with their declared attempts, after building every package that is not up to date. On Bazel, \`bazel test //... --config=ci\` minus the perf suite.
 
+      On the pnpm path, every non-manual jest_test then runs again in the runfiles layout \`bazel test\` would give it (the \`workspace-tools runfiles-test\` mode, on the outputs just built, \`--jobs\` at a time): read-only runfiles tree, rules_js's node_modules links and launcher environment, Bazel's test environment and .bazelrc's flaky attempts. These results are marked "runfiles layout" in the report, their logs and JUnit XML are under <artifacts>/runfiles/testlogs/, and a red one fails the run. \`--no-runfiles\` skips them for a quicker local run; CI never uses it.
+
       The last line is \`N passed, N failed\` (test counts summed over targets); the exit code is 1 if any target is red.
 
       ${EXIT_CODES_HELP}
     `,
-    examples: [["Run all tests", "$0 test"]],
+    examples: [
+      ["Run all tests", "$0 test"],
+      ["Run all tests, without the runfiles-layout run", "$0 test --no-runfiles"],
+    ],
+  });
+
+  runfiles = Option.Boolean("--runfiles", true, {
+    description: "Also run every jest_test in the runfiles layout after the pnpm-path targets (default; --no-runfiles skips it, never in CI)",
   });
 
   async execute(): Promise<number> {
-    return test(this.pipelineContext());
+    return test(this.pipelineContext(), { runfiles: this.runfiles });
   }
 }
 

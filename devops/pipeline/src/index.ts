@@ -11,5 +11,6 @@ export * from "./pipelines";
 export * from "./process";
 export * from "./report";
 export * from "./results";
+export * from "./runfiles";
 export * from "./scheduler";
 export * from "./targets";

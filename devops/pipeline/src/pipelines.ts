@@ -21,7 +21,8 @@ import { changedFiles, git, GitError, resolveBase, shortSha, sourceFiles } from 
 import { runJestTarget } from "./jest-target";
 import { Output, plural, seconds, Stopwatch } from "./output";
 import { runCommand, tailOfFile } from "./process";
-import { buildReport, countsLine, headline, isGreen, isNotRun, isRed, renderMarkdown, writeReport, type FlakeReport, type TargetReport } from "./report";
+import { buildReport, countsLine, headline, isGreen, isNotRun, isRed, renderMarkdown, targetName, writeReport, type FlakeReport, type TargetReport } from "./report";
+import { RUNFILES_DIR, runRunfilesStage } from "./runfiles";
 import { withDependencies } from "./graph";
 import { byCriticalPath, runTasks, type Outcome, type Task } from "./scheduler";
 import { defaultTarget, perfTarget, PERF_TARGET_LABEL, slug, testlogsDir, type TestTarget } from "./targets";
@@ -88,9 +89,10 @@ function finish(ctx: PipelineContext, command: string, report: FlakeReport, fail
   return red ? 1 : 0;
 }
 
-/** JUnit consumers glob testlogs/**: results of targets this run did not run must not linger there. */
+/** JUnit consumers glob testlogs/**: results of targets this run did not run must not linger there (nor under runfiles/). */
 function clearTestlogs(ctx: PipelineContext): void {
   fs.rmSync(path.join(ctx.artifacts, "testlogs"), { recursive: true, force: true });
+  fs.rmSync(path.join(ctx.artifacts, RUNFILES_DIR), { recursive: true, force: true });
 }
 
 /** The Bazel path: one `bazel test`, then the report from its build events. */
@@ -111,6 +113,8 @@ interface PnpmTestRequest {
   targetOf: (pkg: WorkspacePackage) => TestTarget;
   /** What the run covers, for the verdict line. */
   scope?: string;
+  /** After the pnpm-path targets, run every non-manual jest_test again in the runfiles layout. */
+  runfiles?: boolean;
 }
 
 /**
@@ -194,17 +198,70 @@ async function pnpmTests(ctx: PipelineContext, command: string, workspace: Works
     }
   }
   const all = [...reports.values()];
-  const green = all.filter((r) => isGreen(r.status)).length;
-  const flaky = all.filter((r) => r.status === "FLAKY").length;
-  const notRun = all.filter((r) => isNotRun(r.status)).length;
-  const red = all.length - green - notRun;
-  ctx.out.stage(
-    "test",
-    watch.ms(),
-    red > 0 ? "FAILED" : notRun > 0 ? "stopped" : "ok",
-    `${plural(all.length, "target")}: ${green} green${flaky ? ` (${flaky} flaky)` : ""}, ${red} red${notRun ? `, ${notRun} not run` : ""}`,
-  );
+  ctx.out.stage("test", watch.ms(), stageStatus(all), stageCounts(all));
+  const buildFailed = [...outcomes.entries()].some(([id, outcome]) => !testBytes.has(id) && outcome.status !== "ok");
+  if (request.runfiles) all.push(...(await runfilesStage(ctx, buildFailed, failures)));
   return finish(ctx, command, buildReport("pnpm", command, all), failures, total, request.scope);
+}
+
+function stageStatus(reports: TargetReport[]): "ok" | "FAILED" | "stopped" {
+  const green = reports.filter((r) => isGreen(r.status)).length;
+  const notRun = reports.filter((r) => isNotRun(r.status)).length;
+  return reports.length - green - notRun > 0 ? "FAILED" : notRun > 0 ? "stopped" : "ok";
+}
+
+function stageCounts(reports: TargetReport[]): string {
+  const green = reports.filter((r) => isGreen(r.status)).length;
+  const flaky = reports.filter((r) => r.status === "FLAKY").length;
+  const notRun = reports.filter((r) => isNotRun(r.status)).length;
+  const red = reports.length - green - notRun;
+  return `${plural(reports.length, "target")}: ${green} green${flaky ? ` (${flaky} flaky)` : ""}, ${red} red${notRun ? `, ${notRun} not run` : ""}`;
+}
+
+/**
+ * The runfiles-layout run after the pnpm-path targets: it reads the compiled outputs the build stage
+ * has just written, so it runs only when every build succeeded (the run is red already otherwise).
+ */
+async function runfilesStage(ctx: PipelineContext, buildFailed: boolean, failures: Failure[]): Promise<TargetReport[]> {
+  const watch = new Stopwatch();
+  if (buildFailed || ctx.signal?.aborted) {
+    ctx.out.stage("runfiles", 0, "skipped", buildFailed ? "a build failed: the runfiles layout needs every compiled output" : "interrupted");
+    return [];
+  }
+  ctx.out.step(`every non-manual jest_test again in the runfiles layout \`bazel test\` gives it, ${ctx.concurrency} at a time`);
+  let reports: TargetReport[];
+  try {
+    reports = await runRunfilesStage({
+      root: ctx.root,
+      artifacts: ctx.artifacts,
+      jobs: ctx.concurrency,
+      env: ctx.env,
+      signal: ctx.signal,
+      onAttempt: (label, attempt, allowed) => {
+        const counts = attempt.tests ? ` (${attempt.tests.passed} passed, ${attempt.tests.failed} failed)` : "";
+        const error = attempt.error ? `: ${attempt.error}` : "";
+        ctx.out.step(`${targetName({ label, layout: "runfiles" })} attempt ${attempt.attempt}/${allowed}: ${attempt.status} in ${seconds(attempt.durationMs ?? 0)}${counts}${error}`);
+      },
+    });
+  } catch (error) {
+    // The BUILD files or .bazelrc could not be read: the pnpm-path results still get their report.
+    const message = (error as Error).message;
+    ctx.out.stage("runfiles", watch.ms(), "FAILED", message);
+    failures.push({ what: `the runfiles layout could not run: ${message}`, step: "runfiles test" });
+    return [];
+  }
+  for (const report of reports.filter((r) => !isGreen(r.status))) {
+    const tries = report.attempts.length > 1 ? ` after ${report.attempts.length} attempts` : "";
+    // A write into the read-only trees fails only here, with every test passed: say so on the line.
+    const why = report.note ?? report.attempts.at(-1)?.error;
+    failures.push({
+      what: `${targetName(report)} ${report.status}${tries}${why ? `: ${why}` : ""}`,
+      step: "runfiles test",
+      log: report.attempts.at(-1)?.log,
+    });
+  }
+  ctx.out.stage("runfiles", watch.ms(), stageStatus(reports), `${stageCounts(reports)} (results: ${path.relative(process.cwd(), path.join(ctx.artifacts, RUNFILES_DIR))})`);
+  return reports;
 }
 
 /** The size of a package's test sources: it stands for their run time when ordering targets (it ranks this repo's suites as their timings do). */
@@ -358,12 +415,19 @@ export async function ci(ctx: PipelineContext, options: CiOptions): Promise<numb
 }
 
 /** The whole default test suite: every package's //<dir>:test, with the flaky attempts. */
-export async function test(ctx: PipelineContext): Promise<number> {
+export interface TestOptions {
+  /** Run every non-manual jest_test again in the runfiles layout after the pnpm-path targets (default true). */
+  runfiles?: boolean;
+}
+
+export async function test(ctx: PipelineContext, options: TestOptions = {}): Promise<number> {
   const total = new Stopwatch();
   ctx.out.line(`pipeline test: every package's test target (artifacts: ${path.relative(process.cwd(), ctx.artifacts) || "."})`);
   if ((await chooseEngine(ctx)) === "bazel") return bazelTests(ctx, "test", DEFAULT_PATTERNS, total);
   const workspace = loadWorkspace(ctx.root);
-  return pnpmTests(ctx, "test", workspace, { packages: workspace.packages, targetOf: defaultTarget }, total);
+  const runfiles = options.runfiles ?? true;
+  if (!runfiles) ctx.out.step("skipped: the runfiles-layout run (--no-runfiles)");
+  return pnpmTests(ctx, "test", workspace, { packages: workspace.packages, targetOf: defaultTarget, runfiles }, total);
 }
 
 /** The trading performance suite alone. */

@@ -68,6 +68,8 @@ export interface AttemptReport {
 
 export interface TargetReport {
   label: string;
+  /** "runfiles": the target ran in the runfiles-layout mode (as rules_jest would lay it out), after its pnpm-path run. */
+  layout?: "runfiles";
   status: TestStatus;
   /** Attempts the policy allowed (pnpm path); Bazel decides this itself. */
   attemptsAllowed?: number;
@@ -124,8 +126,14 @@ export function summarize(targets: TargetReport[]): ReportSummary {
   };
 }
 
+/** A target's name in reports: its label, marked when it ran in the runfiles layout. */
+export function targetName(target: Pick<TargetReport, "label" | "layout">): string {
+  return target.layout === "runfiles" ? `${target.label} (runfiles layout)` : target.label;
+}
+
 export function buildReport(engine: FlakeReport["engine"], command: string, targets: TargetReport[], caveat?: string): FlakeReport {
-  const sorted = [...targets].sort((a, b) => a.label.localeCompare(b.label));
+  // A target's runfiles-layout result right after its pnpm-path one, so the two read side by side.
+  const sorted = [...targets].sort((a, b) => a.label.localeCompare(b.label) || (a.layout ?? "").localeCompare(b.layout ?? ""));
   return {
     engine,
     command,
@@ -153,6 +161,11 @@ function testsCell(target: TargetReport): string {
   return counts ? `${counts.passed} passed, ${counts.failed} failed` : "-";
 }
 
+/** The target's label as code, followed by its layout mark. */
+function nameCell(target: TargetReport): string {
+  return `\`${target.label}\`${target.layout === "runfiles" ? " (runfiles layout)" : ""}`;
+}
+
 function escapeCell(text: string): string {
   return text.replace(/\|/g, "\\|").replace(/\n/g, " ");
 }
@@ -164,12 +177,19 @@ export function renderMarkdown(report: FlakeReport): string {
     "",
     `${headline(summary)}.`,
   ];
+  const runfiles = report.targets.filter((t) => t.layout === "runfiles").length;
+  if (runfiles > 0) {
+    lines.push(
+      "",
+      `${runfiles} of them ran again in the runfiles layout \`bazel test\` gives a jest_test (marked "runfiles layout"; logs under \`runfiles/testlogs/\`): a target red only there fails under Bazel.`,
+    );
+  }
   if (report.caveat) lines.push("", `> ${report.caveat}`);
   if (report.targets.length > 0) {
     lines.push("", "| target | status | attempts | tests (deciding attempt) |", "|---|---|---|---|");
     for (const t of report.targets) {
       const status = t.status === "FLAKY" ? "**FLAKY**" : t.status;
-      lines.push(`| \`${t.label}\` | ${status} | ${escapeCell(attemptCell(t))} | ${escapeCell(t.note ?? testsCell(t))} |`);
+      lines.push(`| ${nameCell(t)} | ${status} | ${escapeCell(attemptCell(t))} | ${escapeCell(t.note ?? testsCell(t))} |`);
     }
   }
   const flaky = report.targets.filter((t) => t.status === "FLAKY");
@@ -179,7 +199,7 @@ export function renderMarkdown(report: FlakeReport): string {
       const failures = t.attempts.filter((a) => !isGreen(a.status));
       const names = [...new Set(failures.flatMap((a) => a.failedTests))];
       lines.push(
-        `- \`${t.label}\`: failed ${failures.length} of ${t.attempts.length} attempts` +
+        `- ${nameCell(t)}: failed ${failures.length} of ${t.attempts.length} attempts` +
           (names.length ? `; failing: ${names.map((n) => `\`${escapeCell(n)}\``).join(", ")}` : ""),
       );
     }
@@ -195,7 +215,7 @@ export function renderMarkdown(report: FlakeReport): string {
         : last?.error
           ? `: ${escapeCell(last.error)}`
           : "";
-      lines.push(`- \`${t.label}\` ${t.status}${t.note ? ` (${t.note})` : ""}${names}${where}`);
+      lines.push(`- ${nameCell(t)} ${t.status}${t.note ? ` (${t.note})` : ""}${names}${where}`);
     }
   }
   const notRun = report.targets.filter((t) => isNotRun(t.status));
@@ -227,7 +247,7 @@ function xmlEscape(text: string): string {
  * the run was interrupted before is skipped, as it has no verdict.
  */
 export function unrunTargetJunit(target: TargetReport): string {
-  const label = xmlEscape(target.label);
+  const label = xmlEscape(targetName(target));
   const why = xmlEscape(target.note ?? `${target.status}: the target did not run`);
   const skipped = isNotRun(target.status);
   return [
@@ -251,7 +271,8 @@ export function unrunTargetJunit(target: TargetReport): string {
 export function writeReport(report: FlakeReport, artifacts: string, env: NodeJS.ProcessEnv = process.env): WrittenReport {
   fs.mkdirSync(artifacts, { recursive: true });
   for (const target of report.targets.filter((t) => t.attempts.length === 0)) {
-    const file = path.join(testlogsDir(artifacts, target.label), "test.xml");
+    const testlogs = target.layout === "runfiles" ? path.join(artifacts, target.layout) : artifacts;
+    const file = path.join(testlogsDir(testlogs, target.label), "test.xml");
     fs.mkdirSync(path.dirname(file), { recursive: true });
     writeFileAtomicSync(file, unrunTargetJunit(target));
     target.junit = path.relative(artifacts, file);

@@ -58,6 +58,8 @@ describe("test", () => {
     expect(run.stdout).not.toContain("\x1b");
     // Something flaky: the whole table is on stdout, not only in the files.
     expect(run.stdout).toContain("| `//services/flaky:test` | **FLAKY** | 2 of 3");
+    // The runfiles layout runs after them; this fixture has no BUILD files, so no jest_test to run.
+    expect(run.stdout).toMatch(/^runfiles +\d+\.\ds  ok +0 targets: 0 green, 0 red \(results: artifacts\/runfiles\)$/m);
     const report = JSON.parse(fs.readFileSync(path.join(root, "artifacts", "flake-report.json"), "utf8"));
     expect(report.targets.map((t: { label: string; status: string; attempts: unknown[] }) => [t.label, t.status, t.attempts.length])).toEqual([
       ["//common/logger:test", "PASSED", 1],
@@ -76,7 +78,9 @@ describe("test", () => {
       { dir: "common/fast", name: "@fixture/fast", files: { "test/f.test.js": marksRun } },
       { dir: "services/slow", name: "@fixture/slow", scripts: { build: waitForMark }, files: { "test/s.test.js": passingTest() } },
     ]);
-    const run = await runCli(["test", "--engine", "pnpm", "--jobs", "2"], root);
+    const run = await runCli(["test", "--engine", "pnpm", "--jobs", "2", "--no-runfiles"], root);
+    expect(run.stdout).toContain("skipped: the runfiles-layout run (--no-runfiles)");
+    expect(run.stdout).not.toMatch(/^runfiles /m);
     // The order of the two lines is a race (the build ends as soon as the test file is loaded).
     expect(run.stdout).toMatch(/^ {4}build @fixture\/slow: ok in \d+\.\ds$/m);
     expect(run.stdout).toContain("//common/fast:test attempt 1/1: PASSED");
@@ -98,6 +102,7 @@ describe("test", () => {
     expect(run.code).toBe(1);
     expect(lastLine(run.stdout)).toBe("2 passed, 2 failed");
     expect(run.stdout).toContain("src/app.ts(3,1): error TS2304");
+    expect(run.stdout).toMatch(/^runfiles +0\.0s  skipped +a build failed: the runfiles layout needs every compiled output$/m);
     expect(run.stdout).toContain("FAILED: @fixture/broken (step: build, log: out/logs/services-broken.build.log)");
     expect(run.stdout).toContain("FAILED: //services/red:test of @fixture/red FAILED (step: test, log: out/testlogs/services/red/test/test.log)");
     expect(fs.existsSync(path.join(root, "out", "flake-report.json"))).toBe(true);
@@ -147,7 +152,7 @@ describe("on a terminal", () => {
     // The live line is erased for good before the test stage line: nothing after it is redrawn, and the
     // last line is the counts line, alone.
     const end = screen.slice(screen.indexOf("\r\x1b[2Ktest "));
-    expect(end).toMatch(/^\r\x1b\[2Ktest +\d+\.\ds  ok +2 targets: 2 green, 0 red\nreport /);
+    expect(end).toMatch(/^\r\x1b\[2Ktest +\d+\.\ds  ok +2 targets: 2 green, 0 red\n(?:.*\n)*?report /);
     expect(end.slice("\r\x1b[2K".length)).not.toContain("\x1b");
     expect(screen.trimEnd().split("\n").at(-1)).toBe("2 passed, 0 failed");
   });
