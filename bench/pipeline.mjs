@@ -137,6 +137,8 @@ function clone(name, { install = true } = {}) {
   const dir = path.join(work, name);
   clones.push(dir);
   sh(REPO, "git", ["clone", "--quiet", REPO, dir]);
+  // The measured commit is main in the clone, whatever branch it was cloned from.
+  sh(dir, "git", ["checkout", "--quiet", "-B", "main"]);
   sh(dir, "git", ["config", "user.email", "bench@example.com"]);
   sh(dir, "git", ["config", "user.name", "bench"]);
   if (install) sh(dir, PNPM[0], [...PNPM.slice(1), "install", "--frozen-lockfile", "--offline", "--reporter=silent"]);
