@@ -38,6 +38,31 @@ case "${1-}" in
   *) usage_error "unknown command \"$1\": the commands are ci, cd, test, perf (see \"pipeline.sh --help\")" ;;
 esac
 
+# The options of each command as the CLI defines them (a test keeps the two in step; "=" marks one
+# that takes a value), so that a mistyped option or a --base naming no commit is said even before
+# the first install, when the CLI cannot parse yet.
+options="--artifacts= --jobs= --engine= -h --help"
+[[ $1 == ci ]] && options="$options --base= --all"
+check_base() {
+  git rev-parse --verify --quiet "$1^{commit}" >/dev/null 2>&1 ||
+    usage_error "--base $1: not a commit in this repository (see \"pipeline.sh ci --help\")"
+}
+takes_value=""
+for arg in "${@:2}"; do
+  if [[ -n $takes_value ]]; then
+    [[ $takes_value == --base ]] && check_base "$arg"
+    takes_value=""
+    continue
+  fi
+  [[ $arg == -* ]] || continue
+  name=${arg%%=*}
+  if [[ " $options " == *" $name= "* ]]; then
+    if [[ $arg != *=* ]]; then takes_value=$name; elif [[ $name == --base ]]; then check_base "${arg#*=}"; fi
+  elif [[ " $options " != *" $name "* ]]; then
+    usage_error "Unsupported option name (\"$name\") (see \"pipeline.sh $1 --help\")"
+  fi
+done
+
 now_ms() { date +%s%3N; }
 
 # Same shape as the CLI's stage lines: name, time, status, detail. Arguments: name, start time,

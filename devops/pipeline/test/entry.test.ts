@@ -1,7 +1,9 @@
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { REPO_ROOT, tempDir, writeFiles } from "./helpers";
+import { Cli } from "clipanion";
+import { PIPELINE } from "../src/cli";
+import { git, REPO_ROOT, tempDir, writeFiles } from "./helpers";
 
 // pipeline.sh as a user runs it, in a folder holding a copy of it and stand-ins for what it calls:
 // pnpm and npx on PATH, tsc in node_modules/.bin and the CLI in dist/ are scripts that log their
@@ -57,6 +59,36 @@ describe("pipeline.sh usage errors: exit 2 before pnpm, an install or a build", 
     expect(run(root, args)).toEqual({ code: 2, stdout: "", stderr: `pipeline.sh: ${line}\n`, calls: [] });
     expect(fs.existsSync(path.join(root, "node_modules"))).toBe(false);
     expect(fs.existsSync(path.join(root, ".pipeline"))).toBe(false);
+  });
+});
+
+describe("pipeline.sh option errors: exit 2 even before the first install", () => {
+  it.each([
+    [["ci", "--bogus"], 'Unsupported option name ("--bogus") (see "pipeline.sh ci --help")'],
+    [["test", "--base", "HEAD"], 'Unsupported option name ("--base") (see "pipeline.sh test --help")'],
+    [["ci", "--jobs", "2", "--base", "no-such-rev"], '--base no-such-rev: not a commit in this repository (see "pipeline.sh ci --help")'],
+    [["ci", "--base=no-such-rev"], '--base no-such-rev: not a commit in this repository (see "pipeline.sh ci --help")'],
+  ])("%j", (args, line) => {
+    const root = workspace();
+    fs.rmSync(path.join(root, "node_modules"), { recursive: true });
+    git(root, "init", "--quiet");
+    expect(run(root, args)).toEqual({ code: 2, stdout: "", stderr: `pipeline.sh: ${line}\n`, calls: [] });
+    expect(fs.existsSync(path.join(root, "node_modules"))).toBe(false);
+  });
+
+  it("lets through every option the CLI defines", () => {
+    const root = workspace({ "node_modules/.pnpm/lock.yaml": "lockfileVersion: '9.0'\n" });
+    git(root, "init", "--quiet");
+    git(root, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "--quiet", "--allow-empty", "-m", "first");
+    const values: Record<string, string> = { "--base": "HEAD", "--engine": "pnpm" };
+    for (const { path: commandPath, options } of Cli.from(PIPELINE.commands).definitions()) {
+      const command = commandPath.split(" ").at(-1)!;
+      for (const { definition } of options) {
+        const [name, value] = definition.split(" ");
+        const args = [command, name!, ...(value ? [values[name!] ?? "1"] : [])];
+        expect(run(root, args)).toMatchObject({ code: 0, calls: expect.arrayContaining([`cli ${args.join(" ")}`]) });
+      }
+    }
   });
 });
 
