@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Entry point of the delivery pipeline. On a fresh machine with only Node.js >= 20, npm and git, it
-# gets pnpm, installs the dependencies, builds the pipeline itself with tsc --build, then hands over
-# to the TypeScript CLI (devops/pipeline/src/cli.ts, run from dist/), where all the logic lives and
+# installs the dependencies (with any pnpm 10, else the pinned one through npx), builds the pipeline
+# itself with tsc --build, then hands over to the TypeScript CLI (devops/pipeline/src/cli.ts, run from dist/), where all the logic lives and
 # is tested.
 #
 #   ./pipeline.sh test                    every package's test target (what CI and the README run)
@@ -12,16 +12,57 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 
-readonly PNPM_VERSION=10.34.5
 readonly PIPELINE_DIR=devops/pipeline
 readonly PIPELINE_CLI=$PIPELINE_DIR/dist/src/cli.js
 readonly INSTALL_LOG=.pipeline/install.log
 readonly BOOTSTRAP_LOG=.pipeline/bootstrap.log
+# Touched after each successful bootstrap build; sources newer than it send the next run to tsc.
+readonly BOOTSTRAP_STAMP=.pipeline/bootstrap.stamp
+
+usage_error() {
+  echo "pipeline.sh: $*" >&2
+  exit 2
+}
 
 die() {
   echo "pipeline.sh: $*" >&2
   exit 1
 }
+
+# A wrong command is said at once, before pnpm, an install or a build (the CLI says the same for the
+# options, before it probes or builds anything).
+case "${1-}" in
+  ci | cd | test | perf | -h | --help) ;;
+  "") usage_error 'no command given: the commands are ci, cd, test, perf (see "pipeline.sh --help")' ;;
+  -*) usage_error "Unsupported option name (\"$1\") (see \"pipeline.sh --help\")" ;;
+  *) usage_error "unknown command \"$1\": the commands are ci, cd, test, perf (see \"pipeline.sh --help\")" ;;
+esac
+
+# The options of each command as the CLI defines them (a test keeps the two in step; "=" marks one
+# that takes a value), so that a mistyped option or a --base naming no commit is said even before
+# the first install, when the CLI cannot parse yet.
+options="--artifacts= --jobs= --engine= -h --help"
+[[ $1 == ci ]] && options="$options --base= --all"
+[[ $1 == test ]] && options="$options --runfiles --no-runfiles"
+check_base() {
+  git rev-parse --verify --quiet "$1^{commit}" >/dev/null 2>&1 ||
+    usage_error "--base $1: not a commit in this repository (see \"pipeline.sh ci --help\")"
+}
+takes_value=""
+for arg in "${@:2}"; do
+  if [[ -n $takes_value ]]; then
+    [[ $takes_value == --base ]] && check_base "$arg"
+    takes_value=""
+    continue
+  fi
+  [[ $arg == -* ]] || continue
+  name=${arg%%=*}
+  if [[ " $options " == *" $name= "* ]]; then
+    if [[ $arg != *=* ]]; then takes_value=$name; elif [[ $name == --base ]]; then check_base "${arg#*=}"; fi
+  elif [[ " $options " != *" $name "* ]]; then
+    usage_error "Unsupported option name (\"$name\") (see \"pipeline.sh $1 --help\")"
+  fi
+done
 
 now_ms() { date +%s%3N; }
 
@@ -33,57 +74,77 @@ stage() {
 }
 
 command -v node >/dev/null || die "Node.js >= 20 is required and is not on PATH"
-node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' ||
-  die "Node.js >= 20 is required, this is $(node --version)"
+node_version=$(node --version)
+major=${node_version#v}
+((${major%%.*} >= 20)) || die "Node.js >= 20 is required, this is $node_version"
 command -v git >/dev/null || die "git is required (the pipeline diffs changes with it)"
 
-# pnpm: the pinned version when installed, otherwise through npx. Not corepack: it cannot verify
-# pnpm 10's signature on this network.
-started=$(now_ms)
-if command -v pnpm >/dev/null && [ "$(pnpm --version 2>/dev/null)" = "$PNPM_VERSION" ]; then
-  pnpm() { command pnpm "$@"; }
-  stage pnpm "$started" "pnpm $PNPM_VERSION from PATH"
-else
-  command -v npx >/dev/null || die "neither pnpm $PNPM_VERSION nor npx is on PATH"
-  pnpm() { npx -y "pnpm@$PNPM_VERSION" "$@"; }
-  pnpm --version >/dev/null || die "could not run pnpm $PNPM_VERSION through npx"
-  stage pnpm "$started" "pnpm $PNPM_VERSION through npx (not on PATH)"
-fi
+# pnpm, needed only to install: any pnpm 10 on PATH (pnpm-workspace.yaml stops it from switching to
+# the pinned version), otherwise the version package.json pins, through npx. Not corepack: it
+# cannot verify pnpm 10's signature where the registry serves none.
+pnpm_for_install() {
+  local version
+  version=$(pnpm --version 2>/dev/null || true)
+  if [[ $version == 10.* ]]; then
+    PNPM=(pnpm)
+    PNPM_SOURCE="pnpm $version from PATH"
+  else
+    command -v npx >/dev/null || die "neither pnpm 10 nor npx is on PATH"
+    local pinned
+    pinned=$(node -p 'require("./package.json").packageManager')
+    PNPM=(npx -y "$pinned")
+    PNPM_SOURCE="$pinned through npx (no pnpm 10 on PATH)"
+  fi
+}
 
 # Install when node_modules does not hold what the lockfile says: pnpm keeps a copy of the lockfile it
 # installed from in node_modules/.pnpm/lock.yaml. Its output goes to a log, shown only when it fails,
-# so that the screen keeps one line per stage.
+# so that the screen keeps one line per stage. When it is current, pnpm is not run at all.
 started=$(now_ms)
+mkdir -p .pipeline
 if ! cmp -s pnpm-lock.yaml node_modules/.pnpm/lock.yaml; then
-  mkdir -p "$(dirname "$INSTALL_LOG")"
-  pnpm install --frozen-lockfile >"$INSTALL_LOG" 2>&1 ||
-    { cat "$INSTALL_LOG" >&2; die "pnpm install --frozen-lockfile failed (log: $INSTALL_LOG)"; }
-  stage install "$started" "pnpm install --frozen-lockfile (log: $INSTALL_LOG)"
+  pnpm_for_install
+  "${PNPM[@]}" install --frozen-lockfile >"$INSTALL_LOG" 2>&1 ||
+    { cat "$INSTALL_LOG" >&2; die "${PNPM[*]} install --frozen-lockfile failed (log: $INSTALL_LOG)"; }
+  stage install "$started" "$PNPM_SOURCE: install --frozen-lockfile (log: $INSTALL_LOG)"
 else
   stage install "$started" "node_modules installed from this lockfile"
 fi
 
 # Build the pipeline with tsc's own up-to-date check: `tsc --build` follows its tsconfig's references
 # to the workspace packages it is made of and compiles only what changed. The CLI's build stage then
-# finds these up to date.
+# finds these up to date. Loading TypeScript alone takes most of a second, so when no source or root
+# file changed since the last successful bootstrap (and the CLI is there), tsc is not started.
 started=$(now_ms)
-mkdir -p "$(dirname "$BOOTSTRAP_LOG")"
-if ! node_modules/.bin/tsc --build --verbose "$PIPELINE_DIR" >"$BOOTSTRAP_LOG" 2>&1; then
-  # Name the package of the first error: the folder above its file that holds a package.json.
-  failed=$(sed -n 's/^\([^(]*\)([0-9]*,[0-9]*): error TS.*/\1/p' "$BOOTSTRAP_LOG" | head -n 1)
-  while [ -n "$failed" ] && [ "$failed" != . ] && [ ! -f "$failed/package.json" ]; do failed=$(dirname "$failed"); done
-  [ "$failed" = . ] && failed=""
-  stage bootstrap "$started" "building the pipeline and its workspace deps failed" FAILED
-  # tsc's messages (a message's continuation lines are indented), without --verbose's progress.
-  awk '/error TS/ { shown = 1; print "    " $0; next } shown && /^  / { print "    " $0; next } { shown = 0 }' "$BOOTSTRAP_LOG"
-  echo "FAILED: ${failed:-the pipeline or one of its workspace deps} (step: build, before the pipeline can run, log: $BOOTSTRAP_LOG)"
-  exit 1
-fi
-compiled=$(grep -c "Building project" "$BOOTSTRAP_LOG" || true)
-if [ "$compiled" -gt 0 ]; then
-  stage bootstrap "$started" "tsc --build $PIPELINE_DIR: compiled $compiled project(s) (log: $BOOTSTRAP_LOG)"
+changed=$(find common devops services \( -name node_modules -o -name dist \) -prune -o -type f -newer "$BOOTSTRAP_STAMP" -print -quit 2>/dev/null || true)
+[[ -z $changed && -f $BOOTSTRAP_STAMP ]] &&
+  changed=$(find . -maxdepth 1 -type f -newer "$BOOTSTRAP_STAMP" -print -quit)
+if [[ -z $changed && -f $BOOTSTRAP_STAMP && -f $PIPELINE_CLI ]]; then
+  stage bootstrap "$started" "pipeline up to date (no file changed since its last build)"
 else
-  stage bootstrap "$started" "pipeline up to date (tsc --build $PIPELINE_DIR)"
+  stamp_next=$BOOTSTRAP_STAMP.next
+  touch "$stamp_next"
+  if ! node_modules/.bin/tsc --build --verbose "$PIPELINE_DIR" >"$BOOTSTRAP_LOG" 2>&1; then
+    rm -f "$stamp_next"
+    # Name the package of the first error: the folder above its file that holds a package.json.
+    failed=$(sed -n 's/^\([^(]*\)([0-9]*,[0-9]*): error TS.*/\1/p' "$BOOTSTRAP_LOG" | head -n 1)
+    while [ -n "$failed" ] && [ "$failed" != . ] && [ ! -f "$failed/package.json" ]; do failed=$(dirname "$failed"); done
+    [ "$failed" = . ] && failed=""
+    stage bootstrap "$started" "building the pipeline and its workspace deps failed" FAILED
+    # tsc's messages (a message's continuation lines are indented), without --verbose's progress.
+    awk '/error TS/ { shown = 1; print "    " $0; next } shown && /^  / { print "    " $0; next } { shown = 0 }' "$BOOTSTRAP_LOG"
+    echo "FAILED: ${failed:-the pipeline or one of its workspace deps} (step: build, before the pipeline can run, log: $BOOTSTRAP_LOG)"
+    exit 1
+  fi
+  mv "$stamp_next" "$BOOTSTRAP_STAMP"
+  compiled=$(grep -c "Building project" "$BOOTSTRAP_LOG" || true)
+  if [ "$compiled" -gt 0 ]; then
+    projects="projects"
+    [ "$compiled" -eq 1 ] && projects="project"
+    stage bootstrap "$started" "tsc --build $PIPELINE_DIR: compiled $compiled $projects (log: $BOOTSTRAP_LOG)"
+  else
+    stage bootstrap "$started" "pipeline up to date (tsc --build $PIPELINE_DIR)"
+  fi
 fi
 
 exec node "$PIPELINE_CLI" "$@"

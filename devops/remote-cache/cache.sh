@@ -19,9 +19,8 @@ esac
 # Any pnpm on PATH, else the version the repository pins through npx.
 pnpm_for_build() {
   if command -v pnpm >/dev/null; then
-    # pnpm 10 would switch itself to the pinned version, and refuses to when the registry serves no
-    # signature for it; the lockfile format is the same for every pnpm since 9, so run the user's.
-    npm_config_manage_package_manager_versions=false pnpm "$@"
+    # Any pnpm 10: pnpm-workspace.yaml keeps it from switching to the pinned version.
+    pnpm "$@"
   elif command -v npx >/dev/null; then
     local pinned
     pinned="$(node -p 'require(process.argv[1]).packageManager.split("+")[0]' "$root/package.json")"

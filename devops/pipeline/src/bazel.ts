@@ -1,4 +1,5 @@
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { parseBuildEvents, reportsFromBuildEvents, BEP_CAVEAT } from "./bep";
 import { runCommand } from "./process";
@@ -23,15 +24,48 @@ export function bazelLauncher(root: string): string {
 }
 
 /**
- * Whether Bazel can actually start here: the workspace has a MODULE.bazel, bazelisk is installed,
- * and `bazel --version` (which makes bazelisk fetch Bazel but starts no server) answers in time.
- * Where bazelisk cannot download Bazel it retries for ~20 s, so the probe has its own short timeout.
+ * Where bazelisk keeps what it downloads: BAZELISK_HOME, else "bazelisk" in the user cache folder
+ * (Go's os.UserCacheDir, which bazelisk uses).
  */
-export async function probeBazel(root: string, timeoutMs = BAZEL_PROBE_TIMEOUT_MS, signal?: AbortSignal): Promise<Probe> {
+export function bazeliskHome(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.BAZELISK_HOME) return env.BAZELISK_HOME;
+  const home = env.HOME ?? os.homedir();
+  if (process.platform === "darwin") return path.join(home, "Library", "Caches", "bazelisk");
+  if (process.platform === "win32") return path.join(env.LOCALAPPDATA ?? path.join(home, "AppData", "Local"), "bazelisk");
+  return path.join(env.XDG_CACHE_HOME || path.join(home, ".cache"), "bazelisk");
+}
+
+/**
+ * Whether bazelisk holds a downloaded Bazel: a bin/bazel under its downloads folder, wherever that
+ * bazelisk version files it (by fork and version, or by checksum).
+ */
+export function hasDownloadedBazel(home: string): boolean {
+  const search = (dir: string, depth: number): boolean => {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return false;
+    }
+    if (path.basename(dir) === "bin" && entries.some((e) => !e.isDirectory() && /^bazel(\.exe)?$/.test(e.name))) return true;
+    return depth > 0 && entries.some((e) => e.isDirectory() && search(path.join(dir, e.name), depth - 1));
+  };
+  return search(path.join(home, "downloads"), 4);
+}
+
+/**
+ * Whether Bazel can actually start here: the workspace has a MODULE.bazel, bazelisk is installed and
+ * has downloaded a Bazel, and `bazel --version` (which starts no server) answers in time. Without a
+ * download bazelisk would try one, retrying for ~20 s where downloads fail, so `auto` does not run it
+ * then; and the probe has its own short timeout.
+ */
+export async function probeBazel(root: string, timeoutMs = BAZEL_PROBE_TIMEOUT_MS, signal?: AbortSignal, env: NodeJS.ProcessEnv = process.env): Promise<Probe> {
   if (!fs.existsSync(path.join(root, "MODULE.bazel"))) return { usable: false, detail: "no MODULE.bazel in the workspace" };
   const launcher = bazelLauncher(root);
   if (!fs.existsSync(launcher)) return { usable: false, detail: `${path.relative(root, launcher)} is missing (run pnpm install)` };
-  const result = await runCommand(launcher, ["--version"], { cwd: root, timeoutMs, signal });
+  const home = bazeliskHome(env);
+  if (!hasDownloadedBazel(home)) return { usable: false, detail: `bazelisk has downloaded no Bazel into ${home} (--engine bazel lets it download)` };
+  const result = await runCommand(launcher, ["--version"], { cwd: root, timeoutMs, signal, env });
   if (result.timedOut) return { usable: false, detail: `\`bazel --version\` gave no answer within ${timeoutMs / 1000}s` };
   const lines = result.output.trim().split("\n");
   if (result.exitCode !== 0) return { usable: false, detail: `\`bazel --version\` failed: ${lines.at(-1)?.slice(0, 200) ?? ""}` };

@@ -5,8 +5,12 @@ import path from "node:path";
 import { BaseCommand, runMain, type CliSpec } from "@monorepo/cli";
 import { Command, Option, UsageError } from "clipanion";
 import * as t from "typanion";
+import { commitOf } from "./git";
 import { Output } from "./output";
-import { cd, ci, defaultVersion, perf, test, type EngineChoice, type PipelineContext } from "./pipelines";
+import type { EngineChoice, PipelineContext } from "./pipelines";
+
+/** The pipelines and all they load, required only once a command runs: --help and usage errors answer without them. */
+const pipelines = () => import("./pipelines");
 
 /** The workspace root: the nearest folder upwards holding pnpm-workspace.yaml. */
 export function findRoot(from: string): string {
@@ -53,7 +57,7 @@ class CiCommand extends PipelineCommand {
   static usage = Command.Usage({
     description: "Build and test what the change affects",
     details: `
-      With Bazel usable here (bazelisk answers \`bazel --version\` within 2 s), runs \`bazel test //... --config=ci\` without the perf suite and lets Bazel's cache decide what runs.
+      With Bazel usable here (bazelisk has downloaded a Bazel, and \`bazel --version\` answers within 2 s), runs \`bazel test //... --config=ci\` without the perf suite and lets Bazel's cache decide what runs.
 
       Otherwise the pnpm path: the packages with changed files since the base, plus every package depending on them; a change to a root file every package reads (lockfile, package.json, tsconfig, jest configs, pnpm-workspace.yaml, flaky-tests.json, .gitignore) or to the pipeline itself (pipeline.sh, .ci/, devops/pipeline and the workspace packages it runs on) affects everything. Committed, staged, unstaged and untracked changes all count.
 
@@ -79,7 +83,10 @@ class CiCommand extends PipelineCommand {
   all = Option.Boolean("--all", false, { description: "Build and test every package, whatever changed; not with --base" });
 
   async execute(): Promise<number> {
-    return ci(this.pipelineContext(), { base: this.base, all: this.all });
+    const ctx = this.pipelineContext();
+    // A mistyped base is a usage error: said at once, before the engine probe or any build.
+    if (this.base !== undefined && !commitOf(ctx.root, this.base)) throw new UsageError(`--base ${this.base}: not a commit in this repository`);
+    return (await pipelines()).ci(ctx, { base: this.base, all: this.all });
   }
 }
 
@@ -108,7 +115,7 @@ class TestCommand extends PipelineCommand {
   });
 
   async execute(): Promise<number> {
-    return test(this.pipelineContext(), { runfiles: this.runfiles });
+    return (await pipelines()).test(this.pipelineContext(), { runfiles: this.runfiles });
   }
 }
 
@@ -126,7 +133,7 @@ class PerfCommand extends PipelineCommand {
   });
 
   async execute(): Promise<number> {
-    return perf(this.pipelineContext());
+    return (await pipelines()).perf(this.pipelineContext());
   }
 }
 
@@ -149,6 +156,7 @@ class CdCommand extends PipelineCommand {
 
   async execute(): Promise<number> {
     const ctx = this.pipelineContext();
+    const { cd, defaultVersion } = await pipelines();
     const version = process.env.VERSION?.trim() || defaultVersion(ctx.root);
     return cd(ctx, { version });
   }

@@ -21,6 +21,11 @@ function tryGit(root: string, args: string[]): string | undefined {
   }
 }
 
+/** The commit a revision names, or undefined when it names none. */
+export function commitOf(root: string, revision: string): string | undefined {
+  return tryGit(root, ["rev-parse", "--verify", "--quiet", `${revision}^{commit}`]);
+}
+
 /** What the change is measured against: a commit, or nothing (then everything is affected). */
 export type Base = { kind: "commit"; sha: string; description: string } | { kind: "none"; reason: string };
 
@@ -45,7 +50,7 @@ export interface BaseOptions {
 export function resolveBase(root: string, options: BaseOptions = {}): Base {
   const mainBranch = options.mainBranch ?? "main";
   if (options.base !== undefined) {
-    const sha = tryGit(root, ["rev-parse", "--verify", "--quiet", `${options.base}^{commit}`]);
+    const sha = commitOf(root, options.base);
     if (!sha) throw new GitError(`--base ${options.base}: not a commit in this repository`);
     return { kind: "commit", sha, description: `${options.base} (given by --base)` };
   }

@@ -59,7 +59,7 @@ async function chooseEngine(ctx: PipelineContext): Promise<"bazel" | "pnpm"> {
     ctx.out.stage("engine", watch.ms(), "ok", `${ctx.engine} (chosen with --engine)`);
     return ctx.engine;
   }
-  const probe = await probeBazel(ctx.root, ctx.bazelProbeTimeoutMs ?? BAZEL_PROBE_TIMEOUT_MS, ctx.signal);
+  const probe = await probeBazel(ctx.root, ctx.bazelProbeTimeoutMs ?? BAZEL_PROBE_TIMEOUT_MS, ctx.signal, ctx.env);
   ctx.out.stage("engine", watch.ms(), "ok", probe.usable ? `bazel (${probe.detail})` : `pnpm (Bazel unusable: ${probe.detail})`);
   return probe.usable ? "bazel" : "pnpm";
 }

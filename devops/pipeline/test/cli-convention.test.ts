@@ -1,3 +1,5 @@
+import fs from "node:fs";
+import path from "node:path";
 import { runNode } from "@monorepo/testing";
 import { CLI, makeRepo, tempDir, writeFiles } from "./helpers";
 
@@ -23,6 +25,20 @@ describe("usage errors: exit 2, one line on stderr, nothing run", () => {
   });
 });
 
+describe("a --base git does not know", () => {
+  it("is a usage error, said before Bazel is probed", async () => {
+    const root = makeRepo({ "pnpm-workspace.yaml": "packages:\n  - common/*\n", "package.json": { name: "fixture", private: true }, "MODULE.bazel": "" });
+    const probed = path.join(root, "probed");
+    const bazeliskHome = tempDir();
+    writeFiles(root, { "node_modules/.bin/bazel": `#!/bin/sh\necho "$*" >> ${probed}\necho bazel 8.7.0\n` });
+    writeFiles(bazeliskHome, { "downloads/bazelbuild/bazel-8.7.0-linux-x86_64/bin/bazel": "" });
+    fs.chmodSync(path.join(root, "node_modules/.bin/bazel"), 0o755);
+    const result = await run(["ci", "--base", "no-such-branch"], root, { BAZELISK_HOME: bazeliskHome });
+    expect(result).toMatchObject(usageError('--base no-such-branch: not a commit in this repository (see "pipeline.sh ci --help")'));
+    expect(fs.existsSync(probed)).toBe(false);
+  });
+});
+
 describe("errors the user can act on: the message without a stack, exit 1", () => {
   it("a workspace the pipeline cannot read", async () => {
     const root = tempDir();
@@ -31,11 +47,6 @@ describe("errors the user can act on: the message without a stack, exit 1", () =
     expect(result).toMatchObject({ code: 1, stderr: 'pipeline.sh: unsupported negated workspace glob "!services/*"\n' });
   });
 
-  it("a --base git does not know", async () => {
-    const root = makeRepo({ "pnpm-workspace.yaml": "packages:\n  - common/*\n", "package.json": { name: "fixture", private: true } });
-    const result = await run(["ci", "--engine", "pnpm", "--base", "no-such-branch"], root);
-    expect(result).toMatchObject({ code: 1, stderr: "pipeline.sh: --base no-such-branch: not a commit in this repository\n" });
-  });
 });
 
 describe("--help", () => {

@@ -47,12 +47,19 @@ export function checkLockfile(root: string): Finding[] {
   const workspaceConfig = (parseYaml(fs.readFileSync(path.join(root, WORKSPACE_FILE), "utf8")) ?? {}) as Record<string, unknown>;
   const rootManifest = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")) as Record<string, unknown>;
   const rootPnpm = (rootManifest.pnpm ?? {}) as Record<string, unknown>;
+  const allowBuilds = workspaceConfig.allowBuilds;
   const allowList =
     Array.isArray(workspaceConfig.onlyBuiltDependencies) ||
-    (typeof workspaceConfig.allowBuilds === "object" && workspaceConfig.allowBuilds !== null) ||
+    (typeof allowBuilds === "object" && allowBuilds !== null) ||
     Array.isArray(rootPnpm.onlyBuiltDependencies);
   if (!allowList) {
-    finding(WORKSPACE_FILE, "no lifecycle-script allow-list (onlyBuiltDependencies: [] or allowBuilds: {}); rules_js refuses to translate the lockfile without one");
+    finding(WORKSPACE_FILE, "no lifecycle-script allow-list (allowBuilds with every value false, or onlyBuiltDependencies: []); rules_js refuses to translate the lockfile without one");
+  }
+  // rules_js runs the install scripts of the names allowBuilds maps to true; none of ours needs one.
+  if (typeof allowBuilds === "object" && allowBuilds !== null) {
+    for (const [name, allowed] of Object.entries(allowBuilds as Record<string, unknown>)) {
+      if (allowed !== false) finding(WORKSPACE_FILE, `allowBuilds lets ${name} run its install script (${String(allowed)}); map it to false: no dependency may run one`);
+    }
   }
   if (workspaceConfig.hoist !== false) {
     finding(WORKSPACE_FILE, "hoist must be false: rules_js never hoists, so pnpm must not either, or code can import what Bazel will not link");

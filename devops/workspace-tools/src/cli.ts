@@ -62,7 +62,7 @@ class CheckCommand extends BaseCommand {
       - attrs: every rule call passes only parameters its pinned rule accepts (api.json), none its macro sets
       - sync: BUILD files match package.json, imports and test files (and are not stale)
       - tsconfig: ts_project attributes agree with tsconfig.json the way rules_ts's validator compares them
-      - lockfile: pnpm-lock.yaml is version 9.0, has a lifecycle allow-list and matches every package.json
+      - lockfile: pnpm-lock.yaml is version 9.0, has a lifecycle allow-list that allows no install script and matches every package.json
       - flaky: .bazelrc attempts and flaky = True agree with flaky-tests.json
       - module: MODULE.bazel pins the researched versions; .bazelversion; node_modules ignored
       - bazelrc: the .bazelrc settings the setup depends on

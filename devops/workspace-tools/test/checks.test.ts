@@ -312,8 +312,18 @@ describe("(e) lockfile: version, allow-list, importers", () => {
     });
     expect(messages(checkLockfile(root))).toEqual([
       "pnpm-lock.yaml: lockfileVersion is 6.0; rules_js 3 accepts only '9.0' (pnpm 9-11)",
-      "pnpm-workspace.yaml: no lifecycle-script allow-list (onlyBuiltDependencies: [] or allowBuilds: {}); rules_js refuses to translate the lockfile without one",
+      "pnpm-workspace.yaml: no lifecycle-script allow-list (allowBuilds with every value false, or onlyBuiltDependencies: []); rules_js refuses to translate the lockfile without one",
       "pnpm-lock.yaml: common/logger: dependencies.yaml (2.9.1) from common/logger/package.json is not locked; run `pnpm install`",
+    ]);
+  });
+
+  it("accepts allowBuilds that maps every name to false, and refuses a name mapped to true", () => {
+    const root = ready();
+    edit(root, { "pnpm-workspace.yaml": 'packages:\n  - common/*\n  - services/*\nallowBuilds:\n  "@parcel/watcher": false\n  esbuild: false\nhoist: false\n' });
+    expect(messages(checkLockfile(root))).toEqual([]);
+    edit(root, { "pnpm-workspace.yaml": 'packages:\n  - common/*\n  - services/*\nallowBuilds:\n  "@parcel/watcher": false\n  esbuild: true\nhoist: false\n' });
+    expect(messages(checkLockfile(root))).toEqual([
+      "pnpm-workspace.yaml: allowBuilds lets esbuild run its install script (true); map it to false: no dependency may run one",
     ]);
   });
 
