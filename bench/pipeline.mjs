@@ -8,8 +8,8 @@
 // every other simulated wait at full length, for both pipelines), PERF_STOCK_COUNT (the perf suite's
 // data set; the suite's own default is 1,000,000 stocks).
 //
-// The original-style pipeline (SPEC "The original pipeline", without its bug of also looping over the
-// root package): build every package one by one, build them all again, test every package one by
+// The original-style pipeline (the one this repository replaced, without its bug of also looping over
+// the root package): build every package one by one, build them all again, test every package one by
 // one, then the trading perf suite. Its builds are `tsc -p tsconfig.json` in each package, in
 // dependency order, as the original's build scripts were: a full compile of the one project every
 // time (a `tsc --build`, the build script now, would skip the second round as up to date). Its work does not depend on the change, so it runs once and
