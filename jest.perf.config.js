@@ -1,4 +1,4 @@
-// The trading performance suite (SPEC: a generated 1,000,000-stock data set) is its
+// The trading performance suite (a generated 1,000,000-stock data set) is its
 // own target, outside the default run: it matches dist/test/*.perf.js, which jest.config.js
 // does not, so `pnpm test` never pays for it. Run it with `pnpm -F <pkg> test:perf`.
 // Tests are compiled by tsc first (test/x.perf.ts -> dist/test/x.perf.js), so jest only ever sees

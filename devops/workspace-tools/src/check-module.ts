@@ -7,7 +7,7 @@ import { ToolError } from "./tools";
 import { loadWorkspace, type Workspace } from "./workspace";
 
 /**
- * The consistent set researched for this repository (FACTS §1): rules_jest 0.26 requires
+ * The consistent set researched for this repository from the rules' own sources: rules_jest 0.26 requires
  * rules_js >= 3.0.1, rules_js 3.4.1 needs Bazel >= 7.6, rules_nodejs 6.7.5 knows Node 22.22.2 and
  * rules_ts 3.10.1 mirrors TypeScript 5.9.3. Change them together, after reading the rules' release notes.
  */

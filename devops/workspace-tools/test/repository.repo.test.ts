@@ -30,7 +30,7 @@ describe("this repository", () => {
     const policy = loadFlakyPolicy(ROOT);
     const user = policy.targets.find((t) => t.label === "//services/user:test");
     expect(user).toBeDefined();
-    // The slow-upstream test fails with probability 0.25 per run (SPEC); all attempts must fail for a red.
+    // The slow-upstream test fails with probability 0.25 per run by design; all attempts must fail for a red.
     expect(0.25 ** user!.attempts).toBeLessThan(1 / 200);
   });
 });

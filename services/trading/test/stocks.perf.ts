@@ -1,5 +1,5 @@
 /**
- * The trading performance suite (SPEC): a generated data set of
+ * The trading performance suite: a generated data set of
  * PERF_STOCK_COUNT stocks (default 1,000,000), the /stocks filters, /bulk-swap,
  * /portfolio/:userId, /sector-stats and 20 sequential swaps that each rewrite
  * the whole data file. It is its own target (`pnpm -F @monorepo/trading-service

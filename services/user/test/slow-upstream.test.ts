@@ -1,5 +1,5 @@
 /**
- * Deliberately flaky, and kept that way (SPEC, Problem 2): it stands for a
+ * Deliberately flaky, and kept that way (the pipeline must contain it): it stands for a
  * test that depends on a slow, unreliable upstream - it waits 5 s of simulated
  * time, then that upstream fails about one run in four. The pipeline has to
  * contain flakes like this (retry the whole //services/user:test target, count
