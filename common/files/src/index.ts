@@ -1,4 +1,7 @@
-/** Safe file writes for services and CLIs alike: atomic replacement, async for large streamed content or sync, and clean-up after a crash. */
+/**
+ * Safe file writes for services and CLIs alike: atomic replacement, async for large streamed content or sync, and clean-up
+ * after a crash; and where a user's relative path points.
+ */
 export {
   FileContent,
   removeStaleTempFiles,
@@ -9,3 +12,4 @@ export {
   writeJsonFileAtomic,
   writeJsonFileAtomicSync,
 } from "./atomic";
+export { callerDirectory } from "./caller";

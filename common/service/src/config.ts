@@ -1,5 +1,6 @@
 import { isIP } from "node:net";
 import * as path from "node:path";
+import { callerDirectory as callerDirectoryOf } from "@monorepo/files";
 
 /** Environment variables, as process.env holds them. */
 export type Env = Record<string, string | undefined>;
@@ -65,17 +66,11 @@ export function serviceConfigFromEnv(env: Env, defaultPort: number): ServiceConf
 }
 
 /**
- * The folder the user started the service from, which is not always the process's working
- * directory: `bazel run` starts it in the runfiles tree and names the user's folder in
- * BUILD_WORKING_DIRECTORY; pnpm and npm run a package's scripts in the package folder and name
- * the caller's in INIT_CWD. INIT_CWD is trusted only under a start script (`start`, `start:*`),
- * since every process a script starts inherits it, tests included.
+ * The folder the user started the service from: see @monorepo/files' callerDirectory; pnpm's INIT_CWD
+ * counts under a start script (`start`, `start:*`).
  */
 export function callerDirectory(env: Env, cwd: string): string {
-  if (env.BUILD_WORKING_DIRECTORY) return env.BUILD_WORKING_DIRECTORY;
-  const script = env.npm_lifecycle_event ?? "";
-  if (env.INIT_CWD && (script === "start" || script.startsWith("start:"))) return env.INIT_CWD;
-  return cwd;
+  return callerDirectoryOf(env, cwd, (script) => script === "start" || script.startsWith("start:"));
 }
 
 /** The file named by variable `name`, a relative path taken from the caller's folder; `fallback` when unset or empty. */

@@ -1,20 +1,13 @@
 import { accessSync, constants, mkdirSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, isAbsolute, join, resolve } from "node:path";
-import { writeJsonFileAtomicSync } from "@monorepo/files";
+import { callerDirectory, writeJsonFileAtomicSync } from "@monorepo/files";
 
 type Env = Record<string, string | undefined>;
 
-/**
- * Resolves a path the user typed against the directory the user was in. `bazel run`
- * starts the process in the runfiles tree and says where the user was in
- * BUILD_WORKING_DIRECTORY; `pnpm -F maintenance maintenance` starts it in the package
- * folder and says so in INIT_CWD (trusted only for that script: other scripts' child
- * processes inherit it).
- */
+/** A path the user typed, resolved against the folder they were in (pnpm's INIT_CWD counts under the "maintenance" script). */
 export function resolveUserPath(path: string, env: Env, cwd: string): string {
-  const pnpmCwd = env.npm_lifecycle_event === "maintenance" ? env.INIT_CWD : undefined;
-  return resolve(env.BUILD_WORKING_DIRECTORY || pnpmCwd || cwd, path);
+  return resolve(callerDirectory(env, cwd, (script) => script === "maintenance"), path);
 }
 
 /** $XDG_STATE_HOME/acme-maintenance/journal.json; XDG says to ignore a relative XDG_STATE_HOME. */
