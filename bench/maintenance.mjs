@@ -11,7 +11,14 @@ import { createRequire } from "node:module";
 
 const require = createRequire(import.meta.url);
 const { createSimulatedIntegrations, KAFKA_TOPICS, SIMULATED_SECONDS } = require("../devops/integrations");
-const { BACKOFF_SECONDS, criticalPath, MAINTENANCE_STEPS, MAX_ATTEMPTS, planMaintenance, runMaintenance } = require("../devops/maintenance");
+const {
+  BACKOFF_SECONDS,
+  criticalPath,
+  MAINTENANCE_STEPS,
+  MAX_ATTEMPTS,
+  planMaintenance,
+  runMaintenance,
+} = require("../devops/maintenance");
 
 // The command line follows the convention of every CLI here (@monorepo/cli, with its own clipanion).
 const { BaseCommand, runCli } = require("../common/cli");
@@ -40,12 +47,17 @@ class MaintenanceBench extends BaseCommand {
     ],
   });
 
-  scale = Option.String("--scale", "0.05", { env: "SIMULATION_TIME_SCALE", description: "Time scale of the timing comparison, > 0 (default 0.05, or SIMULATION_TIME_SCALE)" });
+  scale = Option.String("--scale", "0.05", {
+    env: "SIMULATION_TIME_SCALE",
+    description: "Time scale of the timing comparison, > 0 (default 0.05, or SIMULATION_TIME_SCALE)",
+  });
 
   // 200 runs cannot tell the 0.5% budget from the designed 0.05% (one failure is 0.5%); 1000 can, in about a minute.
   runs = Option.String("--runs", "1000", { validator: isCount, description: "Reliability runs (default 1000)" });
 
-  reliabilityScale = Option.String("--reliability-scale", "0.005", { description: "Time scale of the reliability runs, > 0 (default 0.005)" });
+  reliabilityScale = Option.String("--reliability-scale", "0.005", {
+    description: "Time scale of the reliability runs, > 0 (default 0.005)",
+  });
 
   // More is faster, but their synchronous work then delays each other's timers and inflates the measured cost of a deadlock.
   parallel = Option.String("--parallel", "4", { validator: isCount, description: "Reliability runs at once (default 4)" });
@@ -53,7 +65,13 @@ class MaintenanceBench extends BaseCommand {
   repeats = Option.String("--repeats", "3", { validator: isCount, description: "Timing runs of each kind; the median counts (default 3)" });
 
   async execute() {
-    options = { scale: positive("--scale", this.scale), runs: this.runs, reliabilityScale: positive("--reliability-scale", this.reliabilityScale), parallel: this.parallel, repeats: this.repeats };
+    options = {
+      scale: positive("--scale", this.scale),
+      runs: this.runs,
+      reliabilityScale: positive("--reliability-scale", this.reliabilityScale),
+      parallel: this.parallel,
+      repeats: this.repeats,
+    };
   }
 }
 
@@ -63,7 +81,11 @@ function positive(flag, raw) {
   return value;
 }
 
-const exitCode = await runCli({ binaryName: "node bench/maintenance.mjs", binaryLabel: "Maintenance benchmark", commands: [MaintenanceBench] }, process.argv.slice(2), {});
+const exitCode = await runCli(
+  { binaryName: "node bench/maintenance.mjs", binaryLabel: "Maintenance benchmark", commands: [MaintenanceBench] },
+  process.argv.slice(2),
+  {},
+);
 // --help, or a usage error: said, and nothing to run.
 if (options === undefined) process.exit(exitCode);
 const { scale, runs, reliabilityScale, repeats, parallel } = options;
@@ -144,7 +166,9 @@ const criticalMs = criticalSeconds * 1000 * scale;
 console.log(`Maintenance timing at SIMULATION_TIME_SCALE=${scale}, faults disabled (median of ${repeats})`);
 console.log(`  original serial order : ${fmt(serialMs)} (${simulated(serialMs, scale)}; original estimate ${serialSeconds} s)`);
 console.log(`  graph runner          : ${fmt(graphMs)} (${simulated(graphMs, scale)})`);
-console.log(`  critical path         : ${fmt(criticalMs)} (${criticalSeconds} simulated s: ${criticalPath(MAINTENANCE_STEPS).steps.join(" -> ")})`);
+console.log(
+  `  critical path         : ${fmt(criticalMs)} (${criticalSeconds} simulated s: ${criticalPath(MAINTENANCE_STEPS).steps.join(" -> ")})`,
+);
 console.log(`  new / serial          : ${(graphMs / serialMs).toFixed(3)}`);
 const overCritical = graphMs / criticalMs;
 console.log(`  new / critical path   : ${overCritical.toFixed(3)}  (target <= 1.05: ${overCritical <= 1.05 ? "met" : "MISSED"})`);
@@ -191,10 +215,18 @@ const mean = (xs) => xs.reduce((sum, x) => sum + x, 0) / xs.length;
 const expectedFailure = (1 / 3) ** MAX_ATTEMPTS;
 
 console.log("");
-console.log(`Reliability: ${runs} runs at SIMULATION_TIME_SCALE=${reliabilityScale}, the default faults, SIMULATION_SEED=1..${runs}, ${parallel} at a time, no person`);
-console.log(`  green runs            : ${green}/${runs} = ${((100 * green) / runs).toFixed(2)}%  (target >= 99.5%: ${green / runs >= 0.995 ? "met" : "MISSED"})`);
-console.log(`  failure rate, 95% upper bound from this sample: ${(100 * failureRateUpperBound(runs - green, runs)).toFixed(2)}% (more --runs narrow it)`);
-console.log(`  designed failure rate : (1/3)^${MAX_ATTEMPTS} = ${(100 * expectedFailure).toFixed(3)}% per run (${MAX_ATTEMPTS} attempts per step, each retry after stopping hung queries)`);
+console.log(
+  `Reliability: ${runs} runs at SIMULATION_TIME_SCALE=${reliabilityScale}, the default faults, SIMULATION_SEED=1..${runs}, ${parallel} at a time, no person`,
+);
+console.log(
+  `  green runs            : ${green}/${runs} = ${((100 * green) / runs).toFixed(2)}%  (target >= 99.5%: ${green / runs >= 0.995 ? "met" : "MISSED"})`,
+);
+console.log(
+  `  failure rate, 95% upper bound from this sample: ${(100 * failureRateUpperBound(runs - green, runs)).toFixed(2)}% (more --runs narrow it)`,
+);
+console.log(
+  `  designed failure rate : (1/3)^${MAX_ATTEMPTS} = ${(100 * expectedFailure).toFixed(3)}% per run (${MAX_ATTEMPTS} attempts per step, each retry after stopping hung queries)`,
+);
 console.log(`  deadlocks detected    : ${deadlocks} in ${results.filter((run) => run.deadlocks > 0).length} runs; recovered: ${recovered}`);
 if (withDeadlock.length > 0) {
   // At a tiny scale each timer's ~1 ms overshoot is a sizeable fraction of a simulated second.

@@ -76,13 +76,19 @@ class PipelineBench extends BaseCommand {
 
   keep = Option.Boolean("--keep", false, { description: "Keep the clones (the logs are kept anyway)" });
 
-  startup = Option.Boolean("--startup", false, { description: "Only the start-up cases: usage errors, --help and a no-change ci, with pnpm off PATH" });
+  startup = Option.Boolean("--startup", false, {
+    description: "Only the start-up cases: usage errors, --help and a no-change ci, with pnpm off PATH",
+  });
 
   async execute() {
     options = { rounds: this.rounds, keep: this.keep, startupOnly: this.startup };
   }
 }
-const exitCode = await runCli({ binaryName: "node bench/pipeline.mjs", binaryLabel: "Pipeline benchmark", commands: [PipelineBench] }, process.argv.slice(2), {});
+const exitCode = await runCli(
+  { binaryName: "node bench/pipeline.mjs", binaryLabel: "Pipeline benchmark", commands: [PipelineBench] },
+  process.argv.slice(2),
+  {},
+);
 // --help, or a usage error: said, and nothing to run.
 if (options === undefined) process.exit(exitCode);
 const { rounds: ROUNDS, keep: KEEP, startupOnly: STARTUP_ONLY } = options;
@@ -172,7 +178,10 @@ async function ci(dir, name, args) {
   fs.appendFileSync(newLog, `\n===== ${name}\n`);
   const result = await timed(dir, "./pipeline.sh", ["ci", ...args], newLog);
   const text = fs.readFileSync(newLog, "utf8");
-  const tail = text.slice(text.lastIndexOf(`===== ${name}`)).trimEnd().split("\n");
+  const tail = text
+    .slice(text.lastIndexOf(`===== ${name}`))
+    .trimEnd()
+    .split("\n");
   return { name, ...result, verdict: tail.at(-2) ?? "", counts: tail.at(-1) ?? "" };
 }
 
@@ -214,7 +223,13 @@ async function comparison() {
   let missed = 0;
   for (const { round, orig } of rounds) {
     console.log(`\nround ${round}, original-style pipeline (serial build, serial build again, serial tests, perf suite):`);
-    for (const [name, step] of [["build", orig.build1], ["build again", orig.build2], ["tests", orig.tests], ["perf suite", orig.perf]]) console.log(row(name, step));
+    for (const [name, step] of [
+      ["build", orig.build1],
+      ["build again", orig.build2],
+      ["tests", orig.tests],
+      ["perf suite", orig.perf],
+    ])
+      console.log(row(name, step));
     console.log(`  ${"full".padEnd(12)} ${fmt(orig.full).padStart(8)}  ${fmt(orig.fullCpu).padStart(8)} cpu`);
     console.log(`  ${"w/o perf".padEnd(12)} ${fmt(orig.withoutPerf).padStart(8)}`);
   }
@@ -282,7 +297,9 @@ async function startup() {
   const startupEnv = { ...env, PATH: pathWithoutPnpm() };
   const log = path.join(work, "startup.log");
   const first = await timed(dir, "./pipeline.sh", ["ci"], log, startupEnv);
-  console.log(`\nstart-up cases, pnpm off PATH (log: ${log}); first run \`./pipeline.sh ci\` (install through npx, bootstrap): ${fmt(first.seconds)}, exit ${first.code}`);
+  console.log(
+    `\nstart-up cases, pnpm off PATH (log: ${log}); first run \`./pipeline.sh ci\` (install through npx, bootstrap): ${fmt(first.seconds)}, exit ${first.code}`,
+  );
   let missed = first.code === 0 ? 0 : 1;
   console.log(`  ${"case".padEnd(16)} ${"median".padStart(7)}  ${"runs".padEnd(20)} ${"cpu".padStart(6)}  target`);
   for (const [name, args, code, target] of STARTUP_CASES) {
@@ -294,7 +311,12 @@ async function startup() {
     if (!met) missed++;
     const cpu = runs.reduce((total, r) => total + r.cpu, 0) / runs.length;
     const verdict = `<= ${target}s ${median <= target ? "met" : "MISSED"}${exitsOk ? "" : `, exit ${runs.map((r) => r.code).join("/")} (expected ${code})`}`;
-    console.log(`  ${name.padEnd(16)} ${`${median.toFixed(2)}s`.padStart(7)}  ${runs.map((r) => r.seconds.toFixed(2)).join(" ").padEnd(20)} ${`${cpu.toFixed(2)}s`.padStart(6)}  ${verdict}`);
+    console.log(
+      `  ${name.padEnd(16)} ${`${median.toFixed(2)}s`.padStart(7)}  ${runs
+        .map((r) => r.seconds.toFixed(2))
+        .join(" ")
+        .padEnd(20)} ${`${cpu.toFixed(2)}s`.padStart(6)}  ${verdict}`,
+    );
   }
   return missed;
 }
@@ -304,13 +326,20 @@ try {
   if (!STARTUP_ONLY) {
     const head = sh(REPO, "git", ["rev-parse", "--short", "HEAD"]);
     console.log(`bench: clones of ${REPO} at ${head} in ${work}`);
-    console.log(`bench: SIMULATION_TIME_SCALE=${env.SIMULATION_TIME_SCALE}, PERF_STOCK_COUNT=${env.PERF_STOCK_COUNT ?? "(suite default: 1,000,000)"}, ${os.availableParallelism()} CPUs`);
+    console.log(
+      `bench: SIMULATION_TIME_SCALE=${env.SIMULATION_TIME_SCALE}, PERF_STOCK_COUNT=${env.PERF_STOCK_COUNT ?? "(suite default: 1,000,000)"}, ${os.availableParallelism()} CPUs`,
+    );
     missed += await comparison();
   }
   missed += await startup();
 } catch (error) {
   // A clone, an install or a run that could not start: said in one line, the clones still removed.
-  console.error(`bench: ${String(error.stderr || error.message).trim().split("\n").at(-1)}`);
+  console.error(
+    `bench: ${String(error.stderr || error.message)
+      .trim()
+      .split("\n")
+      .at(-1)}`,
+  );
   missed++;
 } finally {
   console.log(`\nlogs in ${work}`);

@@ -1,4 +1,4 @@
-import { Command, UsageError, type BaseContext } from "clipanion";
+import { type BaseContext, Command, UsageError } from "clipanion";
 
 /** What every CLI here exits with. */
 export const EXIT_CODES = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;

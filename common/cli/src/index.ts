@@ -2,6 +2,6 @@
  * The convention every command-line tool here follows (clipanion): commands extend BaseCommand, whose
  * catch() maps errors to exit codes; main modules call runMain; list options are listOption.
  */
-export { BaseCommand, EXIT_CODES, OperationalError, type CliContext } from "./command";
+export { BaseCommand, type CliContext, EXIT_CODES, OperationalError } from "./command";
 export { listOption } from "./options";
-export { runCli, runMain, type CliSpec, type ContextInput } from "./run";
+export { type CliSpec, type ContextInput, runCli, runMain } from "./run";

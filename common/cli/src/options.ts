@@ -12,7 +12,8 @@ export function listOption<const Value extends string>(flag: string, allowed: re
   const isOneList = t.makeValidator<unknown, Value[]>({
     test: (occurrences, state): occurrences is Value[] => {
       const given = occurrences as string[];
-      if (given.length > 1) return refuse(state, `given ${given.length} times; list the values once, comma-separated: ${flag} ${given.join(",")}`);
+      if (given.length > 1)
+        return refuse(state, `given ${given.length} times; list the values once, comma-separated: ${flag} ${given.join(",")}`);
       const values = given[0].split(",");
       const repeated = values.find((value, index) => values.indexOf(value) !== index);
       if (repeated !== undefined) return refuse(state, `${JSON.stringify(repeated)} is listed twice`);

@@ -1,7 +1,7 @@
 import type { Writable } from "node:stream";
 import tty from "node:tty";
-import { Builtins, Cli, UsageError, type Command, type CommandClass } from "clipanion";
-import { BaseCommand, caughtExitCode, EXIT_CODES, reportError, type CliContext } from "./command";
+import { Builtins, Cli, type Command, type CommandClass, UsageError } from "clipanion";
+import { BaseCommand, type CliContext, caughtExitCode, EXIT_CODES, reportError } from "./command";
 
 export interface CliSpec<Context extends CliContext = CliContext> {
   /** How the user calls it ("pipeline.sh"): starts every error line and replaces `$0` in examples. */
@@ -103,7 +103,11 @@ async function run<Context extends CliContext>(
  * BaseCommand.catch() decided (1, 2, an OperationalError's code), 130 once `context.signal` fired.
  * Never rejects for a command's error; writes nothing but what the command and the error line write.
  */
-export function runCli<Context extends CliContext>(spec: CliSpec<Context>, argv: string[], context: ContextInput<Context>): Promise<number> {
+export function runCli<Context extends CliContext>(
+  spec: CliSpec<Context>,
+  argv: string[],
+  context: ContextInput<Context>,
+): Promise<number> {
   return run(spec, argv, context, () => undefined);
 }
 
@@ -121,7 +125,8 @@ export function runMain<Context extends CliContext>(spec: CliSpec<Context>, cont
     process.stderr.write(`${isTerminal(process.stderr) ? "\n" : ""}${spec.binaryName}: ${why}, stopping${hint}\n`);
     controller.abort(new Error(why));
   };
-  for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => interrupt(`${signal} received`, `; ${signal} again exits at once`));
+  for (const signal of ["SIGINT", "SIGTERM"] as const)
+    process.on(signal, () => interrupt(`${signal} received`, `; ${signal} again exits at once`));
   // Every later write fails the same way: only the first EPIPE interrupts.
   process.stdout.on("error", (error: NodeJS.ErrnoException) => {
     if (error.code !== "EPIPE") throw error;

@@ -1,7 +1,7 @@
 import { Writable } from "node:stream";
 import { Command, Option } from "clipanion";
 import * as t from "typanion";
-import { BaseCommand, runCli, type CliSpec } from "../src";
+import { BaseCommand, type CliSpec, runCli } from "../src";
 import { FIXTURE } from "./fixture-cli";
 
 interface Run {
@@ -24,7 +24,10 @@ function capture(isTTY: boolean): Writable & { text: string } {
   return stream;
 }
 
-async function run(argv: string[], options: { tty?: boolean; env?: Record<string, string>; signal?: AbortSignal; spec?: CliSpec } = {}): Promise<Run> {
+async function run(
+  argv: string[],
+  options: { tty?: boolean; env?: Record<string, string>; signal?: AbortSignal; spec?: CliSpec } = {},
+): Promise<Run> {
   const stdout = capture(options.tty ?? false);
   const stderr = capture(options.tty ?? false);
   const code = await runCli(options.spec ?? FIXTURE, argv, { stdout, stderr, env: options.env ?? {}, signal: options.signal });
@@ -35,7 +38,11 @@ const ESCAPE = "\x1b[";
 
 describe("exit codes and error lines", () => {
   it("returns what execute() returns", async () => {
-    expect(await run(["greet", "--names", "ann,bob", "--times", "2"])).toEqual({ code: 0, stdout: "hello ann\nhello bob\nhello ann\nhello bob\n", stderr: "" });
+    expect(await run(["greet", "--names", "ann,bob", "--times", "2"])).toEqual({
+      code: 0,
+      stdout: "hello ann\nhello bob\nhello ann\nhello bob\n",
+      stderr: "",
+    });
     expect(await run(["fail", "exit-4"])).toEqual({ code: 4, stdout: "", stderr: "" });
   });
 
@@ -49,7 +56,10 @@ describe("exit codes and error lines", () => {
     [["greet", "--times", "0"], 'fixture: Invalid value for --times: expected to be at least 1 (got 0) (see "fixture greet --help")'],
     [["greet", "--loud", "--quiet"], 'fixture: mutually exclusive options --loud and --quiet (see "fixture greet --help")'],
     [["fail", "usage"], 'fixture: --when must be a date (see "fixture fail --help")'],
-    [["fail", "nothing"], 'fixture: Invalid value for how: expected one of "usage", "operational", "operational-3", "bug", or "exit-4" (got "nothing") (see "fixture fail --help")'],
+    [
+      ["fail", "nothing"],
+      'fixture: Invalid value for how: expected one of "usage", "operational", "operational-3", "bug", or "exit-4" (got "nothing") (see "fixture fail --help")',
+    ],
   ])("a usage error %j: exit 2, one line on stderr with the help to read", async (argv, line) => {
     expect(await run(argv)).toEqual({ code: 2, stdout: "", stderr: `${line}\n` });
   });
@@ -76,14 +86,22 @@ describe("exit codes and error lines", () => {
 it("names the flags, not the class fields, when a schema rule is broken", async () => {
   class Publish extends BaseCommand {
     static paths = [["publish"]];
-    static usage = Command.Usage({ description: "Publish", details: "--dry-run publishes nothing, so not with --read-only-token.", examples: [["Try", "$0 publish --dry-run"]] });
+    static usage = Command.Usage({
+      description: "Publish",
+      details: "--dry-run publishes nothing, so not with --read-only-token.",
+      examples: [["Try", "$0 publish --dry-run"]],
+    });
     static schema = [t.hasKeyRelationship("dryRun", t.KeyRelationship.Forbids, ["readOnlyToken"], { missingIf: "falsy" })];
     dryRun = Option.Boolean("--dry-run", false);
     readOnlyToken = Option.String("--read-only-token");
     async execute() {}
   }
   const result = await run(["publish", "--dry-run", "--read-only-token", "abc"], { spec: { ...FIXTURE, commands: [Publish] } });
-  expect(result).toEqual({ code: 2, stdout: "", stderr: 'fixture: option --dry-run forbids using option --read-only-token (see "fixture publish --help")\n' });
+  expect(result).toEqual({
+    code: 2,
+    stdout: "",
+    stderr: 'fixture: option --dry-run forbids using option --read-only-token (see "fixture publish --help")\n',
+  });
 });
 
 describe("list options", () => {
@@ -95,7 +113,10 @@ describe("list options", () => {
     [["--names", "ann,dan"], 'Invalid value for --names[1]: expected one of "ann", "bob", or "cy" (got "dan")'],
     [["--names", ""], 'Invalid value for --names[0]: expected one of "ann", "bob", or "cy" (got an empty string)'],
     [["--names", "ann,ann"], 'Invalid value for --names: "ann" is listed twice'],
-    [["--names", "ann", "--names", "bob"], "Invalid value for --names: given 2 times; list the values once, comma-separated: --names ann,bob"],
+    [
+      ["--names", "ann", "--names", "bob"],
+      "Invalid value for --names: given 2 times; list the values once, comma-separated: --names ann,bob",
+    ],
   ])("refuse %j", async (args, message) => {
     expect(await run(["greet", ...args])).toEqual({ code: 2, stdout: "", stderr: `fixture: ${message} (see "fixture greet --help")\n` });
   });
@@ -106,7 +127,13 @@ describe("--help", () => {
     for (const flag of ["--help", "-h"]) {
       const result = await run([flag]);
       expect(result).toMatchObject({ code: 0, stderr: "" });
-      for (const usage of ["fixture greet [--names #0] [--times #0] [--loud] [--quiet]", "fixture fail <how>", "fixture wait [--stubborn]", "fixture flood", "fixture sleep"]) {
+      for (const usage of [
+        "fixture greet [--names #0] [--times #0] [--loud] [--quiet]",
+        "fixture fail <how>",
+        "fixture wait [--stubborn]",
+        "fixture flood",
+        "fixture sleep",
+      ]) {
         expect(result.stdout).toContain(usage);
       }
       expect(result.stdout).toContain("Greet people");
@@ -129,7 +156,9 @@ describe("--help", () => {
       static usage = Command.Usage({ description: "Does things" });
       async execute() {}
     }
-    await expect(run(["terse"], { spec: { ...FIXTURE, commands: [Terse] } })).rejects.toThrow("Terse: its Command.Usage needs a description, details and examples");
+    await expect(run(["terse"], { spec: { ...FIXTURE, commands: [Terse] } })).rejects.toThrow(
+      "Terse: its Command.Usage needs a description, details and examples",
+    );
   });
 
   it("every command extends BaseCommand, so that its errors are mapped", async () => {

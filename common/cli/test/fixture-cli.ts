@@ -1,7 +1,7 @@
 import { setTimeout } from "node:timers/promises";
 import { Command, Option, UsageError } from "clipanion";
 import * as t from "typanion";
-import { BaseCommand, listOption, OperationalError, runMain, type CliSpec } from "../src";
+import { BaseCommand, type CliSpec, listOption, OperationalError, runMain } from "../src";
 
 /** A CLI built on the convention, as the tests' subject: in-process through FIXTURE, and run as a real process. */
 
@@ -40,7 +40,8 @@ class FailCommand extends BaseCommand {
 
   static usage = Command.Usage({
     description: "Fail in the way asked",
-    details: "usage: a UsageError; operational: an OperationalError; operational-3: one with exit code 3; bug: a plain Error; exit-4: execute() returns 4.",
+    details:
+      "usage: a UsageError; operational: an OperationalError; operational-3: one with exit code 3; bug: a plain Error; exit-4: execute() returns 4.",
     examples: [["Throw a plain Error", "$0 fail bug"]],
   });
 
@@ -69,7 +70,8 @@ class WaitCommand extends BaseCommand {
 
   static usage = Command.Usage({
     description: "Wait until interrupted",
-    details: "Writes `waiting` and waits a minute; on the interrupt it says it cleaned up and fails, as aborted work does. With --stubborn it first waits another minute.",
+    details:
+      "Writes `waiting` and waits a minute; on the interrupt it says it cleaned up and fails, as aborted work does. With --stubborn it first waits another minute.",
     examples: [["Wait", "$0 wait"]],
   });
 

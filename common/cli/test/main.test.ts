@@ -1,6 +1,6 @@
 import type { ChildProcess } from "node:child_process";
 import path from "node:path";
-import { runNode, type RunNodeOptions } from "@monorepo/testing";
+import { type RunNodeOptions, runNode } from "@monorepo/testing";
 
 // The fixture CLI as a real process (runMain): exit codes, signals, a closed stdout, piped output.
 const FIXTURE_CLI = path.join(__dirname, "fixture-cli.js");
@@ -43,7 +43,12 @@ describe("runMain", () => {
 
   it("an interruptible command stops on SIGINT, cleans up, and exits 130 without a stack", async () => {
     const result = await run(["wait"], { whileRunning: interruptOnce("waiting") });
-    expect(result).toMatchObject({ code: 130, signal: null, stdout: "waiting\n", stderr: "fixture: SIGINT received, stopping; SIGINT again exits at once\ncleaned up\n" });
+    expect(result).toMatchObject({
+      code: 130,
+      signal: null,
+      stdout: "waiting\n",
+      stderr: "fixture: SIGINT received, stopping; SIGINT again exits at once\ncleaned up\n",
+    });
   });
 
   it("a second SIGINT exits at once, without waiting for the cleanup", async () => {

@@ -1,15 +1,5 @@
 import { randomBytes } from "node:crypto";
-import {
-  closeSync,
-  fsyncSync,
-  openSync,
-  promises as fsp,
-  readdirSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from "node:fs";
+import { closeSync, promises as fsp, fsyncSync, openSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 
 /** File content as one string, or as chunks so a large file is written without building one huge string. */
@@ -88,7 +78,7 @@ export function writeJsonFileAtomicSync(file: string, value: unknown): void {
 }
 
 function jsonText(value: unknown): string {
-  return JSON.stringify(value, null, 2) + "\n";
+  return `${JSON.stringify(value, null, 2)}\n`;
 }
 
 /** Unique per process and call, hidden, and next to the target so the rename stays on one filesystem. */

@@ -1,10 +1,10 @@
-import { chmodSync, mkdirSync, mkdtempSync, promises as fsp, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, promises as fsp, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { startNode } from "@monorepo/testing";
 import {
   removeStaleTempFiles,
-  SyncFileContent,
+  type SyncFileContent,
   writeFileAtomic,
   writeFileAtomicSync,
   writeJsonFileAtomic,

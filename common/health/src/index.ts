@@ -3,8 +3,9 @@
  * runs; readiness says it should get traffic, which is false while it starts
  * and while it drains for shutdown.
  */
-import type { IRouter, RequestHandler } from "express";
+
 import { Logger } from "@monorepo/logger";
+import type { IRouter, RequestHandler } from "express";
 
 export const READINESS_PATH = "/readiness";
 export const LIVENESS_PATH = "/liveness";

@@ -1,7 +1,7 @@
-import express from "express";
-import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { memoryLogger } from "@monorepo/testing";
+import express from "express";
 import { healthLoggingMiddleware, ReadinessState, registerHealthChecks } from "../src";
 
 interface Started {

@@ -60,7 +60,7 @@ export class Logger {
     };
     // `data` is omitted only when not given, so an explicit null or 0 still shows up.
     if (data !== undefined) record.data = toLoggable(data);
-    this.stream.write(JSON.stringify(record) + "\n");
+    this.stream.write(`${JSON.stringify(record)}\n`);
   }
 }
 

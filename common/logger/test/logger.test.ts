@@ -1,4 +1,4 @@
-import { Logger, LogStream } from "../src";
+import { Logger, type LogStream } from "../src";
 
 /** A stream that keeps every line written to it, parsed. */
 function collectingStream(): LogStream & { lines: string[]; records(): Record<string, unknown>[] } {

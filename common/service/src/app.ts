@@ -1,7 +1,7 @@
-import express, { ErrorRequestHandler, Express, Request, RequestHandler, Response } from "express";
 import { STATUS_CODES } from "node:http";
-import { healthLoggingMiddleware, HEALTH_PATHS, ReadinessState, registerHealthChecks } from "@monorepo/health";
-import { Logger } from "@monorepo/logger";
+import { HEALTH_PATHS, healthLoggingMiddleware, type ReadinessState, registerHealthChecks } from "@monorepo/health";
+import type { Logger } from "@monorepo/logger";
+import express, { type ErrorRequestHandler, type Express, type Request, type RequestHandler, type Response } from "express";
 import { HttpError } from "./errors";
 
 /** A route's handler; it may be async (express 5 passes a rejection to the error handler). */
@@ -157,9 +157,7 @@ function statusOf(err: unknown): number {
   if (err instanceof HttpError) return err.status;
   const { status, statusCode } = (err ?? {}) as LibraryError;
   const candidate = typeof status === "number" ? status : statusCode;
-  return typeof candidate === "number" && Number.isInteger(candidate) && candidate >= 400 && candidate <= 599
-    ? candidate
-    : 500;
+  return typeof candidate === "number" && Number.isInteger(candidate) && candidate >= 400 && candidate <= 599 ? candidate : 500;
 }
 
 function publicMessage(err: unknown, status: number): string {

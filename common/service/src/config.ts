@@ -40,7 +40,9 @@ export function hostFromEnv(env: Env): string {
   if (raw === undefined || raw.trim() === "") return DEFAULT_HOST;
   const host = raw.trim();
   if (isIP(host) === 0 && !HOST_NAME.test(host)) {
-    throw new ConfigError(`HOST=${JSON.stringify(raw)} is invalid: expected an IP address (0.0.0.0 or :: for every interface) or a host name`);
+    throw new ConfigError(
+      `HOST=${JSON.stringify(raw)} is invalid: expected an IP address (0.0.0.0 or :: for every interface) or a host name`,
+    );
   }
   return host;
 }

@@ -1,8 +1,11 @@
 /** What both services share, written once: the app frame, configuration, the process lifecycle and safe data files. */
+
+export { FileContent, removeStaleTempFiles, WriteFileAtomicOptions, writeFileAtomic, writeJsonFileAtomic } from "@monorepo/files";
+export { ReadinessState, ReadinessStatus } from "@monorepo/health";
 export { createServiceApp, describeJson, jsonObjectBody, RouteHandler, RouteMethods, RouteTable, ServiceAppOptions } from "./app";
 export {
-  callerDirectory,
   ConfigError,
+  callerDirectory,
   DEFAULT_HOST,
   DEFAULT_SHUTDOWN_TIMEOUT_MS,
   Env,
@@ -17,6 +20,4 @@ export {
 export { HttpError, ShuttingDownError } from "./errors";
 export { DataFileError, loadJsonDataFile } from "./files";
 export { ServiceLifecycle } from "./lifecycle";
-export { ExitCode, RunningServer, runService, RunServiceOptions, ShutdownOutcome, startServer, StartServerOptions } from "./server";
-export { FileContent, removeStaleTempFiles, writeFileAtomic, WriteFileAtomicOptions, writeJsonFileAtomic } from "@monorepo/files";
-export { ReadinessState, ReadinessStatus } from "@monorepo/health";
+export { ExitCode, RunningServer, RunServiceOptions, runService, ShutdownOutcome, StartServerOptions, startServer } from "./server";

@@ -1,8 +1,8 @@
-import { createServer, IncomingMessage, RequestListener, ServerResponse } from "node:http";
 import type { Server } from "node:http";
+import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { Logger } from "@monorepo/logger";
-import { ConfigError, DEFAULT_HOST, DEFAULT_SHUTDOWN_TIMEOUT_MS, Env, ServiceConfig } from "./config";
+import type { Logger } from "@monorepo/logger";
+import { ConfigError, DEFAULT_HOST, DEFAULT_SHUTDOWN_TIMEOUT_MS, type Env, type ServiceConfig } from "./config";
 import { DataFileError } from "./files";
 import { ServiceLifecycle } from "./lifecycle";
 
@@ -192,7 +192,13 @@ export async function runService<C extends ServiceConfig>(options: RunServiceOpt
     const config = options.readConfig(env);
     const lifecycle = new ServiceLifecycle();
     const app = options.createApp(config, lifecycle);
-    running = await startServer(app, { port: config.port, host: config.host, logger, lifecycle, shutdownTimeoutMs: config.shutdownTimeoutMs });
+    running = await startServer(app, {
+      port: config.port,
+      host: config.host,
+      logger,
+      lifecycle,
+      shutdownTimeoutMs: config.shutdownTimeoutMs,
+    });
   } catch (error) {
     for (const s of signals) process.off(s, onSignal);
     const failure = startFailure(error);

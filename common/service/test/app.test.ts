@@ -1,6 +1,6 @@
 import { get as httpGet } from "node:http";
 import { memoryLogger, waitFor } from "@monorepo/testing";
-import { createServiceApp, HttpError, jsonObjectBody, RouteTable, RunningServer, ServiceLifecycle, startServer } from "../src";
+import { createServiceApp, HttpError, jsonObjectBody, type RouteTable, type RunningServer, ServiceLifecycle, startServer } from "../src";
 
 const { logger, records, clear } = memoryLogger("app-test");
 
@@ -141,7 +141,11 @@ describe("createServiceApp", () => {
     ["POST", "/readiness", "GET, HEAD, OPTIONS"],
     ["DELETE", "/liveness", "GET, HEAD, OPTIONS"],
   ])("answers %s %s, a known path with another method, with 405 and Allow: %s", async (method, path, allow) => {
-    const response = await fetch(`${running.url}${path}`, { method, headers: { "content-type": "application/json" }, body: method === "GET" ? undefined : "{" });
+    const response = await fetch(`${running.url}${path}`, {
+      method,
+      headers: { "content-type": "application/json" },
+      body: method === "GET" ? undefined : "{",
+    });
     expect(response.status).toBe(405);
     expect(response.headers.get("allow")).toBe(allow);
     expect(await response.json()).toEqual({ error: `Method ${method} is not allowed on ${path}; allowed: ${allow}` });

@@ -1,6 +1,6 @@
 import {
-  callerDirectory,
   ConfigError,
+  callerDirectory,
   DEFAULT_HOST,
   DEFAULT_SHUTDOWN_TIMEOUT_MS,
   filePathFromEnv,
@@ -60,7 +60,8 @@ describe("filePathFromEnv", () => {
   });
 
   it("takes a relative path from the folder the user started the service from", () => {
-    const relative = (env: Record<string, string>) => filePathFromEnv({ DATA: "data/users.json", ...env }, "DATA", "/unused", "/repo/services/user");
+    const relative = (env: Record<string, string>) =>
+      filePathFromEnv({ DATA: "data/users.json", ...env }, "DATA", "/unused", "/repo/services/user");
     // Started with node directly.
     expect(relative({})).toBe("/repo/services/user/data/users.json");
     // pnpm start / pnpm start:user: the package folder is the working directory, INIT_CWD the caller's.

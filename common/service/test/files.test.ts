@@ -1,4 +1,4 @@
-import { mkdtempSync, promises as fsp, writeFileSync } from "node:fs";
+import { promises as fsp, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { DataFileError, loadJsonDataFile } from "../src";

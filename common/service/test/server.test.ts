@@ -1,8 +1,8 @@
-import express from "express";
 import { Agent, request } from "node:http";
 import { createServer } from "node:net";
-import { Logger } from "@monorepo/logger";
+import type { Logger } from "@monorepo/logger";
 import { logMessage, memoryLogger, startNode, waitFor } from "@monorepo/testing";
+import express from "express";
 import { createServiceApp, ServiceLifecycle, ShuttingDownError, startServer } from "../src";
 
 /**
@@ -230,7 +230,10 @@ describe("runService in a real process", () => {
       expect(await finished.json()).toEqual({ released: true });
 
       expect(await service.exited).toEqual({ code: 0, signal: null });
-      const stopped = service.lines().map((line) => JSON.parse(line)).find((r) => r.message === "Stopped");
+      const stopped = service
+        .lines()
+        .map((line) => JSON.parse(line))
+        .find((r) => r.message === "Stopped");
       expect(stopped.data).toEqual({ outcome: "graceful" });
     },
     15_000,
@@ -303,13 +306,21 @@ describe("runService in a real process", () => {
 
   it.each([
     ["PORT", "http", 'Refusing to start: PORT="http" is invalid: expected an integer from 0 to 65535'],
-    ["HOST", "not a host", 'Refusing to start: HOST="not a host" is invalid: expected an IP address (0.0.0.0 or :: for every interface) or a host name'],
+    [
+      "HOST",
+      "not a host",
+      'Refusing to start: HOST="not a host" is invalid: expected an IP address (0.0.0.0 or :: for every interface) or a host name',
+    ],
     ["SHUTDOWN_TIMEOUT_MS", "soon", 'Refusing to start: SHUTDOWN_TIMEOUT_MS="soon" is invalid: expected an integer from 0 to 3600000'],
-  ])("refuses to start on an invalid %s with one line and exit code 2", async (name, value, message) => {
-    const { exit, record } = await failedStart({ [name]: value });
-    expect(exit).toEqual({ code: 2, signal: null });
-    expect(record.message).toBe(message);
-  }, 15_000);
+  ])(
+    "refuses to start on an invalid %s with one line and exit code 2",
+    async (name, value, message) => {
+      const { exit, record } = await failedStart({ [name]: value });
+      expect(exit).toEqual({ code: 2, signal: null });
+      expect(record.message).toBe(message);
+    },
+    15_000,
+  );
 
   it("refuses to start with one line naming the address when the port is taken", async () => {
     const blocker = createServer();
@@ -318,7 +329,9 @@ describe("runService in a real process", () => {
     try {
       const { exit, record } = await failedStart({ PORT: String(port) });
       expect(exit).toEqual({ code: 1, signal: null });
-      expect(record.message).toBe(`Refusing to start: 127.0.0.1:${port} is already in use (EADDRINUSE): stop what listens there or set PORT`);
+      expect(record.message).toBe(
+        `Refusing to start: 127.0.0.1:${port} is already in use (EADDRINUSE): stop what listens there or set PORT`,
+      );
     } finally {
       await new Promise((resolve) => blocker.close(resolve));
     }

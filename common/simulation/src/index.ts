@@ -5,7 +5,11 @@
  */
 
 export class SimulationConfigError extends Error {
-  constructor(readonly variable: string, value: string, expected: string) {
+  constructor(
+    readonly variable: string,
+    value: string,
+    expected: string,
+  ) {
     super(`${variable}=${JSON.stringify(value)} is invalid: expected ${expected}`);
     this.name = "SimulationConfigError";
   }

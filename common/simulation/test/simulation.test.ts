@@ -1,4 +1,4 @@
-import { randomFromEnv, scaledMs, seededRandom, SimulationConfigError, simulatedDelay, timeScale } from "../src";
+import { randomFromEnv, SimulationConfigError, scaledMs, seededRandom, simulatedDelay, timeScale } from "../src";
 
 describe("timeScale", () => {
   it("defaults to 1 and reads SIMULATION_TIME_SCALE", () => {
@@ -49,7 +49,9 @@ describe("random sources", () => {
     expect(randomFromEnv({ SIMULATION_SEED: "-999999999999999" })()).toBe(seededRandom(-999999999999999)());
     // These two differ, but both parse to the same double: refused rather than silently the same run.
     for (const seed of ["123456789012345678901", "123456789012345678902"]) {
-      expect(() => randomFromEnv({ SIMULATION_SEED: seed })).toThrow(/^SIMULATION_SEED=".*" is invalid: expected an integer from -\(2\^53 - 1\) to 2\^53 - 1/);
+      expect(() => randomFromEnv({ SIMULATION_SEED: seed })).toThrow(
+        /^SIMULATION_SEED=".*" is invalid: expected an integer from -\(2\^53 - 1\) to 2\^53 - 1/,
+      );
     }
   });
 });

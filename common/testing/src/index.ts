@@ -1,5 +1,16 @@
 /** What the packages' tests share: following real child processes, quiet loggers, polling, and the workspace around them. */
-export { isRunning, NodeExit, NodeProcess, NodeRun, runNode, RunNodeOptions, startCommand, StartCommandOptions, startNode } from "./processes";
-export { logMessage, logRecords, memoryLogger, MemoryLogger } from "./logs";
+
+export { logMessage, logRecords, MemoryLogger, memoryLogger } from "./logs";
+export {
+  isRunning,
+  NodeExit,
+  NodeProcess,
+  NodeRun,
+  RunNodeOptions,
+  runNode,
+  StartCommandOptions,
+  startCommand,
+  startNode,
+} from "./processes";
 export { waitFor } from "./wait-for";
-export { pnpmCommand, PnpmRuns, pnpmRuns, workspaceRoot } from "./workspace";
+export { PnpmRuns, pnpmCommand, pnpmRuns, workspaceRoot } from "./workspace";

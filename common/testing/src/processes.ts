@@ -1,4 +1,4 @@
-import { ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 
 /** How a child process ended: an exit code, or the signal that ended it. */
 export interface NodeExit {
@@ -34,7 +34,9 @@ interface SpawnOptions {
  * environment is otherwise cleared. Outside Bazel there are none and nothing is added.
  */
 function launcherEnv(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
-  return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[0].startsWith("JS_BINARY__") && entry[1] !== undefined));
+  return Object.fromEntries(
+    Object.entries(env).filter((entry): entry is [string, string] => entry[0].startsWith("JS_BINARY__") && entry[1] !== undefined),
+  );
 }
 
 function spawnNode(script: string, args: string[], options: SpawnOptions): ChildProcess {
@@ -156,7 +158,9 @@ export function runNode(script: string, args: string[] = [], options: RunNodeOpt
     child.once("close", (code, signal) => {
       clearTimeout(timer);
       if (timedOut) {
-        reject(new Error(`${script} ${args.join(" ")} did not finish within ${options.timeoutMs} ms; stdout:\n${stdout}\nstderr:\n${stderr}`));
+        reject(
+          new Error(`${script} ${args.join(" ")} did not finish within ${options.timeoutMs} ms; stdout:\n${stdout}\nstderr:\n${stderr}`),
+        );
       } else {
         resolve({ code, signal, stdout, stderr });
       }

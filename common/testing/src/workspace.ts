@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { logRecords } from "./logs";
-import { isRunning, NodeProcess, startCommand } from "./processes";
+import { isRunning, type NodeProcess, startCommand } from "./processes";
 
 /** The workspace root above `from`: the nearest folder with a pnpm-workspace.yaml. */
 export function workspaceRoot(from: string): string {

@@ -2,7 +2,9 @@ import { logMessage, logRecords, memoryLogger } from "../src";
 
 describe("logRecords", () => {
   it("parses the JSON lines and skips the others", () => {
-    expect(logRecords(["", "> acme@1.0.0 start:user", '{"message":"Listening"}', " ELIFECYCLE  Command failed."])).toEqual([{ message: "Listening" }]);
+    expect(logRecords(["", "> acme@1.0.0 start:user", '{"message":"Listening"}', " ELIFECYCLE  Command failed."])).toEqual([
+      { message: "Listening" },
+    ]);
   });
 });
 
@@ -37,7 +39,7 @@ describe("memoryLogger", () => {
     expect(records().map((record) => record.message)).toEqual(["after"]);
   });
 
-  it("names records with the context \"test\" unless told otherwise", () => {
+  it('names records with the context "test" unless told otherwise', () => {
     const { logger, records } = memoryLogger();
     logger.warn("careful");
     expect(records()).toEqual([expect.objectContaining({ context: "test", level: "WARN", message: "careful" })]);

@@ -1,4 +1,4 @@
-import { ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, realpathSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
@@ -101,7 +101,9 @@ describe("runNode", () => {
     try {
       const steps = ["env:JS_BINARY__TESTING_PROBE", "env:JS_BINARY__TESTING_OVERRIDDEN", "env:TESTING_NOT_LAUNCHER"];
       const run = await runNode(SCRIPT, steps, { env: { JS_BINARY__TESTING_OVERRIDDEN: "given" }, inheritEnv: false });
-      expect(run.stdout).toBe("JS_BINARY__TESTING_PROBE=from the launcher\nJS_BINARY__TESTING_OVERRIDDEN=given\nTESTING_NOT_LAUNCHER unset\n");
+      expect(run.stdout).toBe(
+        "JS_BINARY__TESTING_PROBE=from the launcher\nJS_BINARY__TESTING_OVERRIDDEN=given\nTESTING_NOT_LAUNCHER unset\n",
+      );
     } finally {
       delete process.env.JS_BINARY__TESTING_PROBE;
       delete process.env.JS_BINARY__TESTING_OVERRIDDEN;

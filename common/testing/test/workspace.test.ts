@@ -25,7 +25,11 @@ describe("pnpmCommand", () => {
     const bin = path.join(dir, "bin");
     mkdirSync(bin);
     expect(pnpmCommand(dir, { npm_execpath: "/opt/pnpm/bin/pnpm.cjs", PATH: bin })).toEqual([process.execPath, "/opt/pnpm/bin/pnpm.cjs"]);
-    expect(pnpmCommand(dir, { npm_execpath: "/usr/lib/node_modules/npm/bin/npm-cli.js", PATH: bin })).toEqual(["npx", "-y", "pnpm@10.34.5"]);
+    expect(pnpmCommand(dir, { npm_execpath: "/usr/lib/node_modules/npm/bin/npm-cli.js", PATH: bin })).toEqual([
+      "npx",
+      "-y",
+      "pnpm@10.34.5",
+    ]);
     writeFileSync(path.join(bin, "pnpm"), "#!/bin/sh\n");
     chmodSync(path.join(bin, "pnpm"), 0o755);
     expect(pnpmCommand(dir, { PATH: bin })).toEqual(["pnpm"]);

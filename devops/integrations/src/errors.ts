@@ -2,7 +2,10 @@ import type { OperationName } from "./operations";
 
 /** An operation on db, kafka or s3 failed; `operation` says which one. */
 export class IntegrationError extends Error {
-  constructor(readonly operation: OperationName, message: string) {
+  constructor(
+    readonly operation: OperationName,
+    message: string,
+  ) {
     super(message);
     this.name = "IntegrationError";
   }

@@ -1,4 +1,4 @@
-import { randomFromEnv, seededRandom, SimulationConfigError, type Random } from "@monorepo/simulation";
+import { type Random, randomFromEnv, SimulationConfigError, seededRandom } from "@monorepo/simulation";
 import { isOperationName, OPERATION_NAMES, type OperationName } from "./operations";
 
 type Env = Record<string, string | undefined>;
@@ -56,7 +56,10 @@ export class FaultInjector {
   private readonly calls = new Map<OperationName, number>();
   private readonly streams = new Map<OperationName, Random>();
 
-  constructor(private readonly faults: FaultPlan, random: Random) {
+  constructor(
+    private readonly faults: FaultPlan,
+    random: Random,
+  ) {
     for (const operation of OPERATION_NAMES) {
       this.streams.set(operation, seededRandom(Math.floor(random() * 2 ** 32)));
     }

@@ -1,14 +1,14 @@
-import { SimulatedDbClient, type DbClient } from "./db";
-import { SimulatedKafkaClient, type KafkaClient } from "./kafka";
-import { SimulatedS3Client, type S3Client } from "./s3";
+import { type DbClient, SimulatedDbClient } from "./db";
+import { type KafkaClient, SimulatedKafkaClient } from "./kafka";
+import { type S3Client, SimulatedS3Client } from "./s3";
 import { Simulator } from "./simulated";
 
+export { type DbClient, SimulatedDbClient } from "./db";
 export { DeadlockDetectedError, IntegrationError, NotConnectedError } from "./errors";
-export { DEFAULT_FAULTS, FaultInjector, parseFaults, type Fault, type FaultPlan } from "./faults";
-export { isOperationName, OPERATION_NAMES, SIMULATED_SECONDS, type OperationName, type OperationOptions } from "./operations";
-export { SimulatedDbClient, type DbClient } from "./db";
-export { KAFKA_TOPICS, SimulatedKafkaClient, type KafkaClient, type KafkaTopic } from "./kafka";
-export { SimulatedS3Client, type S3Client } from "./s3";
+export { DEFAULT_FAULTS, type Fault, FaultInjector, type FaultPlan, parseFaults } from "./faults";
+export { KAFKA_TOPICS, type KafkaClient, type KafkaTopic, SimulatedKafkaClient } from "./kafka";
+export { isOperationName, OPERATION_NAMES, type OperationName, type OperationOptions, SIMULATED_SECONDS } from "./operations";
+export { type S3Client, SimulatedS3Client } from "./s3";
 export { Simulator } from "./simulated";
 
 /** The three clients maintenance works with. */

@@ -3,13 +3,7 @@ import type { OperationOptions } from "./operations";
 import { SimulatedConnection, type Simulator } from "./simulated";
 
 /** The platform's topics that maintenance cleans. */
-export const KAFKA_TOPICS = [
-  "user-events",
-  "stock-events",
-  "trade-events",
-  "notification-events",
-  "maintenance-events",
-] as const;
+export const KAFKA_TOPICS = ["user-events", "stock-events", "trade-events", "notification-events", "maintenance-events"] as const;
 
 export type KafkaTopic = (typeof KAFKA_TOPICS)[number];
 

@@ -26,7 +26,7 @@ export type OperationName = keyof typeof SIMULATED_SECONDS;
 export const OPERATION_NAMES = Object.keys(SIMULATED_SECONDS) as OperationName[];
 
 export function isOperationName(name: string): name is OperationName {
-  return Object.prototype.hasOwnProperty.call(SIMULATED_SECONDS, name);
+  return Object.hasOwn(SIMULATED_SECONDS, name);
 }
 
 /** What every operation accepts: a signal that cancels it (timeouts, Ctrl-C). */

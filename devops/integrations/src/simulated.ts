@@ -1,7 +1,7 @@
 import { simulatedDelay, timeScale } from "@monorepo/simulation";
 import { IntegrationError, NotConnectedError } from "./errors";
 import { FaultInjector } from "./faults";
-import { SIMULATED_SECONDS, type OperationName, type OperationOptions } from "./operations";
+import { type OperationName, type OperationOptions, SIMULATED_SECONDS } from "./operations";
 
 type Env = Record<string, string | undefined>;
 
@@ -38,7 +38,10 @@ export class SimulatedConnection {
   private connected: Promise<void> | undefined;
   private ready = false;
 
-  constructor(private readonly simulator: Simulator, private readonly initOperation: OperationName) {}
+  constructor(
+    private readonly simulator: Simulator,
+    private readonly initOperation: OperationName,
+  ) {}
 
   connect(options: OperationOptions = {}): Promise<void> {
     if (!this.connected) {

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { runCli as runConventionalCli, runMain, type CliSpec, type ContextInput } from "@monorepo/cli";
+import { type CliSpec, type ContextInput, runCli as runConventionalCli, runMain } from "@monorepo/cli";
 import { createSimulatedIntegrations } from "@monorepo/integrations";
 import { MaintenanceCommand, type MaintenanceContext } from "./command";
 

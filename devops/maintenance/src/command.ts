@@ -1,13 +1,13 @@
+import { BaseCommand, type CliContext, listOption } from "@monorepo/cli";
 import type { Integrations } from "@monorepo/integrations";
 import { Logger } from "@monorepo/logger";
 import { SimulationConfigError, timeScale } from "@monorepo/simulation";
-import { BaseCommand, listOption, type CliContext } from "@monorepo/cli";
 import { Command, Option, UsageError } from "clipanion";
 import * as t from "typanion";
 import { checkWritableFilePath, defaultJournalPath, resolveUserPath, writeJsonFile } from "./files";
 import { Journal, JournalError } from "./journal";
 import { LockHeldError, lockPathFor, RunLock } from "./lock";
-import { EXIT_CODES, MAX_ATTEMPTS, planMaintenance, runMaintenance, type MaintenancePlan, type Mode } from "./maintenance";
+import { EXIT_CODES, MAX_ATTEMPTS, type MaintenancePlan, type Mode, planMaintenance, runMaintenance } from "./maintenance";
 import { LiveProgress, LogProgress, type Progress } from "./progress";
 import { formatPlan, formatSummary } from "./report";
 import { SUBSYSTEMS, type Subsystem } from "./steps";
@@ -64,7 +64,8 @@ export class MaintenanceCommand extends BaseCommand<MaintenanceContext> {
   static schema = [t.hasKeyRelationship("cleanup", t.KeyRelationship.Forbids, ["fresh"], { missingIf: "falsy" })];
 
   cleanup = Option.Boolean("--cleanup", false, {
-    description: "Run only the cleanup steps (db: stop hung queries, check deadlocks; kafka: cleanupTopics, stopConsumers; s3: stopHungUploads); keeps no journal, so not with --fresh (--journal names the lock it takes)",
+    description:
+      "Run only the cleanup steps (db: stop hung queries, check deadlocks; kafka: cleanupTopics, stopConsumers; s3: stopHungUploads); keeps no journal, so not with --fresh (--journal names the lock it takes)",
   });
 
   dryRun = Option.Boolean("--dry-run", false, { description: "Print the plan (graph, waves, critical path) and run nothing" });
@@ -79,7 +80,8 @@ export class MaintenanceCommand extends BaseCommand<MaintenanceContext> {
   });
 
   journal = Option.String("--journal", {
-    description: "Journal file (default: $XDG_STATE_HOME/acme-maintenance/journal.json), locked by <journal>.lock; --cleanup uses only its lock",
+    description:
+      "Journal file (default: $XDG_STATE_HOME/acme-maintenance/journal.json), locked by <journal>.lock; --cleanup uses only its lock",
   });
 
   fresh = Option.Boolean("--fresh", false, { description: "Ignore the journal's saved progress and start over" });
@@ -143,7 +145,9 @@ export class MaintenanceCommand extends BaseCommand<MaintenanceContext> {
     const path = lockPathFor(journalPath);
     try {
       return RunLock.acquire(path, (previous, why) => {
-        this.context.stderr.write(`maintenance: taking over the lock ${path} of pid ${previous.pid} (started ${previous.startedAt}): ${why}.\n`);
+        this.context.stderr.write(
+          `maintenance: taking over the lock ${path} of pid ${previous.pid} (started ${previous.startedAt}): ${why}.\n`,
+        );
       });
     } catch (error) {
       if (error instanceof LockHeldError) throw error;

@@ -1,13 +1,6 @@
 import { setMaxListeners } from "node:events";
 import { ExponentialBackoff, handleWhen, retry } from "cockatiel";
-import {
-  byPriority,
-  remainingChainSeconds,
-  remainingSteps,
-  type Plan,
-  type StepAction,
-  type StepDefinition,
-} from "./graph";
+import { byPriority, type Plan, remainingChainSeconds, remainingSteps, type StepAction, type StepDefinition } from "./graph";
 
 /**
  * The engine: runs a Plan's steps as a dependency graph with a concurrency limit,
@@ -254,10 +247,13 @@ class PlanRun<Clients> {
   private attemptWithRetries(step: StepDefinition<Clients>, result: StepResult): Promise<void> {
     const { maxAttempts, backoff } = this.options;
     // Errors are retried unless the run was interrupted: then the step must stop now.
-    const policy = retry(handleWhen(() => !this.signal.aborted), {
-      maxAttempts: maxAttempts - 1,
-      backoff: new ExponentialBackoff({ initialDelay: backoff.initialDelayMs, maxDelay: backoff.maxDelayMs }),
-    }).dangerouslyUnref();
+    const policy = retry(
+      handleWhen(() => !this.signal.aborted),
+      {
+        maxAttempts: maxAttempts - 1,
+        backoff: new ExponentialBackoff({ initialDelay: backoff.initialDelayMs, maxDelay: backoff.maxDelayMs }),
+      },
+    ).dangerouslyUnref();
     policy.onRetry((event) => {
       const error = "error" in event ? event.error : event.value;
       this.options.onEvent?.({ type: "attempt-failed", step: result, attempt: event.attempt, error, retryInMs: event.delay });
@@ -325,7 +321,11 @@ class PlanRun<Clients> {
         : own.every((step) => step.status === "succeeded" || step.status === "resumed")
           ? "succeeded"
           : "interrupted";
-      subsystems[subsystem] = { status, ...(failedStep && { failedStep }), ...(cleanups.has(subsystem) && { cleanup: cleanups.get(subsystem) }) };
+      subsystems[subsystem] = {
+        status,
+        ...(failedStep && { failedStep }),
+        ...(cleanups.has(subsystem) && { cleanup: cleanups.get(subsystem) }),
+      };
     }
     const statuses = Object.values(subsystems).map((subsystem) => subsystem.status);
     return {

@@ -7,7 +7,10 @@ type Env = Record<string, string | undefined>;
 
 /** A path the user typed, resolved against the folder they were in (pnpm's INIT_CWD counts under the "maintenance" script). */
 export function resolveUserPath(path: string, env: Env, cwd: string): string {
-  return resolve(callerDirectory(env, cwd, (script) => script === "maintenance"), path);
+  return resolve(
+    callerDirectory(env, cwd, (script) => script === "maintenance"),
+    path,
+  );
 }
 
 /** $XDG_STATE_HOME/acme-maintenance/journal.json; XDG says to ignore a relative XDG_STATE_HOME. */

@@ -222,9 +222,7 @@ export function estimateWallSeconds(steps: readonly Step[], concurrency: number)
     const ready = byPriority(
       steps.filter(
         (step) =>
-          !finishedAt.has(step.id) &&
-          !running.some((slot) => slot.id === step.id) &&
-          step.needs.every((need) => finishedAt.has(need)),
+          !finishedAt.has(step.id) && !running.some((slot) => slot.id === step.id) && step.needs.every((need) => finishedAt.has(need)),
       ),
       chain,
     );

@@ -1,49 +1,49 @@
+export { MAINTENANCE_CLI, runCli } from "./cli";
+export { MaintenanceCommand, type MaintenanceContext } from "./command";
 export {
-  runPlan,
-  StepTimeoutError,
   type CleanupResult,
   type EngineEvent,
   type EngineOptions,
   type RunResult,
+  runPlan,
   type StepResult,
   type StepStatus,
+  StepTimeoutError,
   type SubsystemResult,
 } from "./engine";
+export { defaultJournalPath, resolveUserPath } from "./files";
 export {
   byPriority,
   criticalPath,
   estimateWallSeconds,
   GraphError,
+  type Plan,
+  type Recovery,
   remainingChainSeconds,
   remainingSteps,
   resumableSteps,
+  type StepAction,
+  type StepDefinition,
   selectSubsystems,
   validateGraph,
   waves,
-  type Plan,
-  type Recovery,
-  type StepAction,
-  type StepDefinition,
 } from "./graph";
-export { Journal, JournalError, type JournalContent, type JournalEntry } from "./journal";
-export { LockHeldError, lockPathFor, RunLock, type LockOwner } from "./lock";
+export { Journal, type JournalContent, type JournalEntry, JournalError } from "./journal";
+export { LockHeldError, type LockOwner, lockPathFor, RunLock } from "./lock";
 export {
   BACKOFF_SECONDS,
   buildPlan,
   EXIT_CODES,
   MAX_ATTEMPTS,
-  planMaintenance,
-  runMaintenance,
   type MaintenanceOptions,
   type MaintenancePlan,
   type MaintenanceReport,
   type Mode,
   type PlanDescription,
   type PlanOptions,
+  planMaintenance,
+  runMaintenance,
 } from "./maintenance";
-export { formatPlan, formatSummary } from "./report";
-export { CLEANUP_STEPS, MAINTENANCE_STEPS, SUBSYSTEMS, type MaintenanceStep, type Subsystem } from "./steps";
-export { defaultJournalPath, resolveUserPath } from "./files";
 export { LiveProgress, LogProgress, type Progress } from "./progress";
-export { MaintenanceCommand, type MaintenanceContext } from "./command";
-export { MAINTENANCE_CLI, runCli } from "./cli";
+export { formatPlan, formatSummary } from "./report";
+export { CLEANUP_STEPS, MAINTENANCE_STEPS, type MaintenanceStep, SUBSYSTEMS, type Subsystem } from "./steps";

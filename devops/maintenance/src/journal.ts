@@ -70,7 +70,9 @@ export class Journal {
     try {
       writeJsonFile(this.path, this.content);
     } catch (error) {
-      throw new JournalError(`cannot write the journal ${this.path} (${(error as Error).message}); pass --journal <path> to use another file`);
+      throw new JournalError(
+        `cannot write the journal ${this.path} (${(error as Error).message}); pass --journal <path> to use another file`,
+      );
     }
   }
 
@@ -87,5 +89,7 @@ export class Journal {
 function isJournalContent(value: unknown): value is JournalContent {
   if (typeof value !== "object" || value === null) return false;
   const journal = value as Partial<JournalContent>;
-  return journal.version === 1 && typeof journal.completed === "object" && journal.completed !== null && typeof journal.startedAt === "string";
+  return (
+    journal.version === 1 && typeof journal.completed === "object" && journal.completed !== null && typeof journal.startedAt === "string"
+  );
 }

@@ -34,7 +34,8 @@ export class LockHeldError extends OperationalError {
 }
 
 function describeHolder(path: string, owner: LockOwner | undefined): string {
-  if (!owner) return `the lock ${path} exists but does not say who holds it; delete it once you are sure no maintenance run uses this journal`;
+  if (!owner)
+    return `the lock ${path} exists but does not say who holds it; delete it once you are sure no maintenance run uses this journal`;
   const who = `pid ${owner.pid}, started ${owner.startedAt}`;
   if (owner.hostname !== hostname()) {
     return `a maintenance run on host ${owner.hostname} (${who}) holds the lock ${path}, and this host cannot tell whether it still runs; wait for it, or delete the lock once you are sure it has stopped`;
@@ -69,11 +70,17 @@ export class RunLock {
    */
   static acquire(path: string, onTakeOver: (previous: LockOwner, why: string) => void = () => undefined): RunLock {
     mkdirSync(dirname(path), { recursive: true });
-    const owner: LockOwner = { pid: process.pid, hostname: hostname(), bootId: BOOT_ID, startedAt: new Date().toISOString(), token: randomUUID() };
+    const owner: LockOwner = {
+      pid: process.pid,
+      hostname: hostname(),
+      bootId: BOOT_ID,
+      startedAt: new Date().toISOString(),
+      token: randomUUID(),
+    };
     // Written whole under a unique name, then linked into place: link fails if the lock exists, and a
     // reader never sees a half-written lock.
     const draft = `${path}.${owner.token}`;
-    writeFileSync(draft, JSON.stringify(owner) + "\n", { flag: "wx" });
+    writeFileSync(draft, `${JSON.stringify(owner)}\n`, { flag: "wx" });
     try {
       // Each pass ends with the lock taken, with an error, or with a stale lock removed (or a released
       // one gone), so the loop ends unless other runs keep leaving dead locks behind.
@@ -174,7 +181,11 @@ function readOwner(path: string): LockOwner | undefined | "gone" {
   }
   try {
     const owner = JSON.parse(text) as Partial<LockOwner>;
-    const valid = typeof owner.pid === "number" && typeof owner.hostname === "string" && typeof owner.startedAt === "string" && typeof owner.token === "string";
+    const valid =
+      typeof owner.pid === "number" &&
+      typeof owner.hostname === "string" &&
+      typeof owner.startedAt === "string" &&
+      typeof owner.token === "string";
     return valid ? (owner as LockOwner) : undefined;
   } catch {
     return undefined;

@@ -1,16 +1,8 @@
 import type { Integrations } from "@monorepo/integrations";
 import { scaledMs, timeScale } from "@monorepo/simulation";
-import { runPlan, type EngineEvent, type RunResult, type StepResult, type SubsystemResult } from "./engine";
-import {
-  criticalPath,
-  estimateWallSeconds,
-  remainingSteps,
-  resumableSteps,
-  selectSubsystems,
-  waves,
-  type Plan,
-} from "./graph";
-import { JournalError, type Journal } from "./journal";
+import { type EngineEvent, type RunResult, runPlan, type StepResult, type SubsystemResult } from "./engine";
+import { criticalPath, estimateWallSeconds, type Plan, remainingSteps, resumableSteps, selectSubsystems, waves } from "./graph";
+import { type Journal, JournalError } from "./journal";
 import { CLEANUP_STEPS, MAINTENANCE_STEPS, SUBSYSTEMS, type Subsystem } from "./steps";
 
 type Env = Record<string, string | undefined>;

@@ -74,7 +74,9 @@ export class LiveProgress implements Progress {
       case "step-finished":
         this.running.delete(event.step.id);
         if (this.options.verbose || event.step.status !== "succeeded") {
-          this.print(`${event.step.id} ${event.step.status} after ${event.step.attempts} attempt(s), ${seconds(event.step.durationMs ?? 0)}`);
+          this.print(
+            `${event.step.id} ${event.step.status} after ${event.step.attempts} attempt(s), ${seconds(event.step.durationMs ?? 0)}`,
+          );
         }
         break;
       case "cleanup-started":
@@ -122,7 +124,7 @@ export class LiveProgress implements Progress {
     if (lines.length === 0) return;
     // A terminal whose size is unknown (a pty nobody sized, such as `script`'s) reports 0 columns: do not cut then.
     const columns = this.stream.columns || Infinity;
-    this.stream.write(lines.map((line) => line.slice(0, columns - 1)).join("\n") + "\n");
+    this.stream.write(`${lines.map((line) => line.slice(0, columns - 1)).join("\n")}\n`);
     this.drawnLines = lines.length;
   }
 }

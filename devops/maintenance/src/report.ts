@@ -7,7 +7,14 @@ function seconds(ms: number | undefined): string {
 
 function table(rows: string[][]): string {
   const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
-  return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column])).join("  ").trimEnd()).join("\n");
+  return rows
+    .map((row) =>
+      row
+        .map((cell, column) => cell.padEnd(widths[column]))
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n");
 }
 
 function stepRow(step: StepResult, prefix = ""): string[] {
@@ -33,14 +40,16 @@ export function formatSummary(report: MaintenanceReport): string {
   const recoveries = [...report.steps, ...cleanupSteps].reduce((sum, step) => sum + step.recoveries, 0);
   const scale = report.timeScale === 1 ? "" : ` at SIMULATION_TIME_SCALE=${report.timeScale}`;
   const estimate = `critical path estimate ${report.plan.criticalPath.seconds}s${scale ? ` simulated` : ""}`;
-  return [
-    table(rows),
-    "",
-    `${report.mode === "cleanup" ? "Cleanup" : "Maintenance"} ${report.status} in ${seconds(report.durationMs)}${scale} (${estimate}); recoveries: ${recoveries}.`,
-    ...verdicts,
-    ...(report.journal ? [journalLine(report.journal)] : []),
-    `Exit code ${report.exitCode}.`,
-  ].join("\n") + "\n";
+  return (
+    `${[
+      table(rows),
+      "",
+      `${report.mode === "cleanup" ? "Cleanup" : "Maintenance"} ${report.status} in ${seconds(report.durationMs)}${scale} (${estimate}); recoveries: ${recoveries}.`,
+      ...verdicts,
+      ...(report.journal ? [journalLine(report.journal)] : []),
+      `Exit code ${report.exitCode}.`,
+    ].join("\n")}\n`
+  );
 }
 
 function journalLine(journal: NonNullable<MaintenanceReport["journal"]>): string {
@@ -73,5 +82,5 @@ export function formatPlan(plan: PlanDescription, header: string): string {
     for (const [subsystem, steps] of cleanups) lines.push(`  ${subsystem}: ${steps.join(", ")}`);
   }
   lines.push("", "Dry run: nothing was run.");
-  return lines.join("\n") + "\n";
+  return `${lines.join("\n")}\n`;
 }

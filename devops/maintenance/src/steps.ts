@@ -1,4 +1,4 @@
-import { KAFKA_TOPICS, SIMULATED_SECONDS, type Integrations } from "@monorepo/integrations";
+import { type Integrations, KAFKA_TOPICS, SIMULATED_SECONDS } from "@monorepo/integrations";
 import type { Recovery, StepDefinition } from "./graph";
 
 /**
@@ -239,4 +239,3 @@ export const CLEANUP_STEPS: Readonly<Record<Subsystem, readonly MaintenanceStep[
     },
   ],
 };
-

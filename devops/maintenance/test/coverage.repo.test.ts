@@ -54,42 +54,55 @@ interface FileCoverage {
 }
 
 describe("the coverage script", () => {
-  it("reports TypeScript files and TypeScript line numbers, a shebang file included", async () => {
-    const pkg = tempDir();
-    mkdirSync(join(pkg, "src"));
-    mkdirSync(join(pkg, "dist", "test"), { recursive: true });
-    writeFileSync(join(pkg, "src", "entry.ts"), ENTRY);
-    // Laid out as every package is: sources in src/, compiled into dist/, where jest looks for tests.
-    writeFileSync(join(pkg, "dist", "test", "entry.test.js"), TEST);
-    writeFileSync(
-      join(pkg, "tsconfig.json"),
-      JSON.stringify({ extends: join(ROOT, "tsconfig.base.json"), compilerOptions: { outDir: "dist", rootDir: "." }, include: ["src"] }),
-    );
-    writeFileSync(join(pkg, "package.json"), JSON.stringify({ name: "coverage-fixture", private: true }));
+  it(
+    "reports TypeScript files and TypeScript line numbers, a shebang file included",
+    async () => {
+      const pkg = tempDir();
+      mkdirSync(join(pkg, "src"));
+      mkdirSync(join(pkg, "dist", "test"), { recursive: true });
+      writeFileSync(join(pkg, "src", "entry.ts"), ENTRY);
+      // Laid out as every package is: sources in src/, compiled into dist/, where jest looks for tests.
+      writeFileSync(join(pkg, "dist", "test", "entry.test.js"), TEST);
+      writeFileSync(
+        join(pkg, "tsconfig.json"),
+        JSON.stringify({ extends: join(ROOT, "tsconfig.base.json"), compilerOptions: { outDir: "dist", rootDir: "." }, include: ["src"] }),
+      );
+      writeFileSync(join(pkg, "package.json"), JSON.stringify({ name: "coverage-fixture", private: true }));
 
-    const tsc = await runNode(join(ROOT, "node_modules", "typescript", "bin", "tsc"), ["-p", pkg], { timeoutMs: TIMEOUT_MS });
-    expect(tsc.stdout + tsc.stderr).toBe("");
-    const jest = await runNode(
-      join(ROOT, "node_modules", "jest", "bin", "jest.js"),
-      [
-        ...["--config", join(ROOT, "jest.coverage.config.js"), "--rootDir", pkg, "--coverage", `--coverageDirectory=${join(pkg, "coverage")}`],
-        ...["--coverageReporters=json", "--coverageReporters=text"],
-      ],
-      { cwd: pkg, timeoutMs: TIMEOUT_MS },
-    );
-    expect(jest.code === 0 ? "" : jest.stderr).toBe("");
+      const tsc = await runNode(join(ROOT, "node_modules", "typescript", "bin", "tsc"), ["-p", pkg], { timeoutMs: TIMEOUT_MS });
+      expect(tsc.stdout + tsc.stderr).toBe("");
+      const jest = await runNode(
+        join(ROOT, "node_modules", "jest", "bin", "jest.js"),
+        [
+          ...[
+            "--config",
+            join(ROOT, "jest.coverage.config.js"),
+            "--rootDir",
+            pkg,
+            "--coverage",
+            `--coverageDirectory=${join(pkg, "coverage")}`,
+          ],
+          ...["--coverageReporters=json", "--coverageReporters=text"],
+        ],
+        { cwd: pkg, timeoutMs: TIMEOUT_MS },
+      );
+      expect(jest.code === 0 ? "" : jest.stderr).toBe("");
 
-    const report: Record<string, FileCoverage> = JSON.parse(readFileSync(join(pkg, "coverage", "coverage-final.json"), "utf8"));
-    expect(Object.keys(report).map((file) => basename(file))).toEqual(["entry.ts"]);
-    const entry = Object.values(report)[0];
-    const calls = Object.fromEntries(Object.entries(entry.fnMap).map(([id, fn]) => [fn.name, { line: fn.line, count: entry.f[id] }]));
-    expect(calls).toEqual({
-      perimeter: { line: linesOf("function perimeter")[0], count: 1 },
-      label: { line: linesOf("function label")[0], count: 0 },
-    });
-    const uncovered = Object.entries(entry.s).filter(([, count]) => count === 0).map(([id]) => entry.statementMap[id].start.line);
-    expect(uncovered).toEqual(linesOf("function label"));
-    const range = linesOf("function label");
-    expect(jest.stdout).toMatch(new RegExp(`^ entry\\.ts .*\\| ${range[0]}-${range.at(-1)} +$`, "m"));
-  }, TIMEOUT_MS);
+      const report: Record<string, FileCoverage> = JSON.parse(readFileSync(join(pkg, "coverage", "coverage-final.json"), "utf8"));
+      expect(Object.keys(report).map((file) => basename(file))).toEqual(["entry.ts"]);
+      const entry = Object.values(report)[0];
+      const calls = Object.fromEntries(Object.entries(entry.fnMap).map(([id, fn]) => [fn.name, { line: fn.line, count: entry.f[id] }]));
+      expect(calls).toEqual({
+        perimeter: { line: linesOf("function perimeter")[0], count: 1 },
+        label: { line: linesOf("function label")[0], count: 0 },
+      });
+      const uncovered = Object.entries(entry.s)
+        .filter(([, count]) => count === 0)
+        .map(([id]) => entry.statementMap[id].start.line);
+      expect(uncovered).toEqual(linesOf("function label"));
+      const range = linesOf("function label");
+      expect(jest.stdout).toMatch(new RegExp(`^ entry\\.ts .*\\| ${range[0]}-${range.at(-1)} +$`, "m"));
+    },
+    TIMEOUT_MS,
+  );
 });

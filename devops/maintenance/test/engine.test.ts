@@ -1,4 +1,4 @@
-import { runPlan, StepTimeoutError, type EngineEvent, type EngineOptions, type StepDefinition } from "../src/index";
+import { type EngineEvent, type EngineOptions, runPlan, type StepDefinition, StepTimeoutError } from "../src/index";
 
 /** What the fake steps record: when each one started and ended. */
 interface Recorder {
@@ -58,7 +58,13 @@ describe("runPlan", () => {
     const recorder: Recorder = { log: [] };
     const result = await runPlan(
       {
-        steps: [step("a.root", [], { ms: 20 }), step("a.left", ["a.root"]), step("a.right", ["a.root"], { ms: 20 }), step("a.join", ["a.left", "a.right"]), step("b.alone", [], { ms: 30 })],
+        steps: [
+          step("a.root", [], { ms: 20 }),
+          step("a.left", ["a.root"]),
+          step("a.right", ["a.root"], { ms: 20 }),
+          step("a.join", ["a.left", "a.right"]),
+          step("b.alone", [], { ms: 30 }),
+        ],
         cleanup: {},
       },
       recorder,
@@ -112,7 +118,12 @@ describe("runPlan", () => {
               r.log.push({ id: "db.check", event: "start", at: performance.now() });
               if (++calls < 3) throw new Error(`Deadlock detected (${calls})`);
             },
-            recovery: { title: "stop hung queries", estimateSeconds: 0, timeoutSeconds: 5, run: async (r) => void r.log.push({ id: "db.check", event: "recover", at: performance.now() }) },
+            recovery: {
+              title: "stop hung queries",
+              estimateSeconds: 0,
+              timeoutSeconds: 5,
+              run: async (r) => void r.log.push({ id: "db.check", event: "recover", at: performance.now() }),
+            },
           }),
         ],
         cleanup: {},
@@ -121,7 +132,12 @@ describe("runPlan", () => {
       { ...options, onEvent: (event) => events.push(event) },
     );
     expect(recorder.log.map((e) => e.event)).toEqual(["start", "recover", "start", "recover", "start"]);
-    expect(result.steps[0]).toMatchObject({ status: "succeeded", attempts: 3, recoveries: 2, errors: ["Deadlock detected (1)", "Deadlock detected (2)"] });
+    expect(result.steps[0]).toMatchObject({
+      status: "succeeded",
+      attempts: 3,
+      recoveries: 2,
+      errors: ["Deadlock detected (1)", "Deadlock detected (2)"],
+    });
     const failures = events.filter((e) => e.type === "attempt-failed");
     expect(failures).toHaveLength(2);
     for (const failure of failures) expect(failure).toMatchObject({ retryInMs: expect.any(Number) });
@@ -154,7 +170,11 @@ describe("runPlan", () => {
       { ...options, onEvent: (event) => events.push(event) },
     );
     expect(result.status).toBe("failed");
-    expect(result.subsystems.a).toMatchObject({ status: "failed", failedStep: "a.broken", cleanup: { reason: "failed", status: "succeeded" } });
+    expect(result.subsystems.a).toMatchObject({
+      status: "failed",
+      failedStep: "a.broken",
+      cleanup: { reason: "failed", status: "succeeded" },
+    });
     expect(result.subsystems.b).toEqual({ status: "succeeded" });
     expect(result.steps.map((s) => [s.id, s.status])).toEqual([
       ["a.broken", "failed"],
@@ -199,13 +219,24 @@ describe("runPlan", () => {
     expect(result.subsystems.a.cleanup).toMatchObject({ reason: "interrupted", status: "succeeded" });
     expect(result.subsystems.c.cleanup).toMatchObject({ reason: "interrupted", status: "succeeded" });
     expect(result.subsystems.b).toEqual({ status: "succeeded" });
-    expect(recorder.log.filter((e) => e.event === "end").map((e) => e.id).sort()).toEqual(["a.cleanup", "b.done", "c.cleanup"]);
+    expect(
+      recorder.log
+        .filter((e) => e.event === "end")
+        .map((e) => e.id)
+        .sort(),
+    ).toEqual(["a.cleanup", "b.done", "c.cleanup"]);
   });
 
   it("skips resumed steps, which satisfy what depends on them", async () => {
     const recorder: Recorder = { log: [] };
-    const result = await runPlan({ steps: [step("a.1"), step("a.2", ["a.1"])], cleanup: {} }, recorder, { ...options, resumed: new Set(["a.1"]) });
-    expect(result.steps.map((s) => [s.id, s.status])).toEqual([["a.1", "resumed"], ["a.2", "succeeded"]]);
+    const result = await runPlan({ steps: [step("a.1"), step("a.2", ["a.1"])], cleanup: {} }, recorder, {
+      ...options,
+      resumed: new Set(["a.1"]),
+    });
+    expect(result.steps.map((s) => [s.id, s.status])).toEqual([
+      ["a.1", "resumed"],
+      ["a.2", "succeeded"],
+    ]);
     expect(recorder.log.map((e) => e.id)).toEqual(["a.2", "a.2"]);
   });
 
@@ -217,7 +248,10 @@ describe("runPlan", () => {
         throw new Error("ENOSPC");
       },
     });
-    expect(result.steps.map((s) => [s.id, s.status])).toEqual([["a.1", "failed"], ["a.2", "blocked"]]);
+    expect(result.steps.map((s) => [s.id, s.status])).toEqual([
+      ["a.1", "failed"],
+      ["a.2", "blocked"],
+    ]);
     expect(result.steps[0].errors).toEqual(["recording its success failed: ENOSPC"]);
   });
 });

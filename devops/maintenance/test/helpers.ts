@@ -4,8 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { createSimulatedIntegrations, type Integrations } from "@monorepo/integrations";
-import { runNode, type NodeRun } from "@monorepo/testing";
-import { runCli, type MaintenanceContext } from "../src/index";
+import { type NodeRun, runNode } from "@monorepo/testing";
+import { type MaintenanceContext, runCli } from "../src/index";
 
 export const CLI = join(__dirname, "..", "src", "cli.js");
 
@@ -37,9 +37,10 @@ export class Capture extends Writable {
 /** Every client operation as a jest mock that records its call order. */
 export function mockIntegrations(): { clients: Integrations; calls: string[] } {
   const calls: string[] = [];
-  const op = (name: string) => jest.fn(async (...args: unknown[]) => {
-    calls.push(typeof args[0] === "string" ? `${name}(${args[0]})` : name);
-  });
+  const op = (name: string) =>
+    jest.fn(async (...args: unknown[]) => {
+      calls.push(typeof args[0] === "string" ? `${name}(${args[0]})` : name);
+    });
   return {
     calls,
     clients: {

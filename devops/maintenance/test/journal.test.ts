@@ -45,7 +45,9 @@ describe("paths", () => {
 
   it("resolves the user's relative paths where the user was: bazel run, then pnpm's script, then cwd", () => {
     expect(resolveUserPath("r.json", { BUILD_WORKING_DIRECTORY: "/ws", INIT_CWD: "/x" }, "/runfiles")).toBe("/ws/r.json");
-    expect(resolveUserPath("r.json", { npm_lifecycle_event: "maintenance", INIT_CWD: "/home/op" }, "/repo/devops/maintenance")).toBe("/home/op/r.json");
+    expect(resolveUserPath("r.json", { npm_lifecycle_event: "maintenance", INIT_CWD: "/home/op" }, "/repo/devops/maintenance")).toBe(
+      "/home/op/r.json",
+    );
     expect(resolveUserPath("r.json", { npm_lifecycle_event: "test", INIT_CWD: "/home/op" }, "/cwd")).toBe("/cwd/r.json");
     expect(resolveUserPath("/abs/r.json", { BUILD_WORKING_DIRECTORY: "/ws" }, "/cwd")).toBe("/abs/r.json");
   });

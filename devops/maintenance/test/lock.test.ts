@@ -2,7 +2,7 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { runNode } from "@monorepo/testing";
-import { LockHeldError, RunLock, type LockOwner } from "../src/index";
+import { LockHeldError, type LockOwner, RunLock } from "../src/index";
 import { tempDir } from "./helpers";
 
 function owner(overrides: Partial<LockOwner> = {}): LockOwner {
@@ -22,7 +22,9 @@ describe("RunLock", () => {
     const lock = RunLock.acquire(path);
     expect(JSON.parse(readFileSync(path, "utf8"))).toMatchObject({ pid: process.pid, hostname: hostname(), token: lock.owner.token });
     expect(() => RunLock.acquire(path)).toThrow(LockHeldError);
-    expect(() => RunLock.acquire(path)).toThrow(new RegExp(`another maintenance run \\(pid ${process.pid}, started .*\\) holds the lock ${path}`));
+    expect(() => RunLock.acquire(path)).toThrow(
+      new RegExp(`another maintenance run \\(pid ${process.pid}, started .*\\) holds the lock ${path}`),
+    );
     lock.release();
     expect(existsSync(path)).toBe(false);
     RunLock.acquire(path).release();
@@ -54,7 +56,9 @@ describe("RunLock", () => {
     const path = join(tempDir(), "journal.json.lock");
     const content = JSON.stringify(owner({ hostname: "elsewhere.example", pid: 1 }));
     writeFileSync(path, content);
-    expect(() => RunLock.acquire(path)).toThrow(/a maintenance run on host elsewhere.example \(pid 1, .*\) holds the lock .*this host cannot tell whether it still runs/);
+    expect(() => RunLock.acquire(path)).toThrow(
+      /a maintenance run on host elsewhere.example \(pid 1, .*\) holds the lock .*this host cannot tell whether it still runs/,
+    );
     expect(readFileSync(path, "utf8")).toBe(content);
   });
 

@@ -1,7 +1,16 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createSimulatedIntegrations, FaultInjector, KAFKA_TOPICS, OPERATION_NAMES } from "@monorepo/integrations";
-import { CLEANUP_STEPS, formatSummary, Journal, MAINTENANCE_STEPS, MAX_ATTEMPTS, planMaintenance, runMaintenance, type MaintenanceReport } from "../src/index";
+import {
+  CLEANUP_STEPS,
+  formatSummary,
+  Journal,
+  MAINTENANCE_STEPS,
+  MAX_ATTEMPTS,
+  type MaintenanceReport,
+  planMaintenance,
+  runMaintenance,
+} from "../src/index";
 import { mockIntegrations, tempDir } from "./helpers";
 
 const SCALE = { SIMULATION_TIME_SCALE: "0.005", SIMULATION_SEED: "1" };
@@ -12,7 +21,11 @@ async function simulatedRun(env: Record<string, string>, options: { mode?: "main
 }
 
 function stepOf(report: MaintenanceReport, id: string) {
-  const found = report.steps.find((step) => step.id === id) ?? Object.values(report.results).flatMap((r) => r.cleanup?.steps ?? []).find((step) => step.id === id);
+  const found =
+    report.steps.find((step) => step.id === id) ??
+    Object.values(report.results)
+      .flatMap((r) => r.cleanup?.steps ?? [])
+      .find((step) => step.id === id);
   if (!found) throw new Error(`no step ${id} in the report`);
   return found;
 }
@@ -38,7 +51,12 @@ describe("runMaintenance with mocked integrations (the original's unit check)", 
     }
     expect(clients.kafka.cleanTopic).toHaveBeenCalledTimes(KAFKA_TOPICS.length);
     for (const topic of KAFKA_TOPICS) expect(clients.kafka.cleanTopic).toHaveBeenCalledWith(topic, { signal: expect.any(AbortSignal) });
-    for (const notCalled of [clients.db.stopHungQueries, clients.kafka.cleanupTopics, clients.kafka.stopConsumers, clients.s3.stopHungUploads]) {
+    for (const notCalled of [
+      clients.db.stopHungQueries,
+      clients.kafka.cleanupTopics,
+      clients.kafka.stopConsumers,
+      clients.s3.stopHungUploads,
+    ]) {
       expect(notCalled).not.toHaveBeenCalled();
     }
     const before = (a: string, b: string) => expect(calls.indexOf(a)).toBeLessThan(calls.indexOf(b));
@@ -54,8 +72,18 @@ describe("runMaintenance with mocked integrations (the original's unit check)", 
     const { clients } = mockIntegrations();
     const report = await runMaintenance(planMaintenance({ mode: "cleanup" }), { clients, env: { SIMULATION_TIME_SCALE: "0" } });
     expect(report.exitCode).toBe(0);
-    expect(report.steps.map((step) => step.id)).toEqual(Object.values(CLEANUP_STEPS).flat().map((step) => step.id));
-    for (const operation of [clients.db.checkForDeadlocks, clients.db.stopHungQueries, clients.kafka.cleanupTopics, clients.kafka.stopConsumers, clients.s3.stopHungUploads]) {
+    expect(report.steps.map((step) => step.id)).toEqual(
+      Object.values(CLEANUP_STEPS)
+        .flat()
+        .map((step) => step.id),
+    );
+    for (const operation of [
+      clients.db.checkForDeadlocks,
+      clients.db.stopHungQueries,
+      clients.kafka.cleanupTopics,
+      clients.kafka.stopConsumers,
+      clients.s3.stopHungUploads,
+    ]) {
       expect(operation).toHaveBeenCalledTimes(1);
     }
     expect(clients.db.updateIndexes).not.toHaveBeenCalled();
@@ -90,21 +118,27 @@ describe("runMaintenance with the simulated integrations (SIMULATION_TIME_SCALE=
     })!;
     const report = await simulatedRun({ SIMULATION_SEED: seed });
     expect(report.exitCode).toBe(0);
-    expect(stepOf(report, "db.checkForDeadlocks")).toMatchObject({ status: "succeeded", attempts: 2, recoveries: 1, errors: ["Deadlock detected"] });
+    expect(stepOf(report, "db.checkForDeadlocks")).toMatchObject({
+      status: "succeeded",
+      attempts: 2,
+      recoveries: 1,
+      errors: ["Deadlock detected"],
+    });
     expect(report.results.db).toEqual({ status: "succeeded" });
   });
 
-  it.each(OPERATION_NAMES.filter((operation) => !["db.stopHungQueries", "kafka.cleanupTopics", "kafka.stopConsumers", "s3.stopHungUploads"].includes(operation)))(
-    "recovers when %s fails once (SIMULATION_FAULTS=<op>=1x)",
-    async (operation) => {
-      const faults = operation === "db.checkForDeadlocks" ? "db.checkForDeadlocks=1x" : `db.checkForDeadlocks=0,${operation}=1x`;
-      const report = await simulatedRun({ SIMULATION_FAULTS: faults });
-      expect(report.exitCode).toBe(0);
-      const retried = report.steps.filter((step) => step.attempts === 2);
-      expect(retried).toHaveLength(1);
-      expect(retried[0].id.startsWith(operation.replace("cleanTopic", "cleanTopic."))).toBe(true);
-    },
-  );
+  it.each(
+    OPERATION_NAMES.filter(
+      (operation) => !["db.stopHungQueries", "kafka.cleanupTopics", "kafka.stopConsumers", "s3.stopHungUploads"].includes(operation),
+    ),
+  )("recovers when %s fails once (SIMULATION_FAULTS=<op>=1x)", async (operation) => {
+    const faults = operation === "db.checkForDeadlocks" ? "db.checkForDeadlocks=1x" : `db.checkForDeadlocks=0,${operation}=1x`;
+    const report = await simulatedRun({ SIMULATION_FAULTS: faults });
+    expect(report.exitCode).toBe(0);
+    const retried = report.steps.filter((step) => step.attempts === 2);
+    expect(retried).toHaveLength(1);
+    expect(retried[0].id.startsWith(operation.replace("cleanTopic", "cleanTopic."))).toBe(true);
+  });
 
   it.each(["db.stopHungQueries", "kafka.cleanupTopics", "kafka.stopConsumers", "s3.stopHungUploads", "db.checkForDeadlocks"])(
     "recovers in --cleanup mode when %s fails once",
@@ -125,7 +159,11 @@ describe("runMaintenance with the simulated integrations (SIMULATION_TIME_SCALE=
   it("fails a subsystem whose deadlocks never clear, cleans it up, and finishes the others", async () => {
     const report = await simulatedRun({ SIMULATION_FAULTS: "db.checkForDeadlocks=1" });
     expect(report.exitCode).toBe(1);
-    expect(stepOf(report, "db.checkForDeadlocks")).toMatchObject({ status: "failed", attempts: MAX_ATTEMPTS, recoveries: MAX_ATTEMPTS - 1 });
+    expect(stepOf(report, "db.checkForDeadlocks")).toMatchObject({
+      status: "failed",
+      attempts: MAX_ATTEMPTS,
+      recoveries: MAX_ATTEMPTS - 1,
+    });
     expect(report.results.db).toMatchObject({ status: "failed", failedStep: "db.checkForDeadlocks", cleanup: { reason: "failed" } });
     // The cleanup's own deadlock check keeps failing too: reported, not hidden.
     expect(report.results.db.cleanup!.status).toBe("failed");
@@ -167,7 +205,10 @@ describe("runMaintenance with the simulated integrations (SIMULATION_TIME_SCALE=
 describe("resuming from the journal", () => {
   it("skips what a failed run completed, repeats the connection it needs, and closes the journal when done", async () => {
     const path = join(tempDir(), "journal.json");
-    const failed = await simulatedRun({ SIMULATION_FAULTS: "db.checkForDeadlocks=0,s3.cleanUpOldBlobs=1" }, { journal: Journal.open(path) });
+    const failed = await simulatedRun(
+      { SIMULATION_FAULTS: "db.checkForDeadlocks=0,s3.cleanUpOldBlobs=1" },
+      { journal: Journal.open(path) },
+    );
     expect(failed.exitCode).toBe(1);
     const saved = Journal.open(path).completed;
     expect(saved.has("db.checkForDeadlocks")).toBe(true);
@@ -175,7 +216,10 @@ describe("resuming from the journal", () => {
     expect(saved.has("s3.cleanUpOldBlobs")).toBe(false);
 
     const { clients, calls } = mockIntegrations();
-    const resumed = await runMaintenance(planMaintenance({ journal: Journal.open(path) }), { clients, env: { SIMULATION_TIME_SCALE: "0" } });
+    const resumed = await runMaintenance(planMaintenance({ journal: Journal.open(path) }), {
+      clients,
+      env: { SIMULATION_TIME_SCALE: "0" },
+    });
     expect(resumed.exitCode).toBe(0);
     expect(calls).toEqual(["s3.initClient", "s3.cleanUpOldBlobs"]);
     expect(resumed.journal).toMatchObject({ path, closed: true });
@@ -187,7 +231,9 @@ describe("resuming from the journal", () => {
     const path = join(tempDir(), "journal.json");
     const failed = await simulatedRun({ SIMULATION_FAULTS: "db.checkForDeadlocks=0,db.vacuumDatabase=1" }, { journal: Journal.open(path) });
     expect(failed.results.db.failedStep).toBe("db.vacuumDatabase");
-    expect([...Journal.open(path).completed]).toEqual(expect.arrayContaining(["db.initClient", "db.modifyIndexTriggers", "db.updateIndexes"]));
+    expect([...Journal.open(path).completed]).toEqual(
+      expect.arrayContaining(["db.initClient", "db.modifyIndexTriggers", "db.updateIndexes"]),
+    );
 
     // The simulated clients refuse work before initClient, as a real connection would.
     const resumed = await simulatedRun({ SIMULATION_FAULTS: "db.checkForDeadlocks=0" }, { journal: Journal.open(path) });
@@ -202,7 +248,10 @@ describe("resuming from the journal", () => {
     const path = join(tempDir(), "journal.json");
     await simulatedRun({ SIMULATION_FAULTS: "db.checkForDeadlocks=0,s3.cleanUpOldBlobs=1" }, { journal: Journal.open(path) });
     const { clients, calls } = mockIntegrations();
-    await runMaintenance(planMaintenance({ journal: Journal.open(path, { fresh: true }) }), { clients, env: { SIMULATION_TIME_SCALE: "0" } });
+    await runMaintenance(planMaintenance({ journal: Journal.open(path, { fresh: true }) }), {
+      clients,
+      env: { SIMULATION_TIME_SCALE: "0" },
+    });
     expect(calls).toHaveLength(MAINTENANCE_STEPS.length);
   });
 
@@ -225,7 +274,12 @@ describe("resuming from the journal", () => {
     expect(Object.values(report.results).every((result) => result.status === "succeeded" && !result.cleanup)).toBe(true);
     expect(failures).toEqual([expect.stringMatching(/^cannot write the journal /)]);
     expect(report.exitCode).toBe(4);
-    expect(report.journal).toMatchObject({ closed: false, error: expect.stringMatching(/^cannot remove the journal .*; every step is done, so delete the journal or run the next cycle with --fresh/) });
+    expect(report.journal).toMatchObject({
+      closed: false,
+      error: expect.stringMatching(
+        /^cannot remove the journal .*; every step is done, so delete the journal or run the next cycle with --fresh/,
+      ),
+    });
     expect(formatSummary(report)).toContain("Journal out of date: cannot remove the journal");
   });
 

@@ -66,7 +66,10 @@ describe("LogProgress (not a terminal)", () => {
     const stream = new Capture();
     const progress = new LogProgress(new Logger("maintenance", { stream }), verbose);
     for (const event of events) progress.onEvent(event);
-    return stream.text.trim().split("\n").map((line) => JSON.parse(line));
+    return stream.text
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line));
   }
 
   it("writes one JSON log line per outcome, failure and recovery, warnings for failures", () => {
@@ -87,7 +90,10 @@ describe("LogProgress (not a terminal)", () => {
       "step retrying",
       "step finished",
     ]);
-    expect(lines[2]).toMatchObject({ level: "DEBUG", data: { error: { message: "Deadlock detected", stack: expect.stringContaining("progress.test") } } });
+    expect(lines[2]).toMatchObject({
+      level: "DEBUG",
+      data: { error: { message: "Deadlock detected", stack: expect.stringContaining("progress.test") } },
+    });
     expect(lines[4].data).toEqual({ step: "db.checkForDeadlocks", attempt: 2 });
   });
 });

@@ -1,4 +1,4 @@
-import { packageOfFile, topologicalOrder, withDependents, type Workspace } from "@monorepo/workspace-tools";
+import { packageOfFile, topologicalOrder, type Workspace, withDependents } from "@monorepo/workspace-tools";
 import { withDependencies } from "./graph";
 
 export const PIPELINE_PACKAGE = "@monorepo/pipeline";

@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { parseBuildEvents, reportsFromBuildEvents, BEP_CAVEAT } from "./bep";
+import { BEP_CAVEAT, parseBuildEvents, reportsFromBuildEvents } from "./bep";
 import { runCommand } from "./process";
 import type { TargetReport } from "./report";
 
@@ -59,12 +59,18 @@ export function hasDownloadedBazel(home: string): boolean {
  * download bazelisk would try one, retrying for ~20 s where downloads fail, so `auto` does not run it
  * then; and the probe has its own short timeout.
  */
-export async function probeBazel(root: string, timeoutMs = BAZEL_PROBE_TIMEOUT_MS, signal?: AbortSignal, env: NodeJS.ProcessEnv = process.env): Promise<Probe> {
+export async function probeBazel(
+  root: string,
+  timeoutMs = BAZEL_PROBE_TIMEOUT_MS,
+  signal?: AbortSignal,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Probe> {
   if (!fs.existsSync(path.join(root, "MODULE.bazel"))) return { usable: false, detail: "no MODULE.bazel in the workspace" };
   const launcher = bazelLauncher(root);
   if (!fs.existsSync(launcher)) return { usable: false, detail: `${path.relative(root, launcher)} is missing (run pnpm install)` };
   const home = bazeliskHome(env);
-  if (!hasDownloadedBazel(home)) return { usable: false, detail: `bazelisk has downloaded no Bazel into ${home} (--engine bazel lets it download)` };
+  if (!hasDownloadedBazel(home))
+    return { usable: false, detail: `bazelisk has downloaded no Bazel into ${home} (--engine bazel lets it download)` };
   const result = await runCommand(launcher, ["--version"], { cwd: root, timeoutMs, signal, env });
   if (result.timedOut) return { usable: false, detail: `\`bazel --version\` gave no answer within ${timeoutMs / 1000}s` };
   const lines = result.output.trim().split("\n");

@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { TEST_STATUSES, type AttemptReport, type TargetReport, type TestCounts, type TestStatus } from "./report";
+import { type AttemptReport, type TargetReport, TEST_STATUSES, type TestCounts, type TestStatus } from "./report";
 import { junitCounts, junitFailedTests } from "./results";
 import { testlogsDir } from "./targets";
 

@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
+import { topologicalOrder, type Workspace, WorkspaceError, type WorkspacePackage } from "@monorepo/workspace-tools";
 import type * as TypeScript from "typescript";
-import { topologicalOrder, WorkspaceError, type Workspace, type WorkspacePackage } from "@monorepo/workspace-tools";
 import { withDependencies } from "./graph";
 import { plural } from "./output";
 import { runPackageScript } from "./process";
@@ -81,10 +81,20 @@ export function scriptedBuildTasks(plan: BuildPlan, options: BuildOptions): Task
       const log = logPath(options.artifacts, pkg);
       const script = pkg.scripts.build;
       if (!script) throw new Error(`${pkg.dir}/package.json has no "build" script`);
-      const result = await runPackageScript(options.root, path.join(options.root, pkg.dir), script, [], { env: options.env, logFile: log, signal });
+      const result = await runPackageScript(options.root, path.join(options.root, pkg.dir), script, [], {
+        env: options.env,
+        logFile: log,
+        signal,
+      });
       return {
         ok: result.exitCode === 0 && !result.aborted,
-        value: { pkg, upToDate: false, durationMs: result.durationMs, exitCode: result.exitCode, log: path.relative(options.artifacts, log) },
+        value: {
+          pkg,
+          upToDate: false,
+          durationMs: result.durationMs,
+          exitCode: result.exitCode,
+          log: path.relative(options.artifacts, log),
+        },
       };
     },
   }));
@@ -128,7 +138,8 @@ export function removeStaleOutputs(ts: typeof TypeScript, config: TypeScript.Par
   if (folders.length === 0) return 0;
   const ignoreCase = !ts.sys.useCaseSensitiveFileNames;
   const expected = new Set<string>();
-  for (const file of config.fileNames) for (const output of ts.getOutputFileNames(config, file, ignoreCase)) expected.add(path.resolve(output));
+  for (const file of config.fileNames)
+    for (const output of ts.getOutputFileNames(config, file, ignoreCase)) expected.add(path.resolve(output));
   const buildInfo = ts.getTsBuildInfoEmitOutputFilePath(config.options);
   if (buildInfo) expected.add(path.resolve(buildInfo));
   let removed = 0;
@@ -215,14 +226,21 @@ export class SolutionBuild {
   private writeLog(pkg: WorkspacePackage, body: string): string {
     const log = logPath(this.options.artifacts, pkg);
     fs.mkdirSync(path.dirname(log), { recursive: true });
-    fs.writeFileSync(log, `${TSC_BUILD_SCRIPT} (in the pipeline's process: one solution builder for ${plural(this.plan.solution.length, "package")})\n${body}`);
+    fs.writeFileSync(
+      log,
+      `${TSC_BUILD_SCRIPT} (in the pipeline's process: one solution builder for ${plural(this.plan.solution.length, "package")})\n${body}`,
+    );
     return path.relative(this.options.artifacts, log);
   }
 
   /** tsc's own format, file names relative to the package ("src/a.ts(3,1): error TS2304: ..."). */
   private format(ts: typeof TypeScript, pkg: WorkspacePackage, diagnostics: readonly TypeScript.Diagnostic[]): string {
     const packageDir = path.join(this.options.root, pkg.dir);
-    return ts.formatDiagnostics(diagnostics, { getCanonicalFileName: (f) => f, getCurrentDirectory: () => packageDir, getNewLine: () => "\n" });
+    return ts.formatDiagnostics(diagnostics, {
+      getCanonicalFileName: (f) => f,
+      getCurrentDirectory: () => packageDir,
+      getNewLine: () => "\n",
+    });
   }
 
   /**
@@ -230,18 +248,34 @@ export class SolutionBuild {
    * references are not the workspace packages it depends on (tsc would build in another order than
    * the one the schedule was made for).
    */
-  private parse(ts: typeof TypeScript, pkg: WorkspacePackage): { configFile: string; config?: TypeScript.ParsedCommandLine; problem?: string } {
+  private parse(
+    ts: typeof TypeScript,
+    pkg: WorkspacePackage,
+  ): { configFile: string; config?: TypeScript.ParsedCommandLine; problem?: string } {
     const configFile = path.join(this.options.root, pkg.dir, "tsconfig.json");
     const errors: TypeScript.Diagnostic[] = [];
-    const config = ts.getParsedCommandLineOfConfigFile(configFile, undefined, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: (d) => errors.push(d) });
+    const config = ts.getParsedCommandLineOfConfigFile(configFile, undefined, {
+      ...ts.sys,
+      onUnRecoverableConfigFileDiagnostic: (d) => errors.push(d),
+    });
     errors.push(...(config?.errors ?? []));
     if (!config || errors.length > 0) return { configFile, config, problem: this.format(ts, pkg, errors) };
     const tsconfigOf = (dir: string) => path.join(this.options.root, dir, "tsconfig.json");
     const expected = pkg.workspaceDeps.map((dep) => tsconfigOf(this.byName(dep).dir)).filter((file) => fs.existsSync(file));
-    const actual = (config.projectReferences ?? []).map((ref) => path.resolve(ref.path.endsWith(".json") ? ref.path : path.join(ref.path, "tsconfig.json")));
-    const show = (files: string[]) => files.map((f) => path.relative(this.options.root, path.dirname(f))).sort().join(", ") || "none";
+    const actual = (config.projectReferences ?? []).map((ref) =>
+      path.resolve(ref.path.endsWith(".json") ? ref.path : path.join(ref.path, "tsconfig.json")),
+    );
+    const show = (files: string[]) =>
+      files
+        .map((f) => path.relative(this.options.root, path.dirname(f)))
+        .sort()
+        .join(", ") || "none";
     if (show(expected) !== show(actual)) {
-      return { configFile, config, problem: `tsconfig.json references ${show(actual)}, but the package depends on ${show(expected)}: run \`pnpm bazel:generate\`\n` };
+      return {
+        configFile,
+        config,
+        problem: `tsconfig.json references ${show(actual)}, but the package depends on ${show(expected)}: run \`pnpm bazel:generate\`\n`,
+      };
     }
     return { configFile, config };
   }
@@ -269,22 +303,33 @@ export class SolutionBuild {
         if (removed > 0) this.options.onStaleOutputs?.(pkg, removed);
         const step = { pkg, upToDate: false, durationMs: 0 };
         if (problem !== undefined) finish(pkg, { ok: false, value: { ...step, exitCode: 1, log: this.writeLog(pkg, problem) } });
-        else if (pkg.workspaceDeps.some((dep) => this.results.has(dep))) this.settle(pkg, { ok: false, value: { ...step, exitCode: null } });
+        else if (pkg.workspaceDeps.some((dep) => this.results.has(dep)))
+          this.settle(pkg, { ok: false, value: { ...step, exitCode: null } });
         else projects.push({ pkg, configFile });
       }
       let current: TypeScript.Diagnostic[] | undefined;
       // Outside a project's build tsc reports only tsconfig problems, which parse() found already.
-      const host = ts.createSolutionBuilderHost(ts.sys, undefined, (diagnostic) => current?.push(diagnostic), () => undefined);
+      const host = ts.createSolutionBuilderHost(
+        ts.sys,
+        undefined,
+        (diagnostic) => current?.push(diagnostic),
+        () => undefined,
+      );
       // Given in dependency order, with references that are the dependencies, the roots are the
       // order tsc builds in (its own order is the references' depth-first order).
-      const builder = ts.createSolutionBuilder(host, projects.map((p) => p.configFile), { stopBuildOnErrors: true });
+      const builder = ts.createSolutionBuilder(
+        host,
+        projects.map((p) => p.configFile),
+        { stopBuildOnErrors: true },
+      );
       const index = new Map(projects.map((p, i) => [path.resolve(p.configFile), i]));
       let next = 0;
       const passOver = (until: number) => {
         // tsc passed over these: up to date, or blocked by a dependency that failed.
         for (; next < until; next++) {
           const { pkg } = projects[next]!;
-          if (pkg.workspaceDeps.some((dep) => this.results.get(dep)?.ok === false)) this.settle(pkg, { ok: false, value: { pkg, upToDate: false, durationMs: 0, exitCode: null } });
+          if (pkg.workspaceDeps.some((dep) => this.results.get(dep)?.ok === false))
+            this.settle(pkg, { ok: false, value: { pkg, upToDate: false, durationMs: 0, exitCode: null } });
           else finish(pkg, { ok: true, value: { pkg, upToDate: true, durationMs: 0, exitCode: 0 } });
         }
       };
@@ -307,7 +352,10 @@ export class SolutionBuild {
         const errors = diagnostics.filter((d) => d.category === ts.DiagnosticCategory.Error).length;
         const compiled = project.kind === ts.InvalidatedProjectKind.Build;
         const value: BuildStep = { pkg, upToDate: !compiled, durationMs: Date.now() - projectStarted, exitCode: errors > 0 ? 2 : 0 };
-        finish(pkg, { ok: errors === 0, value: compiled || errors > 0 ? { ...value, log: this.writeLog(pkg, this.format(ts, pkg, diagnostics)) } : value });
+        finish(pkg, {
+          ok: errors === 0,
+          value: compiled || errors > 0 ? { ...value, log: this.writeLog(pkg, this.format(ts, pkg, diagnostics)) } : value,
+        });
       }
     } finally {
       // Interrupted (or the compiler threw): nothing waits forever for a project.

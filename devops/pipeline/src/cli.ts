@@ -2,7 +2,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { BaseCommand, runMain, type CliSpec } from "@monorepo/cli";
+import { BaseCommand, type CliSpec, runMain } from "@monorepo/cli";
 import { Command, Option, UsageError } from "clipanion";
 import * as t from "typanion";
 import { commitOf } from "./git";
@@ -16,7 +16,8 @@ const pipelines = () => import("./pipelines");
 export function findRoot(from: string): string {
   for (let dir = path.resolve(from); ; dir = path.dirname(dir)) {
     if (fs.existsSync(path.join(dir, "pnpm-workspace.yaml"))) return dir;
-    if (path.dirname(dir) === dir) throw new UsageError(`no pnpm-workspace.yaml in ${from} or above: run the pipeline inside the repository`);
+    if (path.dirname(dir) === dir)
+      throw new UsageError(`no pnpm-workspace.yaml in ${from} or above: run the pipeline inside the repository`);
   }
 }
 
@@ -49,7 +50,8 @@ abstract class PipelineCommand extends BaseCommand {
   }
 }
 
-const EXIT_CODES_HELP = "Exit codes: 0 done, every target green; 1 a target red or a step failed; 2 usage error (nothing ran); 130 interrupted by SIGINT or SIGTERM, or the output closed (`| head`): the running steps are stopped and the reports written.";
+const EXIT_CODES_HELP =
+  "Exit codes: 0 done, every target green; 1 a target red or a step failed; 2 usage error (nothing ran); 130 interrupted by SIGINT or SIGTERM, or the output closed (`| head`): the running steps are stopped and the reports written.";
 
 class CiCommand extends PipelineCommand {
   static paths = [["ci"]];
@@ -78,14 +80,17 @@ class CiCommand extends PipelineCommand {
 
   static schema = [t.hasMutuallyExclusiveKeys(["all", "base"], { missingIf: "falsy" })];
 
-  base = Option.String("--base", { description: "Revision to diff against (default: merge-base with main; HEAD^ on main); not with --all" });
+  base = Option.String("--base", {
+    description: "Revision to diff against (default: merge-base with main; HEAD^ on main); not with --all",
+  });
 
   all = Option.Boolean("--all", false, { description: "Build and test every package, whatever changed; not with --base" });
 
   async execute(): Promise<number> {
     const ctx = this.pipelineContext();
     // A mistyped base is a usage error: said at once, before the engine probe or any build.
-    if (this.base !== undefined && !commitOf(ctx.root, this.base)) throw new UsageError(`--base ${this.base}: not a commit in this repository`);
+    if (this.base !== undefined && !commitOf(ctx.root, this.base))
+      throw new UsageError(`--base ${this.base}: not a commit in this repository`);
     return (await pipelines()).ci(ctx, { base: this.base, all: this.all });
   }
 }
@@ -111,7 +116,8 @@ class TestCommand extends PipelineCommand {
   });
 
   runfiles = Option.Boolean("--runfiles", true, {
-    description: "Also run every jest_test in the runfiles layout after the pnpm-path targets (default; --no-runfiles skips it, never in CI)",
+    description:
+      "Also run every jest_test in the runfiles layout after the pnpm-path targets (default; --no-runfiles skips it, never in CI)",
   });
 
   async execute(): Promise<number> {

@@ -61,7 +61,8 @@ export function deployFacts(root: string, pkg: WorkspacePackage): DeployFacts {
     return value;
   };
   const readinessPath = facts?.readinessPath ?? READINESS_PATH;
-  if (typeof readinessPath !== "string" || !readinessPath.startsWith("/")) throw new Error(`${manifestFile}: "acme.deploy.readinessPath" must be a path starting with /`);
+  if (typeof readinessPath !== "string" || !readinessPath.startsWith("/"))
+    throw new Error(`${manifestFile}: "acme.deploy.readinessPath" must be a path starting with /`);
   return { pushSeconds: seconds("pushSeconds"), deploySeconds: seconds("deploySeconds"), readinessPath };
 }
 
@@ -283,7 +284,8 @@ export async function checkReadiness(pkg: WorkspacePackage, options: ReadinessOp
       if (options.signal?.aborted) throw new Error("interrupted");
       if (gone !== undefined) throw new Error(gone);
       if ((await getStatus(url, 1000)) === 200) return { port, ms: Date.now() - started };
-      if (Date.now() - started > timeoutMs) throw new Error(`${pkg.name} did not answer 200 on GET ${readinessPath} within ${timeoutMs / 1000}s`);
+      if (Date.now() - started > timeoutMs)
+        throw new Error(`${pkg.name} did not answer 200 on GET ${readinessPath} within ${timeoutMs / 1000}s`);
       await new Promise((r) => setTimeout(r, options.pollMs ?? 100));
     }
   } finally {

@@ -1,9 +1,9 @@
 import fs from "node:fs";
 import path from "node:path";
-import { runPackageScript, type RunResult } from "./process";
+import { type RunResult, runPackageScript } from "./process";
 import type { AttemptReport, TargetReport, TestStatus } from "./report";
 import { summarizeJest } from "./results";
-import { testlogsDir, type TestTarget } from "./targets";
+import { type TestTarget, testlogsDir } from "./targets";
 
 /** Tests run with simulated waits shrunk 100x unless the caller chose a scale. */
 export const DEFAULT_TEST_TIME_SCALE = "0.01";

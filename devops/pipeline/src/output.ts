@@ -48,7 +48,9 @@ export class Output {
 
   /** "build             4.2s  ok      2 built, 3 up to date" */
   stage(name: string, ms: number, status: StageStatus, detail: string): void {
-    this.line(`${name.padEnd(STAGE_NAME_WIDTH)} ${seconds(ms).padStart(STAGE_TIME_WIDTH)}  ${status.padEnd(STAGE_STATUS_WIDTH)} ${detail}`.trimEnd());
+    this.line(
+      `${name.padEnd(STAGE_NAME_WIDTH)} ${seconds(ms).padStart(STAGE_TIME_WIDTH)}  ${status.padEnd(STAGE_STATUS_WIDTH)} ${detail}`.trimEnd(),
+    );
   }
 
   step(text: string): void {

@@ -1,31 +1,43 @@
 import fs from "node:fs";
 import path from "node:path";
 import { loadFlakyPolicy, loadWorkspace, type Workspace, type WorkspacePackage } from "@monorepo/workspace-tools";
-import { affectedPackages, everything, type Affected } from "./affected";
-import { probeBazel, runBazelTests, BAZEL_PROBE_TIMEOUT_MS } from "./bazel";
-import { buildTaskId, planBuild, scriptedBuildTasks, SOLUTION_TASK, SolutionBuild, type BuildStep, type SolutionSummary } from "./build";
+import { type Affected, affectedPackages, everything } from "./affected";
+import { BAZEL_PROBE_TIMEOUT_MS, probeBazel, runBazelTests } from "./bazel";
+import { type BuildStep, buildTaskId, planBuild, SOLUTION_TASK, SolutionBuild, type SolutionSummary, scriptedBuildTasks } from "./build";
 import {
+  type Cluster,
   checkReadiness,
-  deployFacts,
+  type DeployFacts,
   DeployState,
+  deployFacts,
   outputDigest,
-  selectDeploys,
-  services,
+  type Registry,
   SimulatedCluster,
   SimulatedRegistry,
-  type Cluster,
-  type DeployFacts,
-  type Registry,
+  selectDeploys,
+  services,
 } from "./deploy";
-import { changedFiles, git, GitError, resolveBase, shortSha, sourceFiles } from "./git";
-import { runJestTarget } from "./jest-target";
-import { Output, plural, seconds, Stopwatch } from "./output";
-import { runCommand, tailOfFile } from "./process";
-import { buildReport, countsLine, headline, isGreen, isNotRun, isRed, renderMarkdown, targetName, writeReport, type FlakeReport, type TargetReport } from "./report";
-import { RUNFILES_DIR, runRunfilesStage } from "./runfiles";
+import { changedFiles, GitError, git, resolveBase, shortSha, sourceFiles } from "./git";
 import { withDependencies } from "./graph";
-import { byCriticalPath, runTasks, type Outcome, type Task } from "./scheduler";
-import { defaultTarget, perfTarget, PERF_TARGET_LABEL, slug, testlogsDir, type TestTarget } from "./targets";
+import { runJestTarget } from "./jest-target";
+import { type Output, plural, Stopwatch, seconds } from "./output";
+import { runCommand, tailOfFile } from "./process";
+import {
+  buildReport,
+  countsLine,
+  type FlakeReport,
+  headline,
+  isGreen,
+  isNotRun,
+  isRed,
+  renderMarkdown,
+  type TargetReport,
+  targetName,
+  writeReport,
+} from "./report";
+import { RUNFILES_DIR, runRunfilesStage } from "./runfiles";
+import { byCriticalPath, type Outcome, runTasks, type Task } from "./scheduler";
+import { defaultTarget, PERF_TARGET_LABEL, perfTarget, slug, type TestTarget, testlogsDir } from "./targets";
 
 export type EngineChoice = "auto" | "bazel" | "pnpm";
 
@@ -83,7 +95,9 @@ function finish(ctx: PipelineContext, command: string, report: FlakeReport, fail
   const red = failures.length > 0 || summary.failed > 0;
   const interrupted = ctx.signal?.aborted === true;
   const verdict = red ? "FAILED" : interrupted ? "interrupted" : "passed";
-  const ran = interrupted ? `${summary.targets - summary.notRun} of ${plural(summary.targets, "target")} ran, ${summary.notRun} not run` : scope;
+  const ran = interrupted
+    ? `${summary.targets - summary.notRun} of ${plural(summary.targets, "target")} ran, ${summary.notRun} not run`
+    : scope;
   ctx.out.line(`${command} ${verdict} in ${seconds(total.ms())}${ran ? `: ${ran}` : ""}`);
   ctx.out.line(countsLine(report));
   return red ? 1 : 0;
@@ -101,7 +115,12 @@ async function bazelTests(ctx: PipelineContext, command: string, patterns: strin
   const watch = new Stopwatch();
   const result = await runBazelTests({ root: ctx.root, artifacts: ctx.artifacts, patterns, signal: ctx.signal, env: ctx.env });
   const ok = result.exitCode === 0;
-  ctx.out.stage("bazel test", watch.ms(), ok ? "ok" : "FAILED", `bazel test --config=ci -- ${patterns.join(" ")} (exit ${result.exitCode})`);
+  ctx.out.stage(
+    "bazel test",
+    watch.ms(),
+    ok ? "ok" : "FAILED",
+    `bazel test --config=ci -- ${patterns.join(" ")} (exit ${result.exitCode})`,
+  );
   const failures: Failure[] = ok ? [] : [{ what: `bazel test (exit ${result.exitCode})`, step: "bazel test", log: result.log }];
   if (!ok) ctx.out.step(tailOfFile(path.join(ctx.artifacts, result.log)));
   return finish(ctx, command, buildReport("bazel", command, result.targets, result.caveat), failures, total);
@@ -127,7 +146,11 @@ async function pnpmTests(ctx: PipelineContext, command: string, workspace: Works
   clearTestlogs(ctx);
   const failures: Failure[] = [];
   const watch = new Stopwatch();
-  const build = buildStageTasks(ctx, workspace, request.packages.map((p) => p.name));
+  const build = buildStageTasks(
+    ctx,
+    workspace,
+    request.packages.map((p) => p.name),
+  );
   const policy = loadFlakyPolicy(ctx.root);
   const targets = request.packages.map(request.targetOf);
   // A target needs the builds of its package and of every package it depends on, directly or not.
@@ -145,11 +168,17 @@ async function pnpmTests(ctx: PipelineContext, command: string, workspace: Works
         env: ctx.env,
         signal,
         onAttempt: (t, attempt, allowed) => {
-          const counts = attempt.tests ? ` (${attempt.tests.passed} passed, ${attempt.tests.failed} failed)` : attempt.error ? ` (${attempt.error})` : "";
+          const counts = attempt.tests
+            ? ` (${attempt.tests.passed} passed, ${attempt.tests.failed} failed)`
+            : attempt.error
+              ? ` (${attempt.error})`
+              : "";
           // The target's last attempt: say how far the run is, for a reader without the live line.
           const last = attempt.status === "PASSED" || attempt.status === "INCOMPLETE" || attempt.attempt >= allowed;
           const done = last ? `; ${progress.finish(t.label)}` : "";
-          ctx.out.step(`${t.label} attempt ${attempt.attempt}/${allowed}: ${attempt.status} in ${seconds(attempt.durationMs ?? 0)}${counts}${done}`);
+          ctx.out.step(
+            `${t.label} attempt ${attempt.attempt}/${allowed}: ${attempt.status} in ${seconds(attempt.durationMs ?? 0)}${counts}${done}`,
+          );
         },
       });
       return { ok: isGreen(report.status), value: report };
@@ -181,7 +210,13 @@ async function pnpmTests(ctx: PipelineContext, command: string, workspace: Works
       reports.set(
         target.label,
         blocker
-          ? { label: target.label, status: "FAILED_TO_BUILD", attemptsAllowed: policy.attemptsFor(target.label), attempts: [], note: `not run: ${blocker.id} ${blocker.status}` }
+          ? {
+              label: target.label,
+              status: "FAILED_TO_BUILD",
+              attemptsAllowed: policy.attemptsFor(target.label),
+              attempts: [],
+              note: `not run: ${blocker.id} ${blocker.status}`,
+            }
           : { label: target.label, status: "INCOMPLETE", attempts: [], note: `not run: ${outcome.reason}` },
       );
       continue;
@@ -225,7 +260,12 @@ function stageCounts(reports: TargetReport[]): string {
 async function runfilesStage(ctx: PipelineContext, buildFailed: boolean, failures: Failure[]): Promise<TargetReport[]> {
   const watch = new Stopwatch();
   if (buildFailed || ctx.signal?.aborted) {
-    ctx.out.stage("runfiles", 0, "skipped", buildFailed ? "a build failed: the runfiles layout needs every compiled output" : "interrupted");
+    ctx.out.stage(
+      "runfiles",
+      0,
+      "skipped",
+      buildFailed ? "a build failed: the runfiles layout needs every compiled output" : "interrupted",
+    );
     return [];
   }
   ctx.out.step(`every non-manual jest_test again in the runfiles layout \`bazel test\` gives it, ${ctx.concurrency} at a time`);
@@ -240,7 +280,9 @@ async function runfilesStage(ctx: PipelineContext, buildFailed: boolean, failure
       onAttempt: (label, attempt, allowed) => {
         const counts = attempt.tests ? ` (${attempt.tests.passed} passed, ${attempt.tests.failed} failed)` : "";
         const error = attempt.error ? `: ${attempt.error}` : "";
-        ctx.out.step(`${targetName({ label, layout: "runfiles" })} attempt ${attempt.attempt}/${allowed}: ${attempt.status} in ${seconds(attempt.durationMs ?? 0)}${counts}${error}`);
+        ctx.out.step(
+          `${targetName({ label, layout: "runfiles" })} attempt ${attempt.attempt}/${allowed}: ${attempt.status} in ${seconds(attempt.durationMs ?? 0)}${counts}${error}`,
+        );
       },
     });
   } catch (error) {
@@ -260,7 +302,12 @@ async function runfilesStage(ctx: PipelineContext, buildFailed: boolean, failure
       log: report.attempts.at(-1)?.log,
     });
   }
-  ctx.out.stage("runfiles", watch.ms(), stageStatus(reports), `${stageCounts(reports)} (results: ${path.relative(process.cwd(), path.join(ctx.artifacts, RUNFILES_DIR))})`);
+  ctx.out.stage(
+    "runfiles",
+    watch.ms(),
+    stageStatus(reports),
+    `${stageCounts(reports)} (results: ${path.relative(process.cwd(), path.join(ctx.artifacts, RUNFILES_DIR))})`,
+  );
   return reports;
 }
 
@@ -291,7 +338,8 @@ function buildStageTasks(ctx: PipelineContext, workspace: Workspace, wanted: str
     root: ctx.root,
     artifacts: ctx.artifacts,
     env: ctx.env,
-    onStaleOutputs: (pkg: WorkspacePackage, files: number) => ctx.out.step(`${pkg.name}: removed ${plural(files, "compiled file")} that no source produces any more`),
+    onStaleOutputs: (pkg: WorkspacePackage, files: number) =>
+      ctx.out.step(`${pkg.name}: removed ${plural(files, "compiled file")} that no source produces any more`),
   };
   const solution = new SolutionBuild(plan, options);
   const { solution: solutionTask, projects } = solution.tasks();
@@ -399,18 +447,23 @@ export async function ci(ctx: PipelineContext, options: CiOptions): Promise<numb
   }
   ctx.out.stage("affected", watch.ms(), "ok", detail);
   for (const p of affected.packages) {
-    if (p.why.kind === "changed") ctx.out.step(`${p.name}: changed (${p.why.files.slice(0, 3).join(", ")}${p.why.files.length > 3 ? ", ..." : ""})`);
+    if (p.why.kind === "changed")
+      ctx.out.step(`${p.name}: changed (${p.why.files.slice(0, 3).join(", ")}${p.why.files.length > 3 ? ", ..." : ""})`);
     if (p.why.kind === "dependent") ctx.out.step(`${p.name}: depends on ${p.why.on.join(", ")}`);
   }
   if (affected.ignoredFiles.length) ctx.out.step(`changed files no package reads: ${affected.ignoredFiles.join(", ")}`);
   const names = new Set(affected.packages.map((p) => p.name));
   const skipped = workspace.packages.filter((p) => !names.has(p.name)).map((p) => p.name);
-  if (skipped.length === count) ctx.out.step(`skipped: ${count === 1 ? "the only package" : `all ${count} packages`}, as the change affects none of them`);
+  if (skipped.length === count)
+    ctx.out.step(`skipped: ${count === 1 ? "the only package" : `all ${count} packages`}, as the change affects none of them`);
   else if (skipped.length) ctx.out.step(`skipped, not affected by the change: ${skipped.join(", ")}`);
   ctx.out.step(`skipped: ${PERF_TARGET_LABEL} (the perf suite runs in \`pipeline.sh perf\`)`);
 
   const packages = affected.packages.map((p) => workspace.byName.get(p.name)!);
-  const scope = packages.length === 0 ? "nothing to build or test" : `tested ${packages.length} of ${plural(count, "package")}${skipped.length ? ` (${skipped.length} not affected)` : ""}`;
+  const scope =
+    packages.length === 0
+      ? "nothing to build or test"
+      : `tested ${packages.length} of ${plural(count, "package")}${skipped.length ? ` (${skipped.length} not affected)` : ""}`;
   return pnpmTests(ctx, "ci", workspace, { packages, targetOf: defaultTarget, scope }, total);
 }
 
@@ -454,7 +507,9 @@ const MAINTENANCE_PACKAGE = "@monorepo/maintenance";
 
 /** The compiled CLI a package's "bin" names (its only one, or the one named after the package folder). */
 function binOf(root: string, pkg: WorkspacePackage): string {
-  const manifest = JSON.parse(fs.readFileSync(path.join(root, pkg.dir, "package.json"), "utf8")) as { bin?: string | Record<string, string> };
+  const manifest = JSON.parse(fs.readFileSync(path.join(root, pkg.dir, "package.json"), "utf8")) as {
+    bin?: string | Record<string, string>;
+  };
   const bins = typeof manifest.bin === "string" ? [manifest.bin] : Object.values(manifest.bin ?? {});
   const bin = bins.length === 1 ? bins[0] : (manifest.bin as Record<string, string> | undefined)?.[path.posix.basename(pkg.dir)];
   if (!bin) throw new Error(`${pkg.dir}/package.json names no "bin" to run`);
@@ -531,7 +586,12 @@ export async function cd(ctx: PipelineContext, options: CdOptions): Promise<numb
   const state = new DeployState(ctx.root);
   const selection = selectDeploys(digests, state);
   const chosen = selection.filter((s) => s.deploy);
-  ctx.out.stage("select", watch.ms(), "ok", `${chosen.length} of ${plural(selection.length, "service")} to deploy (build output digests vs ${path.relative(ctx.root, state.file)})`);
+  ctx.out.stage(
+    "select",
+    watch.ms(),
+    "ok",
+    `${chosen.length} of ${plural(selection.length, "service")} to deploy (build output digests vs ${path.relative(ctx.root, state.file)})`,
+  );
   for (const s of selection) ctx.out.step(`${s.service}: ${s.deploy ? "deploy" : "skip"}, ${s.reason}`);
 
   const skipped = selection.filter((s) => !s.deploy).map((s) => s.service);
@@ -554,7 +614,9 @@ export async function cd(ctx: PipelineContext, options: CdOptions): Promise<numb
   // anything is published or deployed; the same content again is not published twice.
   watch = new Stopwatch();
   const registry = options.registry ?? new SimulatedRegistry(ctx.root, factsOf, ctx.env);
-  const known = await Promise.all(chosen.map(async (s) => ({ ...s, published: await registry.publishedDigest(s.service, options.version, ctx.signal) })));
+  const known = await Promise.all(
+    chosen.map(async (s) => ({ ...s, published: await registry.publishedDigest(s.service, options.version, ctx.signal) })),
+  );
   const conflicts = known.filter((s) => s.published !== undefined && s.published !== s.digest);
   if (conflicts.length > 0) {
     ctx.out.stage("release", watch.ms(), "FAILED", `version ${options.version} is already published with other content`);
@@ -585,16 +647,25 @@ export async function cd(ctx: PipelineContext, options: CdOptions): Promise<numb
       try {
         const started = new Stopwatch();
         const publish = republished.has(service)
-          ? Promise.resolve(ctx.out.step(`${service}: ${service}:${image.version} already published with this content, not published again`))
-          : registry.publish(image, ctx.signal).then(() => ctx.out.step(`${service}: published ${service}:${image.version} in ${seconds(started.ms())}`));
+          ? Promise.resolve(
+              ctx.out.step(`${service}: ${service}:${image.version} already published with this content, not published again`),
+            )
+          : registry
+              .publish(image, ctx.signal)
+              .then(() => ctx.out.step(`${service}: published ${service}:${image.version} in ${seconds(started.ms())}`));
         const [, ready] = await Promise.all([
           publish,
-          checkReadiness(pkg, { root: ctx.root, path: readinessPath, logFile: readinessLog, signal: ctx.signal, env: ctx.env, timeoutMs: options.readinessTimeoutMs }).catch(
-            (error: Error) => {
-              step = "readiness";
-              throw error;
-            },
-          ),
+          checkReadiness(pkg, {
+            root: ctx.root,
+            path: readinessPath,
+            logFile: readinessLog,
+            signal: ctx.signal,
+            env: ctx.env,
+            timeoutMs: options.readinessTimeoutMs,
+          }).catch((error: Error) => {
+            step = "readiness";
+            throw error;
+          }),
         ]);
         ctx.out.step(`${service}: ready on 127.0.0.1:${ready.port} (GET ${readinessPath} 200) after ${seconds(ready.ms)}`);
         step = "deploy";

@@ -126,9 +126,7 @@ export function runPackageScript(
   options: Omit<RunOptions, "cwd">,
 ): Promise<RunResult> {
   const env = { ...(options.env ?? process.env) };
-  env.PATH = [path.join(packageDir, "node_modules", ".bin"), path.join(root, "node_modules", ".bin"), env.PATH ?? ""].join(
-    path.delimiter,
-  );
+  env.PATH = [path.join(packageDir, "node_modules", ".bin"), path.join(root, "node_modules", ".bin"), env.PATH ?? ""].join(path.delimiter);
   const line = [script, ...extraArgs.map(shellQuote)].join(" ");
   return runCommand("/bin/sh", ["-c", line], { ...options, cwd: packageDir, env });
 }

@@ -172,11 +172,7 @@ function escapeCell(text: string): string {
 
 export function renderMarkdown(report: FlakeReport): string {
   const { summary } = report;
-  const lines = [
-    `## Flake report: \`${report.command}\` (${report.engine} path)`,
-    "",
-    `${headline(summary)}.`,
-  ];
+  const lines = [`## Flake report: \`${report.command}\` (${report.engine} path)`, "", `${headline(summary)}.`];
   const runfiles = report.targets.filter((t) => t.layout === "runfiles").length;
   if (runfiles > 0) {
     lines.push(
@@ -221,9 +217,10 @@ export function renderMarkdown(report: FlakeReport): string {
   const notRun = report.targets.filter((t) => isNotRun(t.status));
   if (notRun.length > 0) {
     lines.push("", "### Not run (interrupted)");
-    for (const t of notRun) lines.push(`- \`${t.label}\` ${t.status}${t.note ? ` (${t.note})` : t.attempts.length ? " (stopped while it ran)" : ""}`);
+    for (const t of notRun)
+      lines.push(`- \`${t.label}\` ${t.status}${t.note ? ` (${t.note})` : t.attempts.length ? " (stopped while it ran)" : ""}`);
   }
-  return lines.join("\n") + "\n";
+  return `${lines.join("\n")}\n`;
 }
 
 /** "13 test targets: 12 passed, 1 flaky, 0 failed", with the targets not run when there are any. */
@@ -282,6 +279,6 @@ export function writeReport(report: FlakeReport, artifacts: string, env: NodeJS.
   const text = renderMarkdown(report);
   writeJsonFileAtomicSync(json, report);
   writeFileAtomicSync(markdown, text);
-  if (env.GITHUB_STEP_SUMMARY) fs.appendFileSync(env.GITHUB_STEP_SUMMARY, text + "\n");
+  if (env.GITHUB_STEP_SUMMARY) fs.appendFileSync(env.GITHUB_STEP_SUMMARY, `${text}\n`);
   return { json, markdown };
 }

@@ -30,7 +30,12 @@ interface JestJson {
 
 /** The first line that says something: jest's formatted message opens with a "● Test suite failed to run" heading. */
 function firstLine(text: string | undefined): string {
-  return (text ?? "").split("\n").map((l) => l.trim()).find((l) => l && !l.startsWith("●")) ?? "";
+  return (
+    (text ?? "")
+      .split("\n")
+      .map((l) => l.trim())
+      .find((l) => l && !l.startsWith("●")) ?? ""
+  );
 }
 
 /**

@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
-import { runRunfilesTests, type RunfilesAttempt, type RunfilesTargetReport } from "@monorepo/workspace-tools";
+import { type RunfilesAttempt, type RunfilesTargetReport, runRunfilesTests } from "@monorepo/workspace-tools";
 import type { AttemptReport, TargetReport } from "./report";
 import { junitCounts, junitFailedTests } from "./results";
 

@@ -12,9 +12,7 @@ export interface Task<T> {
   run: (signal: AbortSignal | undefined) => Promise<{ ok: boolean; value: T }>;
 }
 
-export type Outcome<T> =
-  | { id: string; status: "ok" | "failed"; value: T }
-  | { id: string; status: "skipped"; reason: string };
+export type Outcome<T> = { id: string; status: "ok" | "failed"; value: T } | { id: string; status: "skipped"; reason: string };
 
 export interface ScheduleOptions<T> {
   concurrency: number;

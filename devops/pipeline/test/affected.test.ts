@@ -101,7 +101,10 @@ describe("affectedPackages", () => {
 
   it("ignores documentation, the benchmark and Bazel-only root files on the pnpm path", () => {
     const affected = affectedPackages(ws, ["README.md", "bench/pipeline.mjs", "MODULE.bazel", ".bazelrc", "BUILD.bazel"]);
-    expect(affected).toEqual({ packages: [], ignoredFiles: ["README.md", "bench/pipeline.mjs", "MODULE.bazel", ".bazelrc", "BUILD.bazel"] });
+    expect(affected).toEqual({
+      packages: [],
+      ignoredFiles: ["README.md", "bench/pipeline.mjs", "MODULE.bazel", ".bazelrc", "BUILD.bazel"],
+    });
   });
 
   it("errs towards doing the work for an unknown root file", () => {

@@ -26,13 +26,19 @@ describe("probeBazel", () => {
     expect(fs.existsSync(calls)).toBe(false);
   });
 
-  it.each([["downloads/bazelbuild/bazel-8.7.0-linux-x86_64/bin/bazel"], ["downloads/sha256/0a1b2c/bin/bazel"]])("asks `bazel --version` once bazelisk holds %s", async (download) => {
-    const { root, calls } = workspace();
-    const home = tempDir();
-    writeFiles(home, { [download]: "" });
-    expect(await probeBazel(root, 5000, undefined, { ...process.env, BAZELISK_HOME: home })).toEqual({ usable: true, detail: "bazel 8.7.0" });
-    expect(fs.readFileSync(calls, "utf8")).toBe("--version\n");
-  });
+  it.each([["downloads/bazelbuild/bazel-8.7.0-linux-x86_64/bin/bazel"], ["downloads/sha256/0a1b2c/bin/bazel"]])(
+    "asks `bazel --version` once bazelisk holds %s",
+    async (download) => {
+      const { root, calls } = workspace();
+      const home = tempDir();
+      writeFiles(home, { [download]: "" });
+      expect(await probeBazel(root, 5000, undefined, { ...process.env, BAZELISK_HOME: home })).toEqual({
+        usable: true,
+        detail: "bazel 8.7.0",
+      });
+      expect(fs.readFileSync(calls, "utf8")).toBe("--version\n");
+    },
+  );
 });
 
 describe("bazeliskHome", () => {

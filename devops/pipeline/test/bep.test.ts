@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
-import { buildReport, BuildEventError, countsLine, parseBuildEvents, reportsFromBuildEvents } from "../src";
+import { BuildEventError, buildReport, countsLine, parseBuildEvents, reportsFromBuildEvents } from "../src";
 import { FIXTURES, tempDir } from "./helpers";
 
 /** The fixture's file URIs point into a folder standing in for Bazel's output tree. */
@@ -13,7 +13,8 @@ function bazelOutputs(): { dir: string; events: string } {
     "bazel/user/attempt_1.xml": junitFailed,
     "bazel/user/test.log": "PASS\n",
     "bazel/user/test.xml": junitPassed,
-    "bazel/logger/test.xml": '<testsuites tests="10" failures="0" errors="0"><testsuite tests="10" failures="0" errors="0" skipped="0"></testsuite></testsuites>',
+    "bazel/logger/test.xml":
+      '<testsuites tests="10" failures="0" errors="0"><testsuite tests="10" failures="0" errors="0" skipped="0"></testsuite></testsuites>',
   };
   for (const [file, content] of Object.entries(files)) {
     fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
@@ -104,7 +105,10 @@ describe("build event parsing (fixtures written from build_event_stream.proto, n
   });
 
   it("maps the pre-Bazel-7 enum name and a missing status (proto3 default) to NO_STATUS", () => {
-    const halted = JSON.stringify({ id: { testSummary: { label: "//a:test" } }, testSummary: { overallStatus: "BLAZE_HALTED_BEFORE_TESTING" } });
+    const halted = JSON.stringify({
+      id: { testSummary: { label: "//a:test" } },
+      testSummary: { overallStatus: "BLAZE_HALTED_BEFORE_TESTING" },
+    });
     const bare = JSON.stringify({ id: { testResult: { label: "//b:test", attempt: 1 } }, testResult: {} });
     const targets = parseBuildEvents(`${halted}\n${bare}\n`);
     expect(targets[0].overallStatus).toBe("TOOL_HALTED_BEFORE_TESTING");

@@ -1,7 +1,17 @@
 import fs from "node:fs";
 import path from "node:path";
 import { loadWorkspace } from "@monorepo/workspace-tools";
-import { buildTaskId, planBuild, runTasks, scriptedBuildTasks, SOLUTION_TASK, SolutionBuild, type BuildStep, type Outcome, type SolutionSummary } from "../src";
+import {
+  type BuildStep,
+  buildTaskId,
+  type Outcome,
+  planBuild,
+  runTasks,
+  SOLUTION_TASK,
+  SolutionBuild,
+  type SolutionSummary,
+  scriptedBuildTasks,
+} from "../src";
 import { fixtureWorkspace, TSC_BASE, tscPackage, writeFiles } from "./helpers";
 
 // Real compiles with the pinned TypeScript (no @types): seconds on a loaded 2-core machine, far
@@ -45,7 +55,11 @@ interface BuildRun {
 async function build(root: string, wanted: string[]): Promise<BuildRun> {
   const plan = planBuild(loadWorkspace(root), wanted);
   const stale: string[] = [];
-  const options = { root, artifacts: path.join(root, "artifacts"), onStaleOutputs: (pkg: { name: string }, files: number) => stale.push(`${pkg.name}: ${files}`) };
+  const options = {
+    root,
+    artifacts: path.join(root, "artifacts"),
+    onStaleOutputs: (pkg: { name: string }, files: number) => stale.push(`${pkg.name}: ${files}`),
+  };
   const solution = new SolutionBuild(plan, options);
   const { solution: task, projects } = solution.tasks();
   const order: string[] = [];
@@ -58,7 +72,11 @@ async function build(root: string, wanted: string[]): Promise<BuildRun> {
 
 const step = (run: BuildRun, name: string) => run.outcomes.get(buildTaskId(name)) as Outcome<BuildStep> & { status: "ok" | "failed" };
 const compiled = (run: BuildRun) =>
-  [...run.outcomes.values()].filter((o): o is Outcome<BuildStep> & { status: "ok" } => o.status === "ok" && o.id !== SOLUTION_TASK && !(o.value as BuildStep).upToDate).map((o) => o.value.pkg.name);
+  [...run.outcomes.values()]
+    .filter(
+      (o): o is Outcome<BuildStep> & { status: "ok" } => o.status === "ok" && o.id !== SOLUTION_TASK && !(o.value as BuildStep).upToDate,
+    )
+    .map((o) => o.value.pkg.name);
 const exists = (root: string, file: string) => fs.existsSync(path.join(root, file));
 
 describe("the build stage: tsc's solution builder", () => {
@@ -67,7 +85,13 @@ describe("the build stage: tsc's solution builder", () => {
     const first = await build(root, ["@monorepo/user-service"]);
     expect(compiled(first).sort()).toEqual(["@monorepo/logger", "@monorepo/user-service"]);
     expect(first.outcomes.has(buildTaskId("@monorepo/tools"))).toBe(false);
-    for (const file of ["dist/src/index.js", "dist/src/index.d.ts", "dist/src/index.js.map", "dist/test/app.test.js", "dist/tsconfig.tsbuildinfo"]) {
+    for (const file of [
+      "dist/src/index.js",
+      "dist/src/index.d.ts",
+      "dist/src/index.js.map",
+      "dist/test/app.test.js",
+      "dist/tsconfig.tsbuildinfo",
+    ]) {
       expect(exists(root, `services/user/${file}`)).toBe(true);
     }
     expect(exists(root, "services/user/src/index.js")).toBe(false);
@@ -80,7 +104,9 @@ describe("the build stage: tsc's solution builder", () => {
     expect(step(again, "@monorepo/user-service")).toMatchObject({ status: "ok", value: { upToDate: true } });
 
     // A change to the dependency's declarations reaches its dependent.
-    writeFiles(root, { "common/logger/src/index.ts": 'export function greet(name: string, greeting = "hi"): string {\n  return `${greeting} ${name}`;\n}\n' });
+    writeFiles(root, {
+      "common/logger/src/index.ts": 'export function greet(name: string, greeting = "hi"): string {\n  return `${greeting} ${name}`;\n}\n',
+    });
     expect(compiled(await build(root, ["@monorepo/user-service"])).sort()).toEqual(["@monorepo/logger", "@monorepo/user-service"]);
   });
 
@@ -92,7 +118,14 @@ describe("the build stage: tsc's solution builder", () => {
     writeFiles(root, { "services/user/dist/leftover/notes.txt": "not tsc's\n" });
     const run = await build(root, ["@monorepo/user-service"]);
     expect(run.stale).toEqual(["@monorepo/user-service: 7"]);
-    for (const gone of ["dist/test/app.test.js", "dist/test/app.test.d.ts", "dist/test/app.test.js.map", "dist/src/extra.js", "dist/leftover", "dist/test"]) {
+    for (const gone of [
+      "dist/test/app.test.js",
+      "dist/test/app.test.d.ts",
+      "dist/test/app.test.js.map",
+      "dist/src/extra.js",
+      "dist/leftover",
+      "dist/test",
+    ]) {
       expect(exists(root, `services/user/${gone}`)).toBe(false);
     }
     expect(exists(root, "services/user/dist/src/index.js")).toBe(true);
@@ -102,7 +135,10 @@ describe("the build stage: tsc's solution builder", () => {
 
   it("fails a project with tsc's messages in its log, and leaves its dependents to the scheduler to skip", async () => {
     const root = repo();
-    writeFiles(root, { "common/logger/src/index.ts": "export function greet(name: string): string {\n  const count: number = name;\n  return `${name} ${count}`;\n}\n" });
+    writeFiles(root, {
+      "common/logger/src/index.ts":
+        "export function greet(name: string): string {\n  const count: number = name;\n  return `${name} ${count}`;\n}\n",
+    });
     const run = await build(root, ["@monorepo/user-service", "@monorepo/tools"]);
     const logger = step(run, "@monorepo/logger");
     expect(logger).toMatchObject({ status: "failed", value: { exitCode: 2 } });
@@ -110,7 +146,10 @@ describe("the build stage: tsc's solution builder", () => {
       "tsc --build (in the pipeline's process: one solution builder for 3 packages)\n" +
         "src/index.ts(2,9): error TS2322: Type 'string' is not assignable to type 'number'.\n",
     );
-    expect(run.outcomes.get(buildTaskId("@monorepo/user-service"))).toMatchObject({ status: "skipped", reason: "needs build @monorepo/logger failed" });
+    expect(run.outcomes.get(buildTaskId("@monorepo/user-service"))).toMatchObject({
+      status: "skipped",
+      reason: "needs build @monorepo/logger failed",
+    });
     expect(step(run, "@monorepo/tools").status).toBe("ok");
     expect(run.outcomes.get(SOLUTION_TASK)).toMatchObject({ status: "failed", value: { failed: 1 } });
   });
@@ -118,7 +157,11 @@ describe("the build stage: tsc's solution builder", () => {
   it("refuses a tsconfig that does not parse or whose references are not the package's workspace deps", async () => {
     const root = repo();
     writeFiles(root, {
-      "services/user/tsconfig.json": { extends: "../../tsconfig.base.json", compilerOptions: { outDir: "dist", composite: true }, include: ["src", "test"] },
+      "services/user/tsconfig.json": {
+        extends: "../../tsconfig.base.json",
+        compilerOptions: { outDir: "dist", composite: true },
+        include: ["src", "test"],
+      },
       "common/tools/tsconfig.json": "{ not json",
     });
     const run = await build(root, ["@monorepo/user-service", "@monorepo/tools"]);
@@ -136,14 +179,24 @@ describe("the build stage: tsc's solution builder", () => {
   it("runs any other build script through sh, and refuses a tsc package that depends on one", async () => {
     const root = repo();
     const manifest = path.join(root, "common/tools/package.json");
-    writeFiles(root, { "common/tools/package.json": { ...JSON.parse(fs.readFileSync(manifest, "utf8")), scripts: { build: "echo 'src/index.ts(1,1): error TS1005' >&2; exit 2" } } });
+    writeFiles(root, {
+      "common/tools/package.json": {
+        ...JSON.parse(fs.readFileSync(manifest, "utf8")),
+        scripts: { build: "echo 'src/index.ts(1,1): error TS1005' >&2; exit 2" },
+      },
+    });
     const run = await build(root, ["@monorepo/tools"]);
     const tools = step(run, "@monorepo/tools");
     expect(tools).toMatchObject({ status: "failed", value: { exitCode: 2 } });
     expect(fs.readFileSync(path.join(root, "artifacts", tools.value.log!), "utf8")).toContain("error TS1005");
 
     const user = path.join(root, "services/user/package.json");
-    writeFiles(root, { "services/user/package.json": { ...JSON.parse(fs.readFileSync(user, "utf8")), dependencies: { "@monorepo/logger": "workspace:*", "@monorepo/tools": "workspace:*" } } });
+    writeFiles(root, {
+      "services/user/package.json": {
+        ...JSON.parse(fs.readFileSync(user, "utf8")),
+        dependencies: { "@monorepo/logger": "workspace:*", "@monorepo/tools": "workspace:*" },
+      },
+    });
     expect(() => planBuild(loadWorkspace(root), ["@monorepo/user-service"])).toThrow(
       "services/user: its build is `tsc --build`, which builds the packages it references with tsc, but @monorepo/tools builds with another script; make every build script `tsc --build`",
     );

@@ -16,7 +16,10 @@ describe("usage errors: exit 2, one line on stderr, nothing run", () => {
     [["ci", "--all", "--base", "main"], 'mutually exclusive options --all and --base (see "pipeline.sh ci --help")'],
     [["ci", "--bsae", "main"], 'Unsupported option name ("--bsae") (see "pipeline.sh ci --help")'],
     [["ci", "--base"], 'Not enough arguments to option --base (see "pipeline.sh ci --help")'],
-    [["test", "--engine", "docker"], 'Invalid value for --engine: expected one of "auto", "bazel", or "pnpm" (got "docker") (see "pipeline.sh test --help")'],
+    [
+      ["test", "--engine", "docker"],
+      'Invalid value for --engine: expected one of "auto", "bazel", or "pnpm" (got "docker") (see "pipeline.sh test --help")',
+    ],
     [["test", "--jobs", "0"], 'Invalid value for --jobs: expected to be at least 1 (got 0) (see "pipeline.sh test --help")'],
     [["perf", "--jobs", "many"], 'Invalid value for --jobs: expected a number (got "many") (see "pipeline.sh perf --help")'],
     [["cd", "now"], 'Extraneous positional argument ("now") (see "pipeline.sh cd --help")'],
@@ -27,7 +30,11 @@ describe("usage errors: exit 2, one line on stderr, nothing run", () => {
 
 describe("a --base git does not know", () => {
   it("is a usage error, said before Bazel is probed", async () => {
-    const root = makeRepo({ "pnpm-workspace.yaml": "packages:\n  - common/*\n", "package.json": { name: "fixture", private: true }, "MODULE.bazel": "" });
+    const root = makeRepo({
+      "pnpm-workspace.yaml": "packages:\n  - common/*\n",
+      "package.json": { name: "fixture", private: true },
+      "MODULE.bazel": "",
+    });
     const probed = path.join(root, "probed");
     const bazeliskHome = tempDir();
     writeFiles(root, { "node_modules/.bin/bazel": `#!/bin/sh\necho "$*" >> ${probed}\necho bazel 8.7.0\n` });
@@ -46,7 +53,6 @@ describe("errors the user can act on: the message without a stack, exit 1", () =
     const result = await run(["test", "--engine", "pnpm"], root);
     expect(result).toMatchObject({ code: 1, stderr: 'pipeline.sh: unsupported negated workspace glob "!services/*"\n' });
   });
-
 });
 
 describe("--help", () => {
@@ -55,7 +61,8 @@ describe("--help", () => {
   it("lists every command with what it does, exit 0, no colour into a pipe", async () => {
     const help = await run(["--help"], undefined, pipedColour);
     expect(help).toMatchObject({ code: 0, stderr: "" });
-    for (const command of ["ci", "cd", "test", "perf"]) expect(help.stdout).toMatch(new RegExp(`^  pipeline.sh ${command} \\[--artifacts #0\\]`, "m"));
+    for (const command of ["ci", "cd", "test", "perf"])
+      expect(help.stdout).toMatch(new RegExp(`^  pipeline.sh ${command} \\[--artifacts #0\\]`, "m"));
     expect(help.stdout).toContain("Build and test what the change affects");
     expect(help.stdout).not.toContain("\x1b[");
   });
@@ -71,7 +78,9 @@ describe("--help", () => {
       expect(help).toMatchObject({ code: 0, stderr: "" });
       expect(help.stdout).toContain("--engine #0");
       // clipanion wraps the details at 80 columns.
-      expect(help.stdout.replace(/\s+/g, " ")).toContain("Exit codes: 0 done, every target green; 1 a target red or a step failed; 2 usage error");
+      expect(help.stdout.replace(/\s+/g, " ")).toContain(
+        "Exit codes: 0 done, every target green; 1 a target red or a step failed; 2 usage error",
+      );
       expect(help.stdout).toContain(example);
       expect(help.stdout).not.toContain("\x1b[");
     }

@@ -17,8 +17,8 @@ import {
   repositoryJestConfig,
   runCli,
   TSC_BASE,
-  tscPackage,
   tempDir,
+  tscPackage,
   writeFiles,
 } from "./helpers";
 
@@ -31,7 +31,11 @@ describe("outside a workspace", () => {
   it("is a usage error: exit 2, one line", async () => {
     const dir = tempDir();
     const run = await runCli(["test", "--engine", "pnpm"], dir);
-    expect(run).toMatchObject({ code: 2, stdout: "", stderr: `pipeline.sh: no pnpm-workspace.yaml in ${dir} or above: run the pipeline inside the repository (see "pipeline.sh test --help")\n` });
+    expect(run).toMatchObject({
+      code: 2,
+      stdout: "",
+      stderr: `pipeline.sh: no pnpm-workspace.yaml in ${dir} or above: run the pipeline inside the repository (see "pipeline.sh test --help")\n`,
+    });
   });
 });
 
@@ -40,7 +44,12 @@ describe("test", () => {
     const root = fixtureWorkspace(
       [
         { dir: "common/logger", name: "@fixture/logger", files: { "test/a.test.js": passingTest() } },
-        { dir: "services/flaky", name: "@fixture/flaky", dependencies: { "@fixture/logger": "workspace:*" }, files: { "test/u.test.js": failsOnceTest() } },
+        {
+          dir: "services/flaky",
+          name: "@fixture/flaky",
+          dependencies: { "@fixture/logger": "workspace:*" },
+          files: { "test/u.test.js": failsOnceTest() },
+        },
       ],
       { "flaky-tests.json": FLAKY_POLICY },
     );
@@ -51,17 +60,19 @@ describe("test", () => {
     expect(lastLine(run.stdout)).toBe("3 passed, 0 failed");
     expect(run.stdout).toContain("//services/flaky:test attempt 1/3: FAILED");
     expect(run.stdout).toContain("//services/flaky:test attempt 2/3: PASSED");
-    expect(run.stdout).toMatch(/^build +\d+\.\ds  ok +2 built$/m);
-    expect(run.stdout).toMatch(/^test +\d+\.\ds  ok +2 targets: 2 green \(1 flaky\), 0 red$/m);
+    expect(run.stdout).toMatch(/^build +\d+\.\ds {2}ok +2 built$/m);
+    expect(run.stdout).toMatch(/^test +\d+\.\ds {2}ok +2 targets: 2 green \(1 flaky\), 0 red$/m);
     // Off a terminal: a plain progress note as each target finishes, and no escape code at all.
     expect(run.stdout).toMatch(/attempt 1\/1: PASSED in \d+\.\ds \(1 passed, 0 failed\); [12] of 2 targets done$/m);
     expect(run.stdout).not.toContain("\x1b");
     // Something flaky: the whole table is on stdout, not only in the files.
     expect(run.stdout).toContain("| `//services/flaky:test` | **FLAKY** | 2 of 3");
     // The runfiles layout runs after them; this fixture has no BUILD files, so no jest_test to run.
-    expect(run.stdout).toMatch(/^runfiles +\d+\.\ds  ok +0 targets: 0 green, 0 red \(results: artifacts\/runfiles\)$/m);
+    expect(run.stdout).toMatch(/^runfiles +\d+\.\ds {2}ok +0 targets: 0 green, 0 red \(results: artifacts\/runfiles\)$/m);
     const report = JSON.parse(fs.readFileSync(path.join(root, "artifacts", "flake-report.json"), "utf8"));
-    expect(report.targets.map((t: { label: string; status: string; attempts: unknown[] }) => [t.label, t.status, t.attempts.length])).toEqual([
+    expect(
+      report.targets.map((t: { label: string; status: string; attempts: unknown[] }) => [t.label, t.status, t.attempts.length]),
+    ).toEqual([
       ["//common/logger:test", "PASSED", 1],
       ["//services/flaky:test", "FLAKY", 2],
     ]);
@@ -102,9 +113,11 @@ describe("test", () => {
     expect(run.code).toBe(1);
     expect(lastLine(run.stdout)).toBe("2 passed, 2 failed");
     expect(run.stdout).toContain("src/app.ts(3,1): error TS2304");
-    expect(run.stdout).toMatch(/^runfiles +0\.0s  skipped +a build failed: the runfiles layout needs every compiled output$/m);
+    expect(run.stdout).toMatch(/^runfiles +0\.0s {2}skipped +a build failed: the runfiles layout needs every compiled output$/m);
     expect(run.stdout).toContain("FAILED: @fixture/broken (step: build, log: out/logs/services-broken.build.log)");
-    expect(run.stdout).toContain("FAILED: //services/red:test of @fixture/red FAILED (step: test, log: out/testlogs/services/red/test/test.log)");
+    expect(run.stdout).toContain(
+      "FAILED: //services/red:test of @fixture/red FAILED (step: test, log: out/testlogs/services/red/test/test.log)",
+    );
     expect(fs.existsSync(path.join(root, "out", "flake-report.json"))).toBe(true);
     expect(run.stdout).toContain("| `//services/broken:test` | FAILED_TO_BUILD | 0 | not run: build @fixture/broken failed |");
     // Every target has its JUnit file, the one that did not build too.
@@ -116,7 +129,14 @@ describe("test", () => {
 
   it("never runs the compiled copy of a deleted test: tsc's outputs without a source are removed first", async () => {
     const root = fixtureWorkspace(
-      [tscPackage("common/calc", "@fixture/calc", { "src/index.ts": "export const two = 2;\n", "test/globals.d.ts": JEST_GLOBALS, "test/keep.test.ts": passingTsTest(), "test/gone.test.ts": passingTsTest("deleted later") })],
+      [
+        tscPackage("common/calc", "@fixture/calc", {
+          "src/index.ts": "export const two = 2;\n",
+          "test/globals.d.ts": JEST_GLOBALS,
+          "test/keep.test.ts": passingTsTest(),
+          "test/gone.test.ts": passingTsTest("deleted later"),
+        }),
+      ],
       { ...TSC_BASE, "jest.config.js": repositoryJestConfig() },
     );
     const first = await runCli(["test", "--engine", "pnpm"], root);
@@ -127,7 +147,7 @@ describe("test", () => {
     fs.rmSync(path.join(root, "common/calc/test/gone.test.ts"));
     const second = await runCli(["test", "--engine", "pnpm"], root);
     expect(second.stdout).toContain("@fixture/calc: removed 3 compiled files that no source produces any more");
-    expect(second.stdout).toMatch(/^build +\d+\.\ds  ok +1 built$/m);
+    expect(second.stdout).toMatch(/^build +\d+\.\ds {2}ok +1 built$/m);
     expect(lastLine(second.stdout)).toBe("1 passed, 0 failed");
     expect(fs.existsSync(path.join(root, "common/calc/dist/test/gone.test.js"))).toBe(false);
   });
@@ -143,16 +163,25 @@ describe("on a terminal", () => {
     // A pty as wide as a usual terminal (script's own has no size).
     const command = `stty cols 120; ${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} test --engine pnpm --jobs 1`;
     // script(1), util-linux: -q quiet, -e its exit code is the command's, -c the command; the last argument: where the pty's output goes.
-    const result = spawnSync("script", ["-qec", command, typescript], { cwd: root, env: { ...process.env, GITHUB_STEP_SUMMARY: "" }, encoding: "utf8" });
+    const result = spawnSync("script", ["-qec", command, typescript], {
+      cwd: root,
+      env: { ...process.env, GITHUB_STEP_SUMMARY: "" },
+      encoding: "utf8",
+    });
     // Without script's own first and last lines ("Script started/done on ..."), with the pty's CR LF as LF.
-    const screen = fs.readFileSync(typescript, "utf8").replace(/\r\n/g, "\n").replace(/^Script (started|done) on .*\n/gm, "");
+    const screen = fs
+      .readFileSync(typescript, "utf8")
+      .replace(/\r\n/g, "\n")
+      .replace(/^Script (started|done) on .*\n/gm, "");
     expect(result.status).toBe(0);
     expect(screen).toMatch(/\r\x1b\[2K0\/2 targets done, \d+s \| running: \/\/common\/\w:test/);
-    expect(screen).toMatch(/\r\x1b\[2K {4}\/\/common\/\w:test attempt 1\/1: PASSED in \d+\.\ds \(1 passed, 0 failed\); 1 of 2 targets done\n/);
+    expect(screen).toMatch(
+      /\r\x1b\[2K {4}\/\/common\/\w:test attempt 1\/1: PASSED in \d+\.\ds \(1 passed, 0 failed\); 1 of 2 targets done\n/,
+    );
     // The live line is erased for good before the test stage line: nothing after it is redrawn, and the
     // last line is the counts line, alone.
     const end = screen.slice(screen.indexOf("\r\x1b[2Ktest "));
-    expect(end).toMatch(/^\r\x1b\[2Ktest +\d+\.\ds  ok +2 targets: 2 green, 0 red\n(?:.*\n)*?report /);
+    expect(end).toMatch(/^\r\x1b\[2Ktest +\d+\.\ds {2}ok +2 targets: 2 green, 0 red\n(?:.*\n)*?report /);
     expect(end.slice("\r\x1b[2K".length)).not.toContain("\x1b");
     expect(screen.trimEnd().split("\n").at(-1)).toBe("2 passed, 0 failed");
   });
@@ -181,9 +210,11 @@ test("waits for an upstream that never answers", () => new Promise((resolve) => 
     expect(run.stderr).toBe("pipeline.sh: SIGINT received, stopping; SIGINT again exits at once\n");
     expect(run.stdout).toContain("//services/a:test attempt 1/1: PASSED");
     expect(run.stdout).toContain("//services/b:test attempt 1/1: INCOMPLETE");
-    expect(run.stdout).toMatch(/^test +\d+\.\ds  stopped 3 targets: 1 green, 0 red, 2 not run$/m);
+    expect(run.stdout).toMatch(/^test +\d+\.\ds {2}stopped 3 targets: 1 green, 0 red, 2 not run$/m);
     expect(run.stdout).toContain("3 test targets: 1 passed, 0 flaky, 0 failed, 2 not run.");
-    expect(run.stdout).toContain("### Not run (interrupted)\n- `//services/b:test` INCOMPLETE (stopped while it ran)\n- `//services/c:test` INCOMPLETE (not run: interrupted)\n");
+    expect(run.stdout).toContain(
+      "### Not run (interrupted)\n- `//services/b:test` INCOMPLETE (stopped while it ran)\n- `//services/c:test` INCOMPLETE (not run: interrupted)\n",
+    );
     expect(run.stdout).not.toContain("FAILED");
     expect(run.stdout).toMatch(/\ntest interrupted in \d+\.\ds: 1 of 3 targets ran, 2 not run\n1 passed, 0 failed\n$/);
     const report = JSON.parse(fs.readFileSync(path.join(root, "artifacts", "flake-report.json"), "utf8"));
@@ -209,7 +240,10 @@ test("waits for an upstream that never answers", () => new Promise((resolve) => 
       { dir: "services/slow", name: "@fixture/slow", files: { "test/slow.test.js": slow } },
       { dir: "services/quick", name: "@fixture/quick", files: { "test/quick.test.js": quick } },
     ]);
-    const child = spawn(process.execPath, [CLI, "test", "--engine", "pnpm", "--jobs", "2"], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [CLI, "test", "--engine", "pnpm", "--jobs", "2"], {
+      cwd: root,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stderr = "";
     child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
@@ -244,7 +278,7 @@ describe("ci", () => {
     expect(run.stdout).toContain("skipped, not affected by the change: @fixture/logger, @fixture/trading");
     expect(run.stdout).toContain("skipped: //services/trading:perf_test");
     // The unaffected dependency is still built (the user package needs it), but only its dependent is tested.
-    expect(run.stdout).toMatch(/^build +\d+\.\ds  ok +2 built$/m);
+    expect(run.stdout).toMatch(/^build +\d+\.\ds {2}ok +2 built$/m);
     expect(run.stdout).not.toContain("//common/logger:test attempt");
     // Green: one summary line and where the table is, not the table.
     expect(run.stdout).toContain("\n1 test target: 1 passed, 0 flaky, 0 failed (table: artifacts/flake-report.md)\n");
@@ -254,7 +288,7 @@ describe("ci", () => {
 
     // Run again with nothing new: tsc finds both outputs current and compiles nothing.
     const again = await runCli(["ci", "--engine", "pnpm"], root);
-    expect(again.stdout).toMatch(/^build +\d+\.\ds  ok +0 built, 2 up to date/m);
+    expect(again.stdout).toMatch(/^build +\d+\.\ds {2}ok +0 built, 2 up to date/m);
     expect(lastLine(again.stdout)).toBe("2 passed, 0 failed");
   });
 
@@ -313,7 +347,12 @@ describe("cd", () => {
         manifest: DEPLOY_FACTS,
         files: { "dist/src/main.js": SERVICE },
       },
-      { dir: "devops/maintenance", name: "@monorepo/maintenance", manifest: { bin: { maintenance: "dist/src/cli.js" } }, files: { "dist/src/cli.js": MAINTENANCE } },
+      {
+        dir: "devops/maintenance",
+        name: "@monorepo/maintenance",
+        manifest: { bin: { maintenance: "dist/src/cli.js" } },
+        files: { "dist/src/cli.js": MAINTENANCE },
+      },
     ]);
   const env = { SIMULATION_TIME_SCALE: "0.001", VERSION: "1.2.3" };
 
@@ -321,8 +360,10 @@ describe("cd", () => {
     const root = setup();
     const run = await runCli(["cd", "--engine", "pnpm"], root, { ...env, FIXTURE_MAINTENANCE_EXIT: "1" });
     expect(run.code).toBe(1);
-    expect(run.stdout).toMatch(/^maintenance +\d+\.\ds  FAILED  a subsystem failed; stopping before any publish or deploy$/m);
-    expect(run.stdout).toContain("FAILED: @monorepo/maintenance (a subsystem failed) (step: maintenance, log: artifacts/logs/maintenance.log)");
+    expect(run.stdout).toMatch(/^maintenance +\d+\.\ds {2}FAILED {2}a subsystem failed; stopping before any publish or deploy$/m);
+    expect(run.stdout).toContain(
+      "FAILED: @monorepo/maintenance (a subsystem failed) (step: maintenance, log: artifacts/logs/maintenance.log)",
+    );
     expect(run.stdout).not.toMatch(/: (published|ready on|deployed) /);
     expect(fs.existsSync(path.join(root, ".pipeline", "deployed.json"))).toBe(false);
   });
@@ -342,15 +383,19 @@ describe("cd", () => {
     const unchanged = await runCli(["cd"], root, { ...env, VERSION: "1.2.4" });
     expect(unchanged.code).toBe(0);
     expect(unchanged.stdout).toMatch(/^select .* 0 of 2 services to deploy/m);
-    expect(unchanged.stdout).toMatch(/^deploy +0\.0s  skipped no service's build output changed since its last deploy$/m);
-    expect(lastLine(unchanged.stdout)).toMatch(/deployed nothing; unchanged, not deployed: @monorepo\/trading-service, @monorepo\/user-service$/);
+    expect(unchanged.stdout).toMatch(/^deploy +0\.0s {2}skipped no service's build output changed since its last deploy$/m);
+    expect(lastLine(unchanged.stdout)).toMatch(
+      /deployed nothing; unchanged, not deployed: @monorepo\/trading-service, @monorepo\/user-service$/,
+    );
 
     // A change in a runtime dependency's output redeploys the service that ships it, and only that one.
     writeFiles(root, { "common/logger/dist/src/index.js": "exports.v = 2;\n" });
     const changed = await runCli(["cd"], root, { ...env, VERSION: "1.2.5" });
     expect(changed.stdout).toContain("@monorepo/user-service: deploy, build output changed since 1.2.3");
     expect(changed.stdout).toContain("@monorepo/trading-service: skip, build output unchanged since 1.2.3");
-    expect(lastLine(changed.stdout)).toMatch(/deployed @monorepo\/user-service@1.2.5; unchanged, not deployed: @monorepo\/trading-service$/);
+    expect(lastLine(changed.stdout)).toMatch(
+      /deployed @monorepo\/user-service@1.2.5; unchanged, not deployed: @monorepo\/trading-service$/,
+    );
   });
 
   it("refuses to publish a version again with other content, and publishes the same content only once", async () => {
@@ -362,7 +407,7 @@ describe("cd", () => {
     writeFiles(root, { "common/logger/dist/src/index.js": "exports.v = 2;\n" });
     const reused = await runCli(["cd"], root, env);
     expect(reused.code).toBe(1);
-    expect(reused.stdout).toMatch(/^release +\d+\.\ds  FAILED  version 1\.2\.3 is already published with other content$/m);
+    expect(reused.stdout).toMatch(/^release +\d+\.\ds {2}FAILED {2}version 1\.2\.3 is already published with other content$/m);
     expect(reused.stdout).toMatch(
       /^FAILED: @monorepo\/user-service@1\.2\.3 was already published with other content \(build output \w{12}, this build \w{12}\); a published version never changes: set another VERSION \(step: release\)$/m,
     );
@@ -375,8 +420,12 @@ describe("cd", () => {
     fs.rmSync(path.join(root, ".pipeline", "deployed.json"));
     const same = await runCli(["cd"], root, env);
     expect(same.code).toBe(0);
-    expect(same.stdout).toMatch(/^release +\d+\.\ds  ok +version 1\.2\.3: 0 to publish, 2 services already published with this content$/m);
-    expect(same.stdout).toContain("@monorepo/user-service: @monorepo/user-service:1.2.3 already published with this content, not published again");
+    expect(same.stdout).toMatch(
+      /^release +\d+\.\ds {2}ok +version 1\.2\.3: 0 to publish, 2 services already published with this content$/m,
+    );
+    expect(same.stdout).toContain(
+      "@monorepo/user-service: @monorepo/user-service:1.2.3 already published with this content, not published again",
+    );
     expect(same.stdout).toContain("@monorepo/user-service: deployed @monorepo/user-service:1.2.3");
     expect(fs.readFileSync(registryIndex, "utf8")).toBe(published);
   });
@@ -389,8 +438,16 @@ describe("cd", () => {
       manifest,
       files: { "dist/src/main.js": SERVICE.replace('"/readiness"', '"/ready"') },
     });
-    const maintenance = { dir: "devops/maintenance", name: "@monorepo/maintenance", manifest: { bin: { maintenance: "dist/src/cli.js" } }, files: { "dist/src/cli.js": MAINTENANCE } };
-    const root = fixtureWorkspace([quotes({ acme: { deploy: { pushSeconds: 5, deploySeconds: 5, readinessPath: "/ready" } } }), maintenance]);
+    const maintenance = {
+      dir: "devops/maintenance",
+      name: "@monorepo/maintenance",
+      manifest: { bin: { maintenance: "dist/src/cli.js" } },
+      files: { "dist/src/cli.js": MAINTENANCE },
+    };
+    const root = fixtureWorkspace([
+      quotes({ acme: { deploy: { pushSeconds: 5, deploySeconds: 5, readinessPath: "/ready" } } }),
+      maintenance,
+    ]);
     const run = await runCli(["cd"], root, env);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/@fixture\/quotes: ready on 127\.0\.0\.1:\d+ \(GET \/ready 200\)/);
@@ -399,7 +456,9 @@ describe("cd", () => {
     const bare = fixtureWorkspace([quotes({}), maintenance]);
     const refused = await runCli(["cd"], bare, env);
     expect(refused.code).toBe(1);
-    expect(refused.stdout).toContain('FAILED: services/quotes/package.json: "acme": {"deploy": {"pushSeconds": <seconds>}} is missing or not a number >= 0 (step: deploy facts)');
+    expect(refused.stdout).toContain(
+      'FAILED: services/quotes/package.json: "acme": {"deploy": {"pushSeconds": <seconds>}} is missing or not a number >= 0 (step: deploy facts)',
+    );
     expect(fs.existsSync(path.join(bare, ".pipeline", "registry.json"))).toBe(false);
   });
 
@@ -410,7 +469,9 @@ describe("cd", () => {
     expect(clean.stdout).toContain(`as version ${sha}\n`);
     writeFiles(root, { "services/user/user.json": "{}\n" });
     const dirty = await runCli(["cd"], root, { SIMULATION_TIME_SCALE: "0.001" });
-    expect(lastLine(dirty.stdout).endsWith(`: deployed @monorepo/user-service@${sha}-dirty; unchanged, not deployed: @monorepo/trading-service`)).toBe(true);
+    expect(
+      lastLine(dirty.stdout).endsWith(`: deployed @monorepo/user-service@${sha}-dirty; unchanged, not deployed: @monorepo/trading-service`),
+    ).toBe(true);
   });
 
   it("does not record a deploy whose readiness gate failed", async () => {
@@ -418,7 +479,9 @@ describe("cd", () => {
     writeFiles(root, { "services/trading/dist/src/main.js": "console.error('stocks.json: unexpected end of JSON'); process.exit(1);\n" });
     const run = await runCli(["cd"], root, env);
     expect(run.code).toBe(1);
-    expect(run.stdout).toContain("FAILED: @monorepo/trading-service: @monorepo/trading-service exited with code 1 before it was ready (step: readiness, log: artifacts/logs/services-trading.readiness.log)");
+    expect(run.stdout).toContain(
+      "FAILED: @monorepo/trading-service: @monorepo/trading-service exited with code 1 before it was ready (step: readiness, log: artifacts/logs/services-trading.readiness.log)",
+    );
     const state = JSON.parse(fs.readFileSync(path.join(root, ".pipeline", "deployed.json"), "utf8"));
     expect(Object.keys(state)).toEqual(["@monorepo/user-service"]);
   });

@@ -1,9 +1,18 @@
 import fs from "node:fs";
 import path from "node:path";
+import { READINESS_PATH } from "@monorepo/health";
 import { waitFor } from "@monorepo/testing";
 import { loadWorkspace } from "@monorepo/workspace-tools";
-import { READINESS_PATH } from "@monorepo/health";
-import { checkReadiness, deployFacts, DeployState, outputDigest, selectDeploys, shippedFiles, SimulatedRegistry, sourceFiles } from "../src";
+import {
+  checkReadiness,
+  DeployState,
+  deployFacts,
+  outputDigest,
+  SimulatedRegistry,
+  selectDeploys,
+  shippedFiles,
+  sourceFiles,
+} from "../src";
 import { isRunning, makeRepo, tempDir, writeFiles } from "./helpers";
 
 // The readiness gate starts real node processes: far above jest's 5 s default, for a busy 2-core CI machine.
@@ -122,7 +131,14 @@ process.on("SIGTERM", () => { console.log("draining"); process.exit(0); });
 `;
 
 describe("readiness gate", () => {
-  const pkg = (start: string) => ({ dir: "services/user", name: "@monorepo/user-service", dependencies: {}, devDependencies: {}, workspaceDeps: [], scripts: { start } });
+  const pkg = (start: string) => ({
+    dir: "services/user",
+    name: "@monorepo/user-service",
+    dependencies: {},
+    devDependencies: {},
+    workspaceDeps: [],
+    scripts: { start },
+  });
 
   it("starts the built service on a free port, waits for GET /readiness 200, then stops it", async () => {
     const root = tempDir();
@@ -159,7 +175,9 @@ describe("readiness gate", () => {
 
   it("stops the service, and what its script started, when the pipeline is interrupted", async () => {
     const root = tempDir();
-    writeFiles(root, { "services/user/idle.js": "require('fs').writeFileSync('idle.pid', String(process.pid));\nsetInterval(() => {}, 1000);\n" });
+    writeFiles(root, {
+      "services/user/idle.js": "require('fs').writeFileSync('idle.pid', String(process.pid));\nsetInterval(() => {}, 1000);\n",
+    });
     const pidFile = path.join(root, "services/user/idle.pid");
     const controller = new AbortController();
     const gate = checkReadiness(pkg("node idle.js"), { root, logFile: path.join(root, "r.log"), pollMs: 20, signal: controller.signal });
@@ -175,16 +193,25 @@ describe("deploy facts", () => {
 
   it("come from the service's package.json, with the health package's readiness path unless it names its own", () => {
     const root = tempDir();
-    writeFiles(root, { "services/quotes/package.json": { name: "@fixture/quotes", acme: { deploy: { pushSeconds: 3, deploySeconds: 1 } } } });
+    writeFiles(root, {
+      "services/quotes/package.json": { name: "@fixture/quotes", acme: { deploy: { pushSeconds: 3, deploySeconds: 1 } } },
+    });
     expect(deployFacts(root, pkg)).toEqual({ pushSeconds: 3, deploySeconds: 1, readinessPath: READINESS_PATH });
-    writeFiles(root, { "services/quotes/package.json": { name: "@fixture/quotes", acme: { deploy: { pushSeconds: 3, deploySeconds: 1, readinessPath: "/ready" } } } });
+    writeFiles(root, {
+      "services/quotes/package.json": {
+        name: "@fixture/quotes",
+        acme: { deploy: { pushSeconds: 3, deploySeconds: 1, readinessPath: "/ready" } },
+      },
+    });
     expect(deployFacts(root, pkg).readinessPath).toBe("/ready");
   });
 
   it("name the missing field and the file to add it to", () => {
     const root = tempDir();
     writeFiles(root, { "services/quotes/package.json": { name: "@fixture/quotes", acme: { deploy: { pushSeconds: 3 } } } });
-    expect(() => deployFacts(root, pkg)).toThrow('services/quotes/package.json: "acme": {"deploy": {"deploySeconds": <seconds>}} is missing or not a number >= 0');
+    expect(() => deployFacts(root, pkg)).toThrow(
+      'services/quotes/package.json: "acme": {"deploy": {"deploySeconds": <seconds>}} is missing or not a number >= 0',
+    );
   });
 });
 

@@ -23,10 +23,15 @@ function workspace(files: Record<string, string> = {}): string {
   writeFiles(root, {
     "pnpm-lock.yaml": "lockfileVersion: '9.0'\n",
     "package.json": JSON.stringify({ name: "fixture", private: true, packageManager: "pnpm@10.34.5" }),
-    "devops/pipeline/dist/src/cli.js": 'require("node:fs").appendFileSync(process.env.CALLS_LOG, `cli ${process.argv.slice(2).join(" ")}\\n`);\n',
+    "devops/pipeline/dist/src/cli.js":
+      'require("node:fs").appendFileSync(process.env.CALLS_LOG, `cli ${process.argv.slice(2).join(" ")}\\n`);\n',
     "common/lib/src/index.ts": "export {};\n",
     ...Object.fromEntries([
-      tool("bin/pnpm", "pnpm", 'case "$1" in --version) echo "${FAKE_PNPM_VERSION:-10.34.9}";; install) mkdir -p node_modules/.pnpm && cp pnpm-lock.yaml node_modules/.pnpm/lock.yaml;; esac'),
+      tool(
+        "bin/pnpm",
+        "pnpm",
+        'case "$1" in --version) echo "${FAKE_PNPM_VERSION:-10.34.9}";; install) mkdir -p node_modules/.pnpm && cp pnpm-lock.yaml node_modules/.pnpm/lock.yaml;; esac',
+      ),
       tool("bin/npx", "npx", "mkdir -p node_modules/.pnpm && cp pnpm-lock.yaml node_modules/.pnpm/lock.yaml"),
       tool("node_modules/.bin/tsc", "tsc"),
     ]),
@@ -96,7 +101,10 @@ describe("pipeline.sh start-up", () => {
   it("installs with any pnpm 10 on PATH, then runs neither pnpm nor tsc while nothing changed", () => {
     const root = workspace();
     const first = run(root, ["test", "--jobs", "1"]);
-    expect(first).toMatchObject({ code: 0, calls: ["pnpm --version", "pnpm install --frozen-lockfile", "tsc --build --verbose devops/pipeline", "cli test --jobs 1"] });
+    expect(first).toMatchObject({
+      code: 0,
+      calls: ["pnpm --version", "pnpm install --frozen-lockfile", "tsc --build --verbose devops/pipeline", "cli test --jobs 1"],
+    });
     expect(first.stdout).toMatch(/^install .* pnpm 10\.34\.9 from PATH: install --frozen-lockfile/m);
 
     const second = run(root, ["ci", "--help"]);
@@ -114,7 +122,10 @@ describe("pipeline.sh start-up", () => {
   it("installs through npx with the pinned version when the pnpm on PATH is no pnpm 10", () => {
     const root = workspace();
     const result = run(root, ["test"], { FAKE_PNPM_VERSION: "9.15.0" });
-    expect(result).toMatchObject({ code: 0, calls: ["pnpm --version", "npx -y pnpm@10.34.5 install --frozen-lockfile", "tsc --build --verbose devops/pipeline", "cli test"] });
+    expect(result).toMatchObject({
+      code: 0,
+      calls: ["pnpm --version", "npx -y pnpm@10.34.5 install --frozen-lockfile", "tsc --build --verbose devops/pipeline", "cli test"],
+    });
     expect(result.stdout).toMatch(/^install .* pnpm@10\.34\.5 through npx \(no pnpm 10 on PATH\): install --frozen-lockfile/m);
   });
 });

@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { runNode, type NodeRun, type RunNodeOptions } from "@monorepo/testing";
+import { type NodeRun, type RunNodeOptions, runNode } from "@monorepo/testing";
 
 /** The package folder: this file runs from its dist/test/. */
 export const PACKAGE_DIR = path.resolve(__dirname, "..", "..");
@@ -19,7 +19,7 @@ export function writeFiles(root: string, files: Files): void {
   for (const [file, content] of Object.entries(files)) {
     const abs = path.join(root, file);
     fs.mkdirSync(path.dirname(abs), { recursive: true });
-    fs.writeFileSync(abs, typeof content === "string" ? content : JSON.stringify(content, null, 2) + "\n");
+    fs.writeFileSync(abs, typeof content === "string" ? content : `${JSON.stringify(content, null, 2)}\n`);
   }
 }
 
@@ -93,7 +93,9 @@ export interface FixturePackage {
 
 /** The shared tsconfig of fixtures whose packages build with `tsc --build`: no @types, so each compile reads a few thousand lines. */
 export const TSC_BASE: Files = {
-  "tsconfig.base.json": { compilerOptions: { target: "ES2022", lib: ["ES2022"], types: [], module: "commonjs", strict: true, declaration: true, sourceMap: true } },
+  "tsconfig.base.json": {
+    compilerOptions: { target: "ES2022", lib: ["ES2022"], types: [], module: "commonjs", strict: true, declaration: true, sourceMap: true },
+  },
 };
 
 /** jest's one global a fixture's TypeScript tests use, declared in place of @types/jest (put it in test/). */
@@ -158,7 +160,12 @@ export function fixtureWorkspace(packages: FixturePackage[], extra: Files = {}):
  * Runs the built CLI as a user would, in `cwd`, to the end (exit code and whole output); no GitHub
  * step summary unless `env` sets one. `whileRunning` gets the child, e.g. to interrupt it.
  */
-export function runCli(args: string[], cwd: string, env: Record<string, string> = {}, whileRunning?: RunNodeOptions["whileRunning"]): Promise<NodeRun> {
+export function runCli(
+  args: string[],
+  cwd: string,
+  env: Record<string, string> = {},
+  whileRunning?: RunNodeOptions["whileRunning"],
+): Promise<NodeRun> {
   return runNode(CLI, args, { cwd, env: { GITHUB_STEP_SUMMARY: "", ...env }, whileRunning });
 }
 

@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
-import { runJestTarget, type AttemptReport, type TestTarget } from "../src";
+import { type AttemptReport, runJestTarget, type TestTarget } from "../src";
 import { failingTest, failsOnceTest, fixtureWorkspace, passingTest, tempDir } from "./helpers";
 
 // Real jest in real child processes: the retry loop is only as good as its wiring to jest.
@@ -72,7 +72,9 @@ describe("runJestTarget", () => {
       {
         dir: "common/scale",
         name: "@fixture/scale",
-        files: { "test/scale.test.js": `test("scale", () => { expect(process.env.SIMULATION_TIME_SCALE).toBe(process.env.EXPECTED); });\n` },
+        files: {
+          "test/scale.test.js": `test("scale", () => { expect(process.env.SIMULATION_TIME_SCALE).toBe(process.env.EXPECTED); });\n`,
+        },
       },
     ]);
     const run = (env: NodeJS.ProcessEnv) => runJestTarget(target("common/scale"), { root: probe, artifacts: tempDir(), attempts: 1, env });

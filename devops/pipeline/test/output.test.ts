@@ -76,5 +76,4 @@ describe("the live line", () => {
     progress.stop();
     expect(pipe.text).toBe("    //a:test attempt 1/1: PASSED; 1 of 2 targets done\n");
   });
-
 });

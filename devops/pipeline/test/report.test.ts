@@ -7,9 +7,9 @@ import {
   junitFailedTests,
   renderMarkdown,
   summarizeJest,
+  type TargetReport,
   unrunTargetJunit,
   writeReport,
-  type TargetReport,
 } from "../src";
 import { FIXTURES, tempDir } from "./helpers";
 
@@ -102,7 +102,9 @@ describe("flake report", () => {
     expect(countsLine(report)).toBe("10 passed, 0 failed");
     const text = renderMarkdown(report);
     expect(text).toContain("3 test targets: 1 passed, 0 flaky, 0 failed, 2 not run.");
-    expect(text).toContain("### Not run (interrupted)\n- `//services/trading:test` INCOMPLETE (stopped while it ran)\n- `//services/user:test` INCOMPLETE (not run: interrupted)\n");
+    expect(text).toContain(
+      "### Not run (interrupted)\n- `//services/trading:test` INCOMPLETE (stopped while it ran)\n- `//services/user:test` INCOMPLETE (not run: interrupted)\n",
+    );
     expect(text).not.toContain("### Failed");
     const xml = unrunTargetJunit(neverStarted);
     expect(junitCounts(xml)).toEqual({ passed: 0, failed: 0 });
@@ -132,7 +134,9 @@ describe("flake report", () => {
     const artifacts = tempDir();
     const report = buildReport("pnpm", "ci", [passed, { ...unbuilt, note: 'not run: build <@monorepo/trading> "failed"' }]);
     const written = writeReport(report, artifacts, {});
-    const target = JSON.parse(fs.readFileSync(written.json, "utf8")).targets.find((t: TargetReport) => t.label === "//services/trading:test");
+    const target = JSON.parse(fs.readFileSync(written.json, "utf8")).targets.find(
+      (t: TargetReport) => t.label === "//services/trading:test",
+    );
     expect(target.junit).toBe("testlogs/services/trading/test/test.xml");
     const xml = fs.readFileSync(path.join(artifacts, target.junit), "utf8");
     expect(junitCounts(xml)).toEqual({ passed: 0, failed: 1 });

@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { RunfilesTargetReport } from "@monorepo/workspace-tools";
-import { buildReport, renderMarkdown, targetReport, writeReport, type TargetReport } from "../src";
+import { buildReport, renderMarkdown, type TargetReport, targetReport, writeReport } from "../src";
 import { FIXTURES, tempDir } from "./helpers";
 
 /** An artifacts folder holding the runfiles mode's files for //services/user:test, as runfiles-test leaves them. */
@@ -32,8 +32,24 @@ describe("runfiles-layout results in the pipeline's report", () => {
       status: "FLAKY",
       attemptsAllowed: 5,
       attempts: [
-        { attempt: 1, status: "FAILED", exitCode: 1, durationMs: 900, writes: [], log: "testlogs/services/user/test/test_attempts/attempt_1.log", junit: "testlogs/services/user/test/test_attempts/attempt_1.xml" },
-        { attempt: 2, status: "PASSED", exitCode: 0, durationMs: 800, writes: [], log: "testlogs/services/user/test/test.log", junit: "testlogs/services/user/test/test.xml" },
+        {
+          attempt: 1,
+          status: "FAILED",
+          exitCode: 1,
+          durationMs: 900,
+          writes: [],
+          log: "testlogs/services/user/test/test_attempts/attempt_1.log",
+          junit: "testlogs/services/user/test/test_attempts/attempt_1.xml",
+        },
+        {
+          attempt: 2,
+          status: "PASSED",
+          exitCode: 0,
+          durationMs: 800,
+          writes: [],
+          log: "testlogs/services/user/test/test.log",
+          junit: "testlogs/services/user/test/test.xml",
+        },
       ],
     };
     expect(targetReport(flaky, artifacts)).toEqual({
@@ -65,7 +81,9 @@ describe("runfiles-layout results in the pipeline's report", () => {
   });
 
   it("names a write into the read-only trees as the failure of an attempt whose tests all passed", () => {
-    const artifacts = artifactsWith({ "testlogs/services/user/test/test.xml": fs.readFileSync(path.join(FIXTURES, "junit-passed.xml"), "utf8") });
+    const artifacts = artifactsWith({
+      "testlogs/services/user/test/test.xml": fs.readFileSync(path.join(FIXTURES, "junit-passed.xml"), "utf8"),
+    });
     const wrote: RunfilesTargetReport = {
       label: "//services/user:test",
       status: "FAILED",
@@ -96,7 +114,13 @@ describe("runfiles-layout results in the pipeline's report", () => {
 
   it("gives a runfiles target that never ran its JUnit file under runfiles/testlogs, apart from the pnpm path's", () => {
     const artifacts = tempDir();
-    const unlaid: RunfilesTargetReport = { label: "//services/user:test", status: "FAILED_TO_BUILD", attemptsAllowed: 0, attempts: [], note: "imports a file no target declares" };
+    const unlaid: RunfilesTargetReport = {
+      label: "//services/user:test",
+      status: "FAILED_TO_BUILD",
+      attemptsAllowed: 0,
+      attempts: [],
+      note: "imports a file no target declares",
+    };
     writeReport(buildReport("pnpm", "test", [targetReport(unlaid, artifacts)]), artifacts, {});
     const xml = fs.readFileSync(path.join(artifacts, "runfiles/testlogs/services/user/test/test.xml"), "utf8");
     expect(xml).toContain('<testsuite name="//services/user:test (runfiles layout)"');

@@ -1,4 +1,4 @@
-import { byCriticalPath, runTasks, type Outcome, type Task } from "../src";
+import { byCriticalPath, type Outcome, runTasks, type Task } from "../src";
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
@@ -20,10 +20,13 @@ describe("runTasks", () => {
       },
     });
     const settled: Outcome<string>[] = [];
-    const outcomes = await runTasks([task("service", ["logger"]), task("logger"), task("user", ["service"]), task("tools"), task("cli", ["tools"])], {
-      concurrency: 2,
-      onSettled: (o) => settled.push(o),
-    });
+    const outcomes = await runTasks(
+      [task("service", ["logger"]), task("logger"), task("user", ["service"]), task("tools"), task("cli", ["tools"])],
+      {
+        concurrency: 2,
+        onSettled: (o) => settled.push(o),
+      },
+    );
     expect(peak).toBe(2);
     expect(started.indexOf("logger")).toBeLessThan(started.indexOf("service"));
     expect(started.indexOf("service")).toBeLessThan(started.indexOf("user"));
@@ -81,7 +84,15 @@ describe("byCriticalPath", () => {
   const ids = (tasks: Task<string>[]) => tasks.map((t) => t.id);
 
   it("puts a short build that unlocks a long test before longer work that unlocks nothing", () => {
-    const tasks = [task("build a"), task("test a", ["build a"]), task("lint"), task("build b", ["build a"]), task("test b", ["build b"]), task("build c"), task("test c", ["build c"])];
+    const tasks = [
+      task("build a"),
+      task("test a", ["build a"]),
+      task("lint"),
+      task("build b", ["build a"]),
+      task("test b", ["build b"]),
+      task("build c"),
+      task("test c", ["build c"]),
+    ];
     // Ranks: build a 1+max(5, 21)=22, build b 21, test b 20, build c 9, lint 8 (given before test c), test c 8, test a 5.
     expect(ids(byCriticalPath(tasks, (t) => costs[t.id]))).toEqual(["build a", "build b", "test b", "build c", "lint", "test c", "test a"]);
   });
@@ -103,7 +114,10 @@ describe("byCriticalPath", () => {
       },
     });
     const tasks = [run("short"), run("build"), run("long", ["build"])];
-    await runTasks(byCriticalPath(tasks, (t) => ({ short: 2, build: 1, long: 10 })[t.id as "short"]), { concurrency: 1 });
+    await runTasks(
+      byCriticalPath(tasks, (t) => ({ short: 2, build: 1, long: 10 })[t.id as "short"]),
+      { concurrency: 1 },
+    );
     expect(started).toEqual(["build", "long", "short"]);
   });
 });

@@ -1,12 +1,12 @@
 #!/usr/bin/env node
-import { BaseCommand, runMain, type CliSpec } from "@monorepo/cli";
+import { BaseCommand, type CliSpec, runMain } from "@monorepo/cli";
 import { Command, Option, UsageError } from "clipanion";
 import * as t from "typanion";
 import { RemoteCacheError } from "./errors";
-import { Health, LOW_WATER_FRACTION } from "./evictor";
+import { type Health, LOW_WATER_FRACTION } from "./evictor";
 import { runEvictor, serverStatus, startServer, stopServer } from "./server";
 import {
-  CacheSettings,
+  type CacheSettings,
   DEFAULT_HOST,
   DEFAULT_MAX_SIZE,
   DEFAULT_PORT,

@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
-import { CachePaths } from "./settings";
+import type { CachePaths } from "./settings";
 import { formatSize } from "./size";
 
 /*

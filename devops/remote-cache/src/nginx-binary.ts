@@ -6,7 +6,8 @@ import { RemoteCacheError } from "./errors";
 /** Debian installs nginx in /usr/sbin, which is not on a normal user's PATH. */
 const SBIN_DIRS = ["/usr/sbin", "/usr/local/sbin", "/sbin"];
 
-const INSTALL_HINT = "Install it with: sudo apt-get update && sudo apt-get install -y nginx  (Debian/Ubuntu; any nginx built with the DAV module works)";
+const INSTALL_HINT =
+  "Install it with: sudo apt-get update && sudo apt-get install -y nginx  (Debian/Ubuntu; any nginx built with the DAV module works)";
 
 export function findExecutable(name: string, searchPath: string): string | undefined {
   for (const dir of searchPath.split(path.delimiter)) {
@@ -15,9 +16,7 @@ export function findExecutable(name: string, searchPath: string): string | undef
     try {
       fs.accessSync(candidate, fs.constants.X_OK);
       if (fs.statSync(candidate).isFile()) return candidate;
-    } catch {
-      continue;
-    }
+    } catch {}
   }
   return undefined;
 }

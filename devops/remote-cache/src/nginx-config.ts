@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { RemoteCacheError } from "./errors";
-import { CacheSettings, listenAddress, pathsFor } from "./settings";
+import { type CacheSettings, listenAddress, pathsFor } from "./settings";
 
 /**
  * The template lives at the package's top (not in src/) so it is one reviewable file, shipped as
@@ -16,7 +16,7 @@ export const TEMPLATE_FILE = path.resolve(__dirname, "..", "..", "nginx.conf.tem
 export function renderTemplate(template: string, values: Record<string, string>): string {
   const used = new Set<string>();
   const rendered = template.replace(/\{\{(\w+)\}\}/g, (_match, name: string) => {
-    if (!Object.prototype.hasOwnProperty.call(values, name)) {
+    if (!Object.hasOwn(values, name)) {
       throw new RemoteCacheError(`nginx template: no value for {{${name}}}`);
     }
     used.add(name);
@@ -39,9 +39,7 @@ export function renderNginxConfig(settings: CacheSettings, options: RenderOption
   const paths = pathsFor(settings.dir);
   const template = options.template ?? fs.readFileSync(TEMPLATE_FILE, "utf8");
   return renderTemplate(template, {
-    worker_user: options.runningAsRoot
-      ? "user root;"
-      : "# Not started as root: the workers run as the user who started the server.",
+    worker_user: options.runningAsRoot ? "user root;" : "# Not started as root: the workers run as the user who started the server.",
     run_dir: paths.runDir,
     log_dir: paths.logDir,
     tmp_dir: paths.tmpDir,
@@ -54,4 +52,3 @@ export function renderNginxConfig(settings: CacheSettings, options: RenderOption
       : "        # No --htpasswd: anyone who reaches this port can write.",
   });
 }
-

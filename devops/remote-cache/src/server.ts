@@ -1,13 +1,13 @@
-import { ChildProcess, execFile, spawn } from "node:child_process";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
 import path from "node:path";
 import { RemoteCacheError } from "./errors";
-import { Evictor, Health, lowWaterBytes } from "./evictor";
-import { ensureNginx, TextSink } from "./nginx-binary";
+import { Evictor, type Health, lowWaterBytes } from "./evictor";
+import { ensureNginx, type TextSink } from "./nginx-binary";
 import { renderNginxConfig } from "./nginx-config";
 import { childPids, commandLine, isAlive, processIdentity, signal, waitUntilGone } from "./processes";
-import { CachePaths, CacheSettings, localUrl, pathsFor } from "./settings";
+import { type CachePaths, type CacheSettings, localUrl, pathsFor } from "./settings";
 import { formatSize } from "./size";
 
 export interface RunningServer {
@@ -158,7 +158,9 @@ export async function runEvictor(dir: string, log: (line: string) => void): Prom
   const paths = pathsFor(dir);
   const settings = readSettings(paths);
   if (!settings?.maxBytes) {
-    throw new RemoteCacheError(`${paths.settingsFile} is missing or names no size bound: start the server with cache.sh start --dir ${dir}`);
+    throw new RemoteCacheError(
+      `${paths.settingsFile} is missing or names no size bound: start the server with cache.sh start --dir ${dir}`,
+    );
   }
   const other = findEvictor(paths);
   if (other !== undefined && other !== process.pid) {
@@ -210,7 +212,9 @@ async function startEvictor(paths: CachePaths, server: RunningServer, options: S
   let told = false;
   for (;;) {
     if (ended) {
-      throw new RemoteCacheError(`the evictor stopped (${ended}) before it was ready; last lines of ${paths.evictorLog}:\n${tail(paths.evictorLog)}`);
+      throw new RemoteCacheError(
+        `the evictor stopped (${ended}) before it was ready; last lines of ${paths.evictorLog}:\n${tail(paths.evictorLog)}`,
+      );
     }
     const pid = findEvictor(paths);
     if (pid !== undefined) {
@@ -291,14 +295,22 @@ export function findRunning(paths: CachePaths): RunningServer | undefined {
 }
 
 export function describeSettings(settings: CacheSettings): string {
-  return `host ${settings.host}, read-write port ${settings.port}, read-only port ${settings.readOnlyPort}` +
+  return (
+    `host ${settings.host}, read-write port ${settings.port}, read-only port ${settings.readOnlyPort}` +
     (settings.htpasswd ? `, htpasswd ${settings.htpasswd}` : "") +
-    (settings.maxBytes ? `, max size ${formatSize(settings.maxBytes)}` : ", no size bound");
+    (settings.maxBytes ? `, max size ${formatSize(settings.maxBytes)}` : ", no size bound")
+  );
 }
 
 function sameSettings(a: CacheSettings, b: CacheSettings): boolean {
-  return a.dir === b.dir && a.host === b.host && a.port === b.port && a.readOnlyPort === b.readOnlyPort &&
-    (a.htpasswd ?? "") === (b.htpasswd ?? "") && a.maxBytes === b.maxBytes;
+  return (
+    a.dir === b.dir &&
+    a.host === b.host &&
+    a.port === b.port &&
+    a.readOnlyPort === b.readOnlyPort &&
+    (a.htpasswd ?? "") === (b.htpasswd ?? "") &&
+    a.maxBytes === b.maxBytes
+  );
 }
 
 function checkReadable(file: string): void {

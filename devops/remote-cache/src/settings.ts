@@ -137,7 +137,9 @@ function checkHost(host: string): void {
 /** Paths go into double-quoted nginx strings, where `$` starts a variable and `"`/`\` end or escape. */
 function checkConfigPath(flag: string, value: string): void {
   if (/["\\$\x00-\x1f]/.test(value)) {
-    throw new RemoteCacheError(`${flag} ${JSON.stringify(value)} contains a character nginx cannot take in a path (", \\, $ or a control character)`);
+    throw new RemoteCacheError(
+      `${flag} ${JSON.stringify(value)} contains a character nginx cannot take in a path (", \\, $ or a control character)`,
+    );
   }
 }
 

@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { CLI, CommandRun, PACKAGE_DIR, runCommand } from "./helpers";
+import { CLI, type CommandRun, PACKAGE_DIR, runCommand } from "./helpers";
 
 /** A pnpm 10 that is not the pinned one: left alone, it would switch itself to the pinned version. */
 const OTHER_PNPM = "10.34.9";
@@ -61,41 +61,49 @@ describe("cache.sh on a fresh checkout (real pnpm, npm and npx)", () => {
 
   afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
-  it("installs and builds with whatever pnpm is first on PATH, not only the pinned one", async () => {
-    const pinned = JSON.parse(fs.readFileSync(path.join(checkoutRoot, "package.json"), "utf8")).packageManager;
-    expect(pinned).not.toBe(`pnpm@${OTHER_PNPM}`);
-    const prefix = path.join(work, "pnpm-other");
-    const installed = await runCommand("npm", ["install", "--prefix", prefix, `pnpm@${OTHER_PNPM}`], { timeoutMs: BUILD_TIMEOUT_MS });
-    expect(installed.code).toBe(0);
-    expect(fs.existsSync(compiledCli)).toBe(false);
+  it(
+    "installs and builds with whatever pnpm is first on PATH, not only the pinned one",
+    async () => {
+      const pinned = JSON.parse(fs.readFileSync(path.join(checkoutRoot, "package.json"), "utf8")).packageManager;
+      expect(pinned).not.toBe(`pnpm@${OTHER_PNPM}`);
+      const prefix = path.join(work, "pnpm-other");
+      const installed = await runCommand("npm", ["install", "--prefix", prefix, `pnpm@${OTHER_PNPM}`], { timeoutMs: BUILD_TIMEOUT_MS });
+      expect(installed.code).toBe(0);
+      expect(fs.existsSync(compiledCli)).toBe(false);
 
-    const env = { ...process.env, PATH: `${path.join(prefix, "node_modules", ".bin")}${path.delimiter}${process.env.PATH}` };
-    const status = await runCommand("bash", [path.join(packageDir, "cache.sh"), "status", "--dir", path.join(work, "state")], {
-      env,
-      timeoutMs: BUILD_TIMEOUT_MS,
-    });
+      const env = { ...process.env, PATH: `${path.join(prefix, "node_modules", ".bin")}${path.delimiter}${process.env.PATH}` };
+      const status = await runCommand("bash", [path.join(packageDir, "cache.sh"), "status", "--dir", path.join(work, "state")], {
+        env,
+        timeoutMs: BUILD_TIMEOUT_MS,
+      });
 
-    expectExit(status, 3);
-    expect(status.stdout).toContain("not running");
-    expect(status.stderr).toContain(`using pnpm v${OTHER_PNPM}`);
-    expect(fs.existsSync(compiledCli)).toBe(true);
-  }, BUILD_TIMEOUT_MS * 2);
+      expectExit(status, 3);
+      expect(status.stdout).toContain("not running");
+      expect(status.stderr).toContain(`using pnpm v${OTHER_PNPM}`);
+      expect(fs.existsSync(compiledCli)).toBe(true);
+    },
+    BUILD_TIMEOUT_MS * 2,
+  );
 
-  it("builds through npx with the pinned pnpm when no pnpm is on PATH", async () => {
-    // As on a fresh checkout: no build output (tsc --build keeps its state in dist/ too).
-    fs.rmSync(path.join(packageDir, "dist"), { recursive: true, force: true });
-    const bin = pathWithoutPnpm(path.join(work, "bin"));
-    expect(fs.existsSync(path.join(bin, "npx"))).toBe(true);
-    expect(fs.existsSync(path.join(bin, "pnpm"))).toBe(false);
+  it(
+    "builds through npx with the pinned pnpm when no pnpm is on PATH",
+    async () => {
+      // As on a fresh checkout: no build output (tsc --build keeps its state in dist/ too).
+      fs.rmSync(path.join(packageDir, "dist"), { recursive: true, force: true });
+      const bin = pathWithoutPnpm(path.join(work, "bin"));
+      expect(fs.existsSync(path.join(bin, "npx"))).toBe(true);
+      expect(fs.existsSync(path.join(bin, "pnpm"))).toBe(false);
 
-    const status = await runCommand("bash", [path.join(packageDir, "cache.sh"), "status", "--dir", path.join(work, "state")], {
-      env: { ...process.env, PATH: bin },
-      timeoutMs: BUILD_TIMEOUT_MS,
-    });
+      const status = await runCommand("bash", [path.join(packageDir, "cache.sh"), "status", "--dir", path.join(work, "state")], {
+        env: { ...process.env, PATH: bin },
+        timeoutMs: BUILD_TIMEOUT_MS,
+      });
 
-    expectExit(status, 3);
-    expect(status.stdout).toContain("not running");
-    expect(status.stderr).toContain("building @monorepo/remote-cache");
-    expect(fs.existsSync(compiledCli)).toBe(true);
-  }, BUILD_TIMEOUT_MS);
+      expectExit(status, 3);
+      expect(status.stdout).toContain("not running");
+      expect(status.stderr).toContain("building @monorepo/remote-cache");
+      expect(fs.existsSync(compiledCli)).toBe(true);
+    },
+    BUILD_TIMEOUT_MS,
+  );
 });

@@ -21,8 +21,14 @@ describe("usage errors: exit 2, one line on stderr, nothing started", () => {
   it.each([
     [[], `no command given: the commands are start, stop, status, evictor (see "${BINARY} --help")`],
     [["restart"], `unknown command "restart": the commands are start, stop, status, evictor (see "${BINARY} --help")`],
-    [["start", "--port", "70000"], `Invalid value for --port: expected to be in the [1; 65535] range (got 70000) (see "${BINARY} start --help")`],
-    [["start", "--port", "9100", "--read-only-port", "9100"], `--port and --read-only-port are both 9100: the two servers need two ports (see "${BINARY} start --help")`],
+    [
+      ["start", "--port", "70000"],
+      `Invalid value for --port: expected to be in the [1; 65535] range (got 70000) (see "${BINARY} start --help")`,
+    ],
+    [
+      ["start", "--port", "9100", "--read-only-port", "9100"],
+      `--port and --read-only-port are both 9100: the two servers need two ports (see "${BINARY} start --help")`,
+    ],
     [["status", "--verbose"], `Unsupported option name ("--verbose") (see "${BINARY} status --help")`],
   ])("%j", async (args, line) => {
     expect(await runCli(args)).toMatchObject({ code: 2, stdout: "", stderr: `${BINARY}: ${line}\n` });

@@ -65,76 +65,80 @@ describe("a cache filled past its bound (real nginx, real uploads)", () => {
     );
   }
 
-  it("evicts the least recently used entries, keeps the ones read since, and answers throughout", async () => {
-    // 24 entries (1.5 MiB), uploaded one after the other.
-    const old = entries("old", 24);
-    for (const entry of old) expect((await request("PUT", `${readWrite}/${entry.name}`, { body: entry.bytes })).status).toBe(201);
-    await healthWhen((answer) => answer.entries === old.length, "the evictor to record the 24 uploads");
+  it(
+    "evicts the least recently used entries, keeps the ones read since, and answers throughout",
+    async () => {
+      // 24 entries (1.5 MiB), uploaded one after the other.
+      const old = entries("old", 24);
+      for (const entry of old) expect((await request("PUT", `${readWrite}/${entry.name}`, { body: entry.bytes })).status).toBe(201);
+      await healthWhen((answer) => answer.entries === old.length, "the evictor to record the 24 uploads");
 
-    // Six of them read again, the very oldest among them; nginx logs times in milliseconds, so the
-    // reads come in a later millisecond than the last upload.
-    const newestUpload = Math.max(...old.map(mtime));
-    await waitFor(() => Date.now() > newestUpload + 1);
-    const read = [0, 5, 10, 13, 17, 22].map((index) => old[index]);
-    const unread = old.filter((entry) => !read.includes(entry));
-    for (const entry of read) {
-      const got = await request("GET", `${readOnly}/${entry.name}`);
-      expect(got.status).toBe(200);
-      expect(got.body.equals(entry.bytes)).toBe(true);
-    }
-    const newestUnread = Math.max(...unread.map(mtime));
-    await waitFor(() => read.every((entry) => mtime(entry) > newestUnread), CATCH_UP_MS);
-    const lastUseOfUnread = new Map(unread.map((entry) => [entry, mtime(entry)]));
-    const newestRead = Math.max(...read.map(mtime));
-    await waitFor(() => Date.now() > newestRead + 1);
-
-    // While 16 more entries (1 MiB) take the cache to 2.5 MiB, past its 2 MiB bound, a reader keeps
-    // asking both ports for their health and a recently read blob.
-    let filling = true;
-    const answers: string[] = [];
-    const reader = (async () => {
-      while (filling) {
-        const [readOnlyHealth, readWriteHealth, blob] = await Promise.all([
-          request("GET", `${readOnly}/healthz`),
-          request("GET", `${readWrite}/healthz`),
-          request("GET", `${readOnly}/${read[0].name}`),
-        ]);
-        answers.push(`${readOnlyHealth.status} ${readWriteHealth.status} ${blob.status} ${blob.body.equals(read[0].bytes)}`);
-        await new Promise((resolve) => setTimeout(resolve, 10));
+      // Six of them read again, the very oldest among them; nginx logs times in milliseconds, so the
+      // reads come in a later millisecond than the last upload.
+      const newestUpload = Math.max(...old.map(mtime));
+      await waitFor(() => Date.now() > newestUpload + 1);
+      const read = [0, 5, 10, 13, 17, 22].map((index) => old[index]);
+      const unread = old.filter((entry) => !read.includes(entry));
+      for (const entry of read) {
+        const got = await request("GET", `${readOnly}/${entry.name}`);
+        expect(got.status).toBe(200);
+        expect(got.body.equals(entry.bytes)).toBe(true);
       }
-    })();
-    const fresh = entries("fresh", 16);
-    try {
-      for (const entry of fresh) expect((await request("PUT", `${readWrite}/${entry.name}`, { body: entry.bytes })).status).toBe(201);
-      const settled = await healthWhen(
-        (answer) => answer.evictedEntries > 0 && answer.usedBytes <= MAX_BYTES && answer.usedBytes === cacheBytes(dir),
-        "the cache back under its bound, as measured on disk",
-      );
-      expect(settled.maxBytes).toBe(MAX_BYTES);
-    } finally {
-      filling = false;
-      await reader;
-    }
+      const newestUnread = Math.max(...unread.map(mtime));
+      await waitFor(() => read.every((entry) => mtime(entry) > newestUnread), CATCH_UP_MS);
+      const lastUseOfUnread = new Map(unread.map((entry) => [entry, mtime(entry)]));
+      const newestRead = Math.max(...read.map(mtime));
+      await waitFor(() => Date.now() > newestRead + 1);
 
-    expect(answers.length).toBeGreaterThan(0);
-    expect(answers.filter((answer) => answer !== "200 200 200 true")).toEqual([]);
-    expect(cacheBytes(dir)).toBeLessThanOrEqual(MAX_BYTES);
-    // Every entry read since it was uploaded, and every new one, survived; only unread ones went.
-    expect([...read, ...fresh].filter((entry) => !fs.existsSync(file(entry)))).toEqual([]);
-    const evicted = unread.filter((entry) => !fs.existsSync(file(entry)));
-    const kept = unread.filter((entry) => fs.existsSync(file(entry)));
-    const final = await health(readOnly);
-    expect(evicted.length).toBe(final.evictedEntries);
-    expect(final.entries).toBe(old.length + fresh.length - evicted.length);
-    // They were the least recently used: none of them was used after any unread entry that stayed.
-    expect(Math.max(...evicted.map((entry) => lastUseOfUnread.get(entry)!))).toBeLessThanOrEqual(
-      Math.min(...kept.map((entry) => lastUseOfUnread.get(entry)!)),
-    );
-    for (const entry of evicted) expect((await request("GET", `${readOnly}/${entry.name}`)).status).toBe(404);
-    for (const entry of [...read, ...fresh]) {
-      const got = await request("GET", `${readOnly}/${entry.name}`);
-      expect(got.status).toBe(200);
-      expect(got.body.equals(entry.bytes)).toBe(true);
-    }
-  }, 3 * CATCH_UP_MS);
+      // While 16 more entries (1 MiB) take the cache to 2.5 MiB, past its 2 MiB bound, a reader keeps
+      // asking both ports for their health and a recently read blob.
+      let filling = true;
+      const answers: string[] = [];
+      const reader = (async () => {
+        while (filling) {
+          const [readOnlyHealth, readWriteHealth, blob] = await Promise.all([
+            request("GET", `${readOnly}/healthz`),
+            request("GET", `${readWrite}/healthz`),
+            request("GET", `${readOnly}/${read[0].name}`),
+          ]);
+          answers.push(`${readOnlyHealth.status} ${readWriteHealth.status} ${blob.status} ${blob.body.equals(read[0].bytes)}`);
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+      })();
+      const fresh = entries("fresh", 16);
+      try {
+        for (const entry of fresh) expect((await request("PUT", `${readWrite}/${entry.name}`, { body: entry.bytes })).status).toBe(201);
+        const settled = await healthWhen(
+          (answer) => answer.evictedEntries > 0 && answer.usedBytes <= MAX_BYTES && answer.usedBytes === cacheBytes(dir),
+          "the cache back under its bound, as measured on disk",
+        );
+        expect(settled.maxBytes).toBe(MAX_BYTES);
+      } finally {
+        filling = false;
+        await reader;
+      }
+
+      expect(answers.length).toBeGreaterThan(0);
+      expect(answers.filter((answer) => answer !== "200 200 200 true")).toEqual([]);
+      expect(cacheBytes(dir)).toBeLessThanOrEqual(MAX_BYTES);
+      // Every entry read since it was uploaded, and every new one, survived; only unread ones went.
+      expect([...read, ...fresh].filter((entry) => !fs.existsSync(file(entry)))).toEqual([]);
+      const evicted = unread.filter((entry) => !fs.existsSync(file(entry)));
+      const kept = unread.filter((entry) => fs.existsSync(file(entry)));
+      const final = await health(readOnly);
+      expect(evicted.length).toBe(final.evictedEntries);
+      expect(final.entries).toBe(old.length + fresh.length - evicted.length);
+      // They were the least recently used: none of them was used after any unread entry that stayed.
+      expect(Math.max(...evicted.map((entry) => lastUseOfUnread.get(entry)!))).toBeLessThanOrEqual(
+        Math.min(...kept.map((entry) => lastUseOfUnread.get(entry)!)),
+      );
+      for (const entry of evicted) expect((await request("GET", `${readOnly}/${entry.name}`)).status).toBe(404);
+      for (const entry of [...read, ...fresh]) {
+        const got = await request("GET", `${readOnly}/${entry.name}`);
+        expect(got.status).toBe(200);
+        expect(got.body.equals(entry.bytes)).toBe(true);
+      }
+    },
+    3 * CATCH_UP_MS,
+  );
 });

@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { EntrySizes, Evictor, Health, LogFollower, parseUse, pathsFor, recordUses, sweep, SweepResult } from "../src";
+import { EntrySizes, Evictor, type Health, LogFollower, parseUse, pathsFor, recordUses, type SweepResult, sweep } from "../src";
 
 const KIB = 1024;
 /** A fixed past, so the entries' mtimes are whatever each test sets, in whole seconds. */
@@ -23,9 +23,13 @@ function entry(cacheDir: string, name: string, size: number, usedAt: number): st
 }
 
 function names(cacheDir: string): string[] {
-  return ["ac", "cas"].flatMap((namespace) =>
-    fs.existsSync(path.join(cacheDir, namespace)) ? fs.readdirSync(path.join(cacheDir, namespace)).map((name) => `${namespace}/${name}`) : [],
-  ).sort();
+  return ["ac", "cas"]
+    .flatMap((namespace) =>
+      fs.existsSync(path.join(cacheDir, namespace))
+        ? fs.readdirSync(path.join(cacheDir, namespace)).map((name) => `${namespace}/${name}`)
+        : [],
+    )
+    .sort();
 }
 
 function summary(result: SweepResult) {
@@ -68,7 +72,9 @@ describe("sweep", () => {
     const result = await sweep(cacheDir, 95 * KIB, 60 * KIB);
 
     expect(summary(result)).toEqual({ usedBytes: 60 * KIB, entries: 6, evictedEntries: 4, evictedBytes: 40 * KIB });
-    const survivors = order.map((usedAt, index) => ({ usedAt, name: `${index % 3 === 0 ? "ac" : "cas"}/${hex(index)}` })).filter((e) => e.usedAt > 4);
+    const survivors = order
+      .map((usedAt, index) => ({ usedAt, name: `${index % 3 === 0 ? "ac" : "cas"}/${hex(index)}` }))
+      .filter((e) => e.usedAt > 4);
     expect(names(cacheDir)).toEqual(survivors.map((e) => e.name).sort());
   });
 
@@ -76,12 +82,22 @@ describe("sweep", () => {
     const cacheDir = path.join(dir, "cache");
     for (let i = 0; i < 5; i += 1) entry(cacheDir, `cas/${hex(i)}`, 10 * KIB, i);
 
-    expect(summary(await sweep(cacheDir, 50 * KIB, 10 * KIB))).toEqual({ usedBytes: 50 * KIB, entries: 5, evictedEntries: 0, evictedBytes: 0 });
+    expect(summary(await sweep(cacheDir, 50 * KIB, 10 * KIB))).toEqual({
+      usedBytes: 50 * KIB,
+      entries: 5,
+      evictedEntries: 0,
+      evictedBytes: 0,
+    });
     expect(names(cacheDir)).toHaveLength(5);
   });
 
   it("measures an empty or missing cache as zero", async () => {
-    expect(summary(await sweep(path.join(dir, "nothing"), KIB, KIB))).toEqual({ usedBytes: 0, entries: 0, evictedEntries: 0, evictedBytes: 0 });
+    expect(summary(await sweep(path.join(dir, "nothing"), KIB, KIB))).toEqual({
+      usedBytes: 0,
+      entries: 0,
+      evictedEntries: 0,
+      evictedBytes: 0,
+    });
   });
 });
 
@@ -163,7 +179,7 @@ describe("following the use log", () => {
 
   it("reads a long backlog in bounded pieces and says when more is waiting", async () => {
     const log = path.join(dir, "use.log");
-    fs.writeFileSync(log, "a".repeat(99) + "\n" + "b".repeat(99) + "\n");
+    fs.writeFileSync(log, `${"a".repeat(99)}\n${"b".repeat(99)}\n`);
     const follower = new LogFollower(log);
     try {
       await follower.openExisting();

@@ -4,7 +4,7 @@ import fs from "node:fs";
 import http from "node:http";
 import net from "node:net";
 import path from "node:path";
-import { runNode, type NodeRun } from "@monorepo/testing";
+import { type NodeRun, runNode } from "@monorepo/testing";
 import type { Health } from "../src";
 
 /**
@@ -69,11 +69,15 @@ export async function waitForAnswer<T>(find: () => Promise<T | undefined>, timeo
 /** Distinct ports the kernel just reported free (held together so the two differ). */
 export async function freePorts(count: number): Promise<number[]> {
   const servers = await Promise.all(
-    Array.from({ length: count }, () => new Promise<net.Server>((resolve, reject) => {
-      const server = net.createServer();
-      server.once("error", reject);
-      server.listen(0, "127.0.0.1", () => resolve(server));
-    })),
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<net.Server>((resolve, reject) => {
+          const server = net.createServer();
+          server.once("error", reject);
+          server.listen(0, "127.0.0.1", () => resolve(server));
+        }),
+    ),
   );
   const ports = servers.map((server) => (server.address() as net.AddressInfo).port);
   await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
@@ -109,7 +113,9 @@ export function request(
 export async function health(baseUrl: string): Promise<Health> {
   const answer = await request("GET", `${baseUrl}/healthz`);
   if (answer.status !== 200 || answer.headers["content-type"] !== "application/json") {
-    throw new Error(`GET ${baseUrl}/healthz answered ${answer.status} (${answer.headers["content-type"]}): ${answer.body.toString("utf8")}`);
+    throw new Error(
+      `GET ${baseUrl}/healthz answered ${answer.status} (${answer.headers["content-type"]}): ${answer.body.toString("utf8")}`,
+    );
   }
   return JSON.parse(answer.body.toString("utf8")) as Health;
 }

@@ -2,7 +2,7 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { waitFor, type NodeRun } from "@monorepo/testing";
+import { type NodeRun, waitFor } from "@monorepo/testing";
 import type { Health } from "../src";
 import {
   cacheBytes,
@@ -14,8 +14,8 @@ import {
   request,
   runCli,
   seededBytes,
-  waitForAnswer,
   sha256,
+  waitForAnswer,
 } from "./helpers";
 
 /** A fresh machine installs nginx with apt-get inside the first start. */
@@ -146,8 +146,15 @@ describe("remote cache server (real nginx, Bazel's HTTP cache protocol)", () => 
       30_000,
       () => `/healthz to report the ${onDisk} bytes on disk; last answer ${JSON.stringify(last)}`,
     );
-    expect(answer).toMatchObject({ status: "up", maxBytes: 64 * 2 ** 20, lowWaterBytes: Math.floor(0.9 * 64 * 2 ** 20), evictedEntries: 0 });
-    expect(answer.entries).toBe(fs.readdirSync(path.join(dir, "cache", "cas")).length + fs.readdirSync(path.join(dir, "cache", "ac")).length);
+    expect(answer).toMatchObject({
+      status: "up",
+      maxBytes: 64 * 2 ** 20,
+      lowWaterBytes: Math.floor(0.9 * 64 * 2 ** 20),
+      evictedEntries: 0,
+    });
+    expect(answer.entries).toBe(
+      fs.readdirSync(path.join(dir, "cache", "cas")).length + fs.readdirSync(path.join(dir, "cache", "ac")).length,
+    );
     expect(answer.used).toMatch(/^[\d.]+ MiB of 64 MiB \(\d+%\)$/);
     expect(await health(readWrite)).toEqual(await health(readOnly));
     expect(evictorPid(dir)).toBe(answer.evictorPid);
@@ -241,10 +248,10 @@ describe("remote cache server with --htpasswd", () => {
     const hash = crypto.createHash("sha1").update("ci-password").digest("base64");
     const htpasswd = path.join(dir, "htpasswd");
     fs.writeFileSync(htpasswd, `ci:{SHA}${hash}\n`);
-    const started = await runCli(
-      ["start", "--dir", dir, "--port", String(readWritePort), "--read-only-port", String(readOnlyPort)],
-      { timeoutMs: START_TIMEOUT_MS - 10_000, env: { REMOTE_CACHE_HTPASSWD: htpasswd } },
-    );
+    const started = await runCli(["start", "--dir", dir, "--port", String(readWritePort), "--read-only-port", String(readOnlyPort)], {
+      timeoutMs: START_TIMEOUT_MS - 10_000,
+      env: { REMOTE_CACHE_HTPASSWD: htpasswd },
+    });
     expectSuccess(started);
   }, START_TIMEOUT_MS);
 

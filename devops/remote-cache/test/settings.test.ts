@@ -48,7 +48,13 @@ describe("settings", () => {
 
 describe("sizes", () => {
   it("prints sizes as du -h would, in binary units", () => {
-    expect([900, 1536, 10 * 2 ** 20, 1.5 * 2 ** 30, 220 * 2 ** 10].map(formatSize)).toEqual(["900 B", "1.5 KiB", "10 MiB", "1.5 GiB", "220 KiB"]);
+    expect([900, 1536, 10 * 2 ** 20, 1.5 * 2 ** 30, 220 * 2 ** 10].map(formatSize)).toEqual([
+      "900 B",
+      "1.5 KiB",
+      "10 MiB",
+      "1.5 GiB",
+      "220 KiB",
+    ]);
   });
 });
 

@@ -1,10 +1,20 @@
-import { readBuildFiles, readModuleFile, stringAttr, type BuildFile, type ModuleFile } from "./build-files";
+import { type BuildFile, type ModuleFile, readBuildFiles, readModuleFile, stringAttr } from "./build-files";
 import type { Finding } from "./deps";
 import { loadRuleApi, type RuleApiTable } from "./rule-api";
 import { ToolError } from "./tools";
 
 /** Bazel's own BUILD functions; they need no load() and api.json does not describe them. */
-const NATIVE_KINDS = new Set(["alias", "config_setting", "exports_files", "filegroup", "genrule", "licenses", "package", "package_group", "test_suite"]);
+const NATIVE_KINDS = new Set([
+  "alias",
+  "config_setting",
+  "exports_files",
+  "filegroup",
+  "genrule",
+  "licenses",
+  "package",
+  "package_group",
+  "test_suite",
+]);
 
 /** Keyword arguments of MODULE.bazel's built-in functions (Bazel 8). */
 const MODULE_BUILTINS: Record<string, string[]> = {

@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
-import { boolAttr, readBuildFiles, type BuildFile } from "./build-files";
+import { type BuildFile, boolAttr, readBuildFiles } from "./build-files";
 import type { Finding } from "./deps";
 import { FLAKY_POLICY_FILE, loadFlakyPolicy } from "./flaky";
 import { BAZELRC, flakyAttemptsFlag } from "./generate";
@@ -38,11 +38,20 @@ export function checkFlaky(root: string, buildFiles: BuildFile[] = readBuildFile
   for (const { label } of policy.targets) {
     const test = tests.find((t) => t.rule.label === label);
     if (!test) findings.push({ check: "flaky", file: FLAKY_POLICY_FILE, message: `${label} is not a jest_test in any BUILD file` });
-    else if (!boolAttr(test.rule, "flaky")) findings.push({ check: "flaky", file: test.file, message: `${label} is declared flaky in ${FLAKY_POLICY_FILE} but lacks flaky = True` });
+    else if (!boolAttr(test.rule, "flaky"))
+      findings.push({
+        check: "flaky",
+        file: test.file,
+        message: `${label} is declared flaky in ${FLAKY_POLICY_FILE} but lacks flaky = True`,
+      });
   }
   for (const { rule, file } of tests) {
     if (boolAttr(rule, "flaky") && !policy.isFlaky(rule.label)) {
-      findings.push({ check: "flaky", file, message: `${rule.label} has flaky = True but ${FLAKY_POLICY_FILE} does not declare it (a flake must be declared, with why)` });
+      findings.push({
+        check: "flaky",
+        file,
+        message: `${rule.label} has flaky = True but ${FLAKY_POLICY_FILE} does not declare it (a flake must be declared, with why)`,
+      });
     }
   }
   return findings;

@@ -28,9 +28,14 @@ export function checkFormat(root: string): Finding[] {
       findings.push({ check: "format", file, message: `syntax error: ${result.stderr.trim()}` });
       continue;
     }
-    if (!entry.formatted) findings.push({ check: "format", file, message: "not formatted; run `buildifier` on it (or `pnpm bazel:generate` for BUILD files)" });
+    if (!entry.formatted)
+      findings.push({ check: "format", file, message: "not formatted; run `buildifier` on it (or `pnpm bazel:generate` for BUILD files)" });
     for (const warning of entry.warnings) {
-      findings.push({ check: "format", file, message: `line ${warning.start.line}: ${warning.category}: ${warning.message.split("\n")[0]}` });
+      findings.push({
+        check: "format",
+        file,
+        message: `line ${warning.start.line}: ${warning.category}: ${warning.message.split("\n")[0]}`,
+      });
     }
   }
   return findings;

@@ -39,10 +39,15 @@ export function checkLockfile(root: string): Finding[] {
   }
   const lock = readLockfile(fs.readFileSync(lockPath, "utf8"));
   if (String(lock.lockfileVersion) !== SUPPORTED_LOCKFILE_VERSION) {
-    finding(LOCKFILE, `lockfileVersion is ${String(lock.lockfileVersion)}; rules_js 3 accepts only '${SUPPORTED_LOCKFILE_VERSION}' (pnpm 9-11)`);
+    finding(
+      LOCKFILE,
+      `lockfileVersion is ${String(lock.lockfileVersion)}; rules_js 3 accepts only '${SUPPORTED_LOCKFILE_VERSION}' (pnpm 9-11)`,
+    );
   }
-  if (lock.settings?.excludeLinksFromLockfile === true) finding(LOCKFILE, "excludeLinksFromLockfile is on; rules_js needs the link: entries of workspace packages");
-  if (lock.settings?.injectWorkspacePackages === true) finding(LOCKFILE, "injectWorkspacePackages is on; keep workspace packages as link: dependencies");
+  if (lock.settings?.excludeLinksFromLockfile === true)
+    finding(LOCKFILE, "excludeLinksFromLockfile is on; rules_js needs the link: entries of workspace packages");
+  if (lock.settings?.injectWorkspacePackages === true)
+    finding(LOCKFILE, "injectWorkspacePackages is on; keep workspace packages as link: dependencies");
 
   const workspaceConfig = (parseYaml(fs.readFileSync(path.join(root, WORKSPACE_FILE), "utf8")) ?? {}) as Record<string, unknown>;
   const rootManifest = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")) as Record<string, unknown>;
@@ -53,21 +58,34 @@ export function checkLockfile(root: string): Finding[] {
     (typeof allowBuilds === "object" && allowBuilds !== null) ||
     Array.isArray(rootPnpm.onlyBuiltDependencies);
   if (!allowList) {
-    finding(WORKSPACE_FILE, "no lifecycle-script allow-list (allowBuilds with every value false, or onlyBuiltDependencies: []); rules_js refuses to translate the lockfile without one");
+    finding(
+      WORKSPACE_FILE,
+      "no lifecycle-script allow-list (allowBuilds with every value false, or onlyBuiltDependencies: []); rules_js refuses to translate the lockfile without one",
+    );
   }
   // rules_js runs the install scripts of the names allowBuilds maps to true; none of ours needs one.
   if (typeof allowBuilds === "object" && allowBuilds !== null) {
     for (const [name, allowed] of Object.entries(allowBuilds as Record<string, unknown>)) {
-      if (allowed !== false) finding(WORKSPACE_FILE, `allowBuilds lets ${name} run its install script (${String(allowed)}); map it to false: no dependency may run one`);
+      if (allowed !== false)
+        finding(
+          WORKSPACE_FILE,
+          `allowBuilds lets ${name} run its install script (${String(allowed)}); map it to false: no dependency may run one`,
+        );
     }
   }
   if (workspaceConfig.hoist !== false) {
-    finding(WORKSPACE_FILE, "hoist must be false: rules_js never hoists, so pnpm must not either, or code can import what Bazel will not link");
+    finding(
+      WORKSPACE_FILE,
+      "hoist must be false: rules_js never hoists, so pnpm must not either, or code can import what Bazel will not link",
+    );
   }
 
   const workspace = loadWorkspace(root);
   const importers = lock.importers ?? {};
-  const expected = new Map<string, string>([[".", "package.json"], ...workspace.packages.map((p) => [p.dir, `${p.dir}/package.json`] as [string, string])]);
+  const expected = new Map<string, string>([
+    [".", "package.json"],
+    ...workspace.packages.map((p) => [p.dir, `${p.dir}/package.json`] as [string, string]),
+  ]);
   for (const dir of Object.keys(importers).filter((d) => !expected.has(d))) {
     finding(LOCKFILE, `importer ${dir} is no workspace package; run \`pnpm install\``);
   }
@@ -77,7 +95,10 @@ export function checkLockfile(root: string): Finding[] {
       finding(LOCKFILE, `has no importer for ${dir}; run \`pnpm install\``);
       continue;
     }
-    const manifest = JSON.parse(fs.readFileSync(path.join(root, manifestPath), "utf8")) as Record<string, Record<string, string> | undefined>;
+    const manifest = JSON.parse(fs.readFileSync(path.join(root, manifestPath), "utf8")) as Record<
+      string,
+      Record<string, string> | undefined
+    >;
     for (const field of DEPENDENCY_FIELDS) {
       const wanted = manifest[field] ?? {};
       const locked = importer[field] ?? {};
@@ -85,7 +106,10 @@ export function checkLockfile(root: string): Finding[] {
         const entry = locked[name];
         if (!entry) finding(LOCKFILE, `${dir}: ${field}.${name} (${specifier}) from ${manifestPath} is not locked; run \`pnpm install\``);
         else if (entry.specifier !== specifier) {
-          finding(LOCKFILE, `${dir}: ${field}.${name} is ${specifier} in ${manifestPath} but ${String(entry.specifier)} in the lockfile; run \`pnpm install\``);
+          finding(
+            LOCKFILE,
+            `${dir}: ${field}.${name} is ${specifier} in ${manifestPath} but ${String(entry.specifier)} in the lockfile; run \`pnpm install\``,
+          );
         }
       }
       for (const name of Object.keys(locked).filter((n) => !(n in wanted))) {

@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
-import { readModuleFile, stringAttr, type ModuleFile } from "./build-files";
+import { type ModuleFile, readModuleFile, stringAttr } from "./build-files";
 import type { Finding } from "./deps";
 import { BAZELIGNORE } from "./generate";
 import { ToolError } from "./tools";
@@ -35,7 +35,8 @@ export function checkModule(root: string): Finding[] {
   const finding = (file: string, message: string) => findings.push({ check: "module", file, message });
   const versionFile = path.join(root, ".bazelversion");
   const bazelVersion = fs.existsSync(versionFile) ? fs.readFileSync(versionFile, "utf8").trim() : undefined;
-  if (bazelVersion !== PINNED_BAZEL) finding(".bazelversion", `must be ${PINNED_BAZEL} (bazelisk downloads that Bazel), found ${bazelVersion ?? "no file"}`);
+  if (bazelVersion !== PINNED_BAZEL)
+    finding(".bazelversion", `must be ${PINNED_BAZEL} (bazelisk downloads that Bazel), found ${bazelVersion ?? "no file"}`);
   if (!fs.existsSync(path.join(root, "MODULE.bazel"))) {
     finding("MODULE.bazel", "missing");
     return findings;
@@ -49,10 +50,13 @@ export function checkModule(root: string): Finding[] {
     return findings;
   }
   const variableOf = (extension: string) => [...module.extensions].find(([, id]) => id === extension)?.[0];
-  const deps = new Map(module.calls.filter((c) => c.kind === "bazel_dep").map((c) => [stringAttr(c, "name") ?? "", stringAttr(c, "version")]));
+  const deps = new Map(
+    module.calls.filter((c) => c.kind === "bazel_dep").map((c) => [stringAttr(c, "name") ?? "", stringAttr(c, "version")]),
+  );
   for (const [name, version] of Object.entries(PINNED_MODULES)) {
     if (!deps.has(name)) finding("MODULE.bazel", `bazel_dep ${name} ${version} is missing`);
-    else if (deps.get(name) !== version) finding("MODULE.bazel", `bazel_dep ${name} is ${String(deps.get(name))}; the researched consistent set pins ${version}`);
+    else if (deps.get(name) !== version)
+      finding("MODULE.bazel", `bazel_dep ${name} is ${String(deps.get(name))}; the researched consistent set pins ${version}`);
   }
 
   const tags = (extension: string, tag: string) => {
@@ -70,13 +74,22 @@ export function checkModule(root: string): Finding[] {
   if (locks.length !== 1 || !lock) {
     finding("MODULE.bazel", `needs one npm.npm_translate_lock from ${NPM_EXTENSION}`);
   } else {
-    if (stringAttr(lock, "name") !== "npm") finding("MODULE.bazel", `npm_translate_lock must be named "npm" (BUILD files load @npm//:defs.bzl)`);
-    if (stringAttr(lock, "pnpm_lock") !== "//:pnpm-lock.yaml") finding("MODULE.bazel", `npm_translate_lock must read pnpm_lock = "//:pnpm-lock.yaml"`);
+    if (stringAttr(lock, "name") !== "npm")
+      finding("MODULE.bazel", `npm_translate_lock must be named "npm" (BUILD files load @npm//:defs.bzl)`);
+    if (stringAttr(lock, "pnpm_lock") !== "//:pnpm-lock.yaml")
+      finding("MODULE.bazel", `npm_translate_lock must read pnpm_lock = "//:pnpm-lock.yaml"`);
     if (lock.attrs.has("update_pnpm_lock")) {
-      finding("MODULE.bazel", "update_pnpm_lock runs pnpm inside Bazel and fails the first build; update the lockfile with `pnpm install` instead");
+      finding(
+        "MODULE.bazel",
+        "update_pnpm_lock runs pnpm inside Bazel and fails the first build; update the lockfile with `pnpm install` instead",
+      );
     }
     const hasNpmrc = fs.existsSync(path.join(root, ".npmrc"));
-    if (hasNpmrc && stringAttr(lock, "npmrc") !== "//:.npmrc") finding("MODULE.bazel", `.npmrc exists, so npm_translate_lock must declare npmrc = "//:.npmrc" (rules_js 3 refuses an undeclared one)`);
+    if (hasNpmrc && stringAttr(lock, "npmrc") !== "//:.npmrc")
+      finding(
+        "MODULE.bazel",
+        `.npmrc exists, so npm_translate_lock must declare npmrc = "//:.npmrc" (rules_js 3 refuses an undeclared one)`,
+      );
     if (!hasNpmrc && lock.attrs.has("npmrc")) finding("MODULE.bazel", "npm_translate_lock declares an npmrc, but there is no .npmrc");
   }
   if (!(module.useRepo.get(variableOf(NPM_EXTENSION) ?? "") ?? []).includes("npm")) finding("MODULE.bazel", `needs use_repo(npm, "npm")`);
@@ -91,7 +104,10 @@ export function checkModule(root: string): Finding[] {
   const rootManifest = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")) as { devDependencies?: Record<string, string> };
   const typescript = rootManifest.devDependencies?.typescript;
   if (!typescript || !/^\d+\.\d+\.\d+$/.test(typescript)) {
-    finding("package.json", `devDependencies.typescript must be an exact version for typescript.deps(version_from), found ${typescript ?? "none"}`);
+    finding(
+      "package.json",
+      `devDependencies.typescript must be an exact version for typescript.deps(version_from), found ${typescript ?? "none"}`,
+    );
   }
   // The pipeline compiles packages in-process with its own typescript dependency, ts_project with the
   // root's: one compiler for both, or the two paths could disagree about the same code.
@@ -99,7 +115,10 @@ export function checkModule(root: string): Finding[] {
   for (const pkg of workspace.packages) {
     const own = pkg.dependencies.typescript ?? pkg.devDependencies.typescript;
     if (own !== undefined && own !== typescript) {
-      finding(`${pkg.dir}/package.json`, `typescript is ${own}, the root pins ${typescript ?? "none"}: every package that compiles with TypeScript must use the root's`);
+      finding(
+        `${pkg.dir}/package.json`,
+        `typescript is ${own}, the root pins ${typescript ?? "none"}: every package that compiles with TypeScript must use the root's`,
+      );
     }
   }
 
@@ -116,7 +135,12 @@ function checkIgnored({ root, packages }: Workspace): Finding[] {
     findings.push({ check: "module", file: "REPO.bazel", message: `needs ignore_directories(["**/node_modules"])` });
   }
   const ignoreFile = path.join(root, BAZELIGNORE);
-  const lines = fs.existsSync(ignoreFile) ? fs.readFileSync(ignoreFile, "utf8").split("\n").map((l) => l.trim().replace(/\/$/, "")) : [];
+  const lines = fs.existsSync(ignoreFile)
+    ? fs
+        .readFileSync(ignoreFile, "utf8")
+        .split("\n")
+        .map((l) => l.trim().replace(/\/$/, ""))
+    : [];
   for (const line of lines.filter((l) => l.includes("*"))) {
     findings.push({ check: "module", file: BAZELIGNORE, message: `"${line}": .bazelignore takes literal paths, not globs` });
   }

@@ -2,10 +2,10 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { boolAttr, listAttr, readBuildFiles, stringAttr, type BuildFile, type BuildRule } from "./build-files";
-import { projectDeps, type Finding } from "./deps";
-import { binaryName, listFiles, scanPackage, type PackageLayout } from "./layout";
+import { type BuildFile, type BuildRule, boolAttr, listAttr, readBuildFiles, stringAttr } from "./build-files";
+import { type Finding, projectDeps } from "./deps";
 import { compiledPath, describeStale, generate, staleFiles } from "./generate";
+import { binaryName, listFiles, type PackageLayout, scanPackage } from "./layout";
 import { loadWorkspace, type Workspace, type WorkspacePackage } from "./workspace";
 
 const JEST_CONFIG_EXTENSIONS = [".js", ".cjs", ".mjs", ".json"];
@@ -57,9 +57,17 @@ function checkNodeModulesLabels(ctx: SyncContext, build: BuildFile): void {
         const name = match[2]!;
         const manifest = path.join(ctx.root, pkg, "package.json");
         if (!fs.existsSync(manifest)) {
-          ctx.findings.push({ check: "sync", file: build.file, message: `${rule.label} ${attr}: ${label}: //${pkg} has no package.json, so it links no node_modules` });
+          ctx.findings.push({
+            check: "sync",
+            file: build.file,
+            message: `${rule.label} ${attr}: ${label}: //${pkg} has no package.json, so it links no node_modules`,
+          });
         } else if (!declaredNames(readJson(manifest)).has(name)) {
-          ctx.findings.push({ check: "sync", file: build.file, message: `${rule.label} ${attr}: ${label} does not exist: ${pkg === "" ? "" : `${pkg}/`}package.json does not list ${name}` });
+          ctx.findings.push({
+            check: "sync",
+            file: build.file,
+            message: `${rule.label} ${attr}: ${label} does not exist: ${pkg === "" ? "" : `${pkg}/`}package.json does not list ${name}`,
+          });
         }
       }
     }
@@ -77,7 +85,8 @@ function checkPackage(ctx: SyncContext, pkg: WorkspacePackage): void {
   const rules = build.rules;
   const byName = new Map(rules.map((r) => [r.name, r]));
   const layout = scanPackage(ctx.root, pkg);
-  if (!rules.some((r) => r.kind === "npm_link_all_packages")) finding(`no npm_link_all_packages(name = "node_modules"): :node_modules/... labels would not exist`);
+  if (!rules.some((r) => r.kind === "npm_link_all_packages"))
+    finding(`no npm_link_all_packages(name = "node_modules"): :node_modules/... labels would not exist`);
 
   const projects = rules.filter((r) => r.kind === "ts_project");
   const owner = new Map<string, string>();
@@ -102,7 +111,8 @@ function checkPackage(ctx: SyncContext, pkg: WorkspacePackage): void {
     const expected = projectDeps(ctx.root, layout, project.name, present, (file) => owner.get(file));
     ctx.findings.push(...expected.findings);
     const actual = new Set(listAttr(project, "deps"));
-    for (const dep of [...expected.deps].filter((d) => !actual.has(d))) finding(`${project.label}: deps lacks ${dep}, which its sources import`);
+    for (const dep of [...expected.deps].filter((d) => !actual.has(d)))
+      finding(`${project.label}: deps lacks ${dep}, which its sources import`);
     for (const dep of [...actual].filter((d) => !expected.deps.has(d))) {
       finding(`${project.label}: deps has ${dep}, which none of its sources import`);
     }
@@ -116,11 +126,17 @@ function checkPackage(ctx: SyncContext, pkg: WorkspacePackage): void {
   // Tests: every test file is compiled by a ts_project that a jest_test lists directly in data
   // (rules_jest discovers tests only among the files of its direct data targets).
   const jestTests = rules.filter((r) => r.kind === "jest_test");
-  const testedProjects = new Set(jestTests.flatMap((t) => listAttr(t, "data")).filter((d) => d.startsWith(":")).map((d) => d.slice(1)));
+  const testedProjects = new Set(
+    jestTests
+      .flatMap((t) => listAttr(t, "data"))
+      .filter((d) => d.startsWith(":"))
+      .map((d) => d.slice(1)),
+  );
   for (const group of layout.testGroups) {
     for (const file of group.files) {
       const project = owner.get(file);
-      if (project && !testedProjects.has(project)) finding(`${file} is compiled by :${project}, which no jest_test has in data, so no test runs it`);
+      if (project && !testedProjects.has(project))
+        finding(`${file} is compiled by :${project}, which no jest_test has in data, so no test runs it`);
     }
   }
   for (const test of jestTests) checkJestTest(ctx, build, test);
@@ -129,12 +145,13 @@ function checkPackage(ctx: SyncContext, pkg: WorkspacePackage): void {
   if (layout.srcFiles.length > 0) {
     if (!library) finding(`no ts_project "tsc" for src/`);
     const pkgTarget = byName.get("pkg");
-    if (!pkgTarget || pkgTarget.kind !== "js_library") {
+    if (pkgTarget?.kind !== "js_library") {
       finding(`no js_library "pkg": rules_js links workspace packages through //${pkg.dir}:pkg`);
     } else {
       if (listAttr(pkgTarget, "srcs").join() !== "package.json") finding(`${pkgTarget.label}: srcs must be ["package.json"]`);
       if (!listAttr(pkgTarget, "deps").includes(":tsc")) finding(`${pkgTarget.label}: deps must include ":tsc" (the compiled code)`);
-      if (!listAttr(pkgTarget, "visibility").includes("//visibility:public")) finding(`${pkgTarget.label}: must be public, the root package links it`);
+      if (!listAttr(pkgTarget, "visibility").includes("//visibility:public"))
+        finding(`${pkgTarget.label}: must be public, the root package links it`);
     }
     checkMain(ctx, pkg, layout, library);
   }
@@ -154,10 +171,18 @@ function checkMain(ctx: SyncContext, pkg: WorkspacePackage, layout: PackageLayou
   const source = layout.srcFiles.find((src) => compiledPath(outDir, src) === main);
   const file = `${pkg.dir}/package.json`;
   if (!source || (library && !listAttr(library, "srcs").includes(source))) {
-    ctx.findings.push({ check: "sync", file, message: `"main" is ${main}, which is not the output of a source the tsc target compiles (src/x.ts -> ${compiledPath(outDir, "src/x.ts")})` });
+    ctx.findings.push({
+      check: "sync",
+      file,
+      message: `"main" is ${main}, which is not the output of a source the tsc target compiles (src/x.ts -> ${compiledPath(outDir, "src/x.ts")})`,
+    });
   }
   if (library && !boolAttr(library, "declaration") && !boolAttr(library, "composite")) {
-    ctx.findings.push({ check: "sync", file: `${pkg.dir}/BUILD.bazel`, message: `${library.label}: declaration must be True so packages that import this one get its types` });
+    ctx.findings.push({
+      check: "sync",
+      file: `${pkg.dir}/BUILD.bazel`,
+      message: `${library.label}: declaration must be True so packages that import this one get its types`,
+    });
   }
 }
 
@@ -166,14 +191,16 @@ function checkBinary(ctx: SyncContext, pkg: WorkspacePackage, layout: PackageLay
   const outDir = outDirOf(build.rules.find((r) => r.name === "tsc"));
   for (const binary of build.rules.filter((r) => r.kind === "js_binary")) {
     const entry = stringAttr(binary, "entry_point") ?? "";
-    if (!layout.srcFiles.some((src) => compiledPath(outDir, src) === entry)) finding(`${binary.label}: entry_point ${entry} is not the output of a source in src/`);
-    if (!listAttr(binary, "data").includes(":tsc")) finding(`${binary.label}: data must include ":tsc", or its imports are missing at run time`);
+    if (!layout.srcFiles.some((src) => compiledPath(outDir, src) === entry))
+      finding(`${binary.label}: entry_point ${entry} is not the output of a source in src/`);
+    if (!listAttr(binary, "data").includes(":tsc"))
+      finding(`${binary.label}: data must include ":tsc", or its imports are missing at run time`);
   }
   if (layout.entryPoint) {
     const name = binaryName(layout);
     const binary = build.rules.find((r) => r.name === name);
     const expected = compiledPath(outDir, layout.entryPoint);
-    if (!binary || binary.kind !== "js_binary") {
+    if (binary?.kind !== "js_binary") {
       finding(`${layout.entryPoint} is an executable, but there is no js_binary "${name}" (\`bazel run //${pkg.dir}\`)`);
     } else if (stringAttr(binary, "entry_point") !== expected) {
       finding(`${binary.label}: entry_point must be ${expected}`);
@@ -183,19 +210,25 @@ function checkBinary(ctx: SyncContext, pkg: WorkspacePackage, layout: PackageLay
 
 function checkJestTest(ctx: SyncContext, build: BuildFile, test: BuildRule): void {
   const finding = (message: string) => ctx.findings.push({ check: "sync", file: build.file, message });
-  if (stringAttr(test, "node_modules") !== "//:node_modules") finding(`${test.label}: node_modules must be "//:node_modules" (where jest-cli and jest-junit are linked)`);
+  if (stringAttr(test, "node_modules") !== "//:node_modules")
+    finding(`${test.label}: node_modules must be "//:node_modules" (where jest-cli and jest-junit are linked)`);
   const config = stringAttr(test, "config");
   if (!config) return;
   const { pkg } = parseLabel(config, build.pkg);
   const target = ruleAt(ctx, config, build.pkg);
   if (pkg !== build.pkg && !target) {
-    finding(`${test.label}: config ${config} is a file of another package; jest_test copies it into the output tree, which only works from its own package - use a js_library there`);
+    finding(
+      `${test.label}: config ${config} is a file of another package; jest_test copies it into the output tree, which only works from its own package - use a js_library there`,
+    );
     return;
   }
   const file = target ? listAttr(target, "srcs") : [parseLabel(config, build.pkg).name];
-  const wellFormed = (!target || (target.kind === "js_library" && file.length === 1)) && JEST_CONFIG_EXTENSIONS.some((ext) => file[0]!.endsWith(ext));
+  const wellFormed =
+    (!target || (target.kind === "js_library" && file.length === 1)) && JEST_CONFIG_EXTENSIONS.some((ext) => file[0]!.endsWith(ext));
   if (!wellFormed) {
-    finding(`${test.label}: config ${config} must be a js_library of one ${JEST_CONFIG_EXTENSIONS.join("/")} file (jest_test cannot read TypeScript configs)`);
+    finding(
+      `${test.label}: config ${config} must be a js_library of one ${JEST_CONFIG_EXTENSIONS.join("/")} file (jest_test cannot read TypeScript configs)`,
+    );
     return;
   }
   checkJestConfigOptions(ctx, path.posix.join(pkg, file[0]!));
@@ -212,8 +245,14 @@ function checkJestConfigOptions(ctx: SyncContext, file: string): void {
   // A missing config is the generator's finding.
   if (!fs.existsSync(abs)) return;
   const options = jestConfigKeys(abs);
-  if (typeof options === "string") ctx.findings.push({ check: "sync", file, message: `cannot be loaded as jest would load it: ${options}` });
-  else if (options.includes("projects")) ctx.findings.push({ check: "sync", file, message: `sets "projects", which rules_jest does not support (each jest_test is one project)` });
+  if (typeof options === "string")
+    ctx.findings.push({ check: "sync", file, message: `cannot be loaded as jest would load it: ${options}` });
+  else if (options.includes("projects"))
+    ctx.findings.push({
+      check: "sync",
+      file,
+      message: `sets "projects", which rules_jest does not support (each jest_test is one project)`,
+    });
 }
 
 /** Top-level option names of a jest config file, loaded the way jest loads it (JSON, CommonJS or ESM); an error message if it does not load. */
@@ -221,7 +260,13 @@ function jestConfigKeys(file: string): string[] | string {
   if (file.endsWith(".json")) return Object.keys(readJson(file));
   const script = "import(process.argv[1]).then((m) => console.log(JSON.stringify(Object.keys(m.default ?? m))))";
   const result = spawnSync(process.execPath, ["-e", script, pathToFileURL(file).href], { encoding: "utf8" });
-  if (result.status !== 0) return result.stderr.split("\n").find((line) => /Error/.test(line))?.trim() ?? `node exited ${result.status}`;
+  if (result.status !== 0)
+    return (
+      result.stderr
+        .split("\n")
+        .find((line) => /Error/.test(line))
+        ?.trim() ?? `node exited ${result.status}`
+    );
   return JSON.parse(result.stdout) as string[];
 }
 
@@ -230,16 +275,25 @@ function checkRoot(ctx: SyncContext): void {
   const manifest = readJson(path.join(ctx.root, "package.json"));
   const declared = declaredNames(manifest);
   for (const needed of ["jest-cli", "jest-junit"]) {
-    if (!declared.has(needed)) ctx.findings.push({ check: "sync", file: "package.json", message: `must list ${needed}: jest_test runs it from //:node_modules` });
+    if (!declared.has(needed))
+      ctx.findings.push({ check: "sync", file: "package.json", message: `must list ${needed}: jest_test runs it from //:node_modules` });
   }
   const importers = new Set(["", ...ctx.workspace.packages.map((p) => p.dir)]);
   for (const build of ctx.builds.values()) {
     if (build.rules.some((r) => r.kind === "npm_link_all_packages") && !importers.has(build.pkg)) {
-      ctx.findings.push({ check: "sync", file: build.file, message: "npm_link_all_packages is only allowed in the root package and in pnpm workspace packages" });
+      ctx.findings.push({
+        check: "sync",
+        file: build.file,
+        message: "npm_link_all_packages is only allowed in the root package and in pnpm workspace packages",
+      });
     }
   }
   if (!ctx.builds.get("")?.rules.some((r) => r.kind === "npm_link_all_packages")) {
-    ctx.findings.push({ check: "sync", file: "BUILD.bazel", message: `the root package must call npm_link_all_packages(name = "node_modules")` });
+    ctx.findings.push({
+      check: "sync",
+      file: "BUILD.bazel",
+      message: `the root package must call npm_link_all_packages(name = "node_modules")`,
+    });
   }
   // Every workspace package another one depends on must be linkable: rules_js maps "link:" to //<dir>:pkg.
   for (const pkg of ctx.workspace.packages) {
@@ -247,7 +301,11 @@ function checkRoot(ctx: SyncContext): void {
       const target = ctx.workspace.byName.get(dep)!;
       const pkgRule = ctx.builds.get(target.dir)?.rules.find((r) => r.name === "pkg");
       if (!pkgRule) {
-        ctx.findings.push({ check: "sync", file: `${target.dir}/BUILD.bazel`, message: `${pkg.name} depends on ${dep}, so //${target.dir}:pkg must exist` });
+        ctx.findings.push({
+          check: "sync",
+          file: `${target.dir}/BUILD.bazel`,
+          message: `${pkg.name} depends on ${dep}, so //${target.dir}:pkg must exist`,
+        });
       }
     }
   }

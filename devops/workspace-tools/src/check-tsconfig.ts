@@ -1,11 +1,18 @@
 import fs from "node:fs";
 import path from "node:path";
 import ts from "typescript";
-import { boolAttr, listAttr, readBuildFiles, stringAttr, type BuildFile, type BuildRule } from "./build-files";
+import { type BuildFile, type BuildRule, boolAttr, listAttr, readBuildFiles, stringAttr } from "./build-files";
 import { parseLabel } from "./check-sync";
 import type { Finding } from "./deps";
 import { typesPackageFor } from "./imports";
-import { MIRRORED_BOOLEANS, MIRRORED_DIRECTORIES, packageRelativeDir, resolveTsconfig, TsconfigError, type ResolvedTsconfig } from "./tsconfig";
+import {
+  MIRRORED_BOOLEANS,
+  MIRRORED_DIRECTORIES,
+  packageRelativeDir,
+  type ResolvedTsconfig,
+  resolveTsconfig,
+  TsconfigError,
+} from "./tsconfig";
 
 interface TsconfigTarget {
   /** Repository-relative tsconfig file. */
@@ -31,7 +38,8 @@ function tsconfigOf(project: BuildRule, builds: Map<string, BuildFile>): Tsconfi
   for (const dep of listAttr(rule, "deps")) {
     const target = parseLabel(dep, pkg);
     const depRule = builds.get(target.pkg)?.rules.find((r) => r.name === target.name);
-    if (depRule && target.pkg !== pkg && !isVisibleTo(depRule, pkg)) return `${rule.label} deps has ${depRule.label}, which is not visible to //${pkg} (make it public)`;
+    if (depRule && target.pkg !== pkg && !isVisibleTo(depRule, pkg))
+      return `${rule.label} deps has ${depRule.label}, which is not visible to //${pkg} (make it public)`;
     const inner = tsconfigOf({ ...rule, attrs: new Map([["tsconfig", { type: "string", value: dep }]]) }, builds);
     if (typeof inner === "string") return inner;
     inner.provided.forEach((f) => provided.add(f));
@@ -41,7 +49,9 @@ function tsconfigOf(project: BuildRule, builds: Map<string, BuildFile>): Tsconfi
 
 /** A rule's visibility lets another package use it (a rule is private to its package by default). */
 function isVisibleTo(rule: BuildRule, pkg: string): boolean {
-  return listAttr(rule, "visibility").some((v) => v === "//visibility:public" || v === `//${pkg}:__pkg__` || v === `//${pkg}:__subpackages__`);
+  return listAttr(rule, "visibility").some(
+    (v) => v === "//visibility:public" || v === `//${pkg}:__pkg__` || v === `//${pkg}:__subpackages__`,
+  );
 }
 
 function attrValue(project: BuildRule, attr: string): boolean | string {
@@ -63,7 +73,9 @@ export function compareWithTsconfig(project: BuildRule, resolved: ResolvedTsconf
   const module = String(options.module).toLowerCase();
   const implied: Record<string, () => boolean> = {
     allowJs: () => options.checkJs === true,
-    resolveJsonModule: () => ["node16", "node18", "node20", "nodenext", "preserve"].includes(module) || String(options.moduleResolution).toLowerCase() === "bundler",
+    resolveJsonModule: () =>
+      ["node16", "node18", "node20", "nodenext", "preserve"].includes(module) ||
+      String(options.moduleResolution).toLowerCase() === "bundler",
     declaration: () => options.composite === true && attrValue(project, "composite") === true,
     incremental: () => options.composite === true && attrValue(project, "composite") === true,
   };
@@ -89,20 +101,28 @@ export function compareWithTsconfig(project: BuildRule, resolved: ResolvedTsconf
       problems.push(error.message);
       continue;
     }
-    const attrDir = stringAttr(project, attr)?.replace(/^\.\/(?=.)/, "").replace(/\/+$/, "");
-    if ((optionDir ?? "") !== (attrDir ?? "")) problems.push(`attribute ${attr}=${attrDir ?? "None"} does not match compilerOptions.${option}=${optionDir ?? "undefined"}`);
+    const attrDir = stringAttr(project, attr)
+      ?.replace(/^\.\/(?=.)/, "")
+      .replace(/\/+$/, "");
+    if ((optionDir ?? "") !== (attrDir ?? ""))
+      problems.push(`attribute ${attr}=${attrDir ?? "None"} does not match compilerOptions.${option}=${optionDir ?? "undefined"}`);
     if (option === "outDir") outDir = optionDir ?? "";
   }
-  if (outDir === "" || outDir === ".") problems.push("compilerOptions.outDir must name the package's output folder (e.g. dist): outputs never go beside the sources");
+  if (outDir === "" || outDir === ".")
+    problems.push("compilerOptions.outDir must name the package's output folder (e.g. dist): outputs never go beside the sources");
   const jsxPreserve = options.jsx === "preserve";
-  if (jsxPreserve !== (attrValue(project, "preserve_jsx") === true)) problems.push(`attribute preserve_jsx does not match compilerOptions.jsx=${String(options.jsx)}`);
-  if (project.attrs.has("ts_build_info_file") || options.tsBuildInfoFile !== undefined) problems.push("tsBuildInfoFile / ts_build_info_file must not be set");
+  if (jsxPreserve !== (attrValue(project, "preserve_jsx") === true))
+    problems.push(`attribute preserve_jsx does not match compilerOptions.jsx=${String(options.jsx)}`);
+  if (project.attrs.has("ts_build_info_file") || options.tsBuildInfoFile !== undefined)
+    problems.push("tsBuildInfoFile / ts_build_info_file must not be set");
   if (attrValue(project, "isolated_typecheck") === true && options.isolatedDeclarations !== true) {
     problems.push("isolated_typecheck=True requires compilerOptions.isolatedDeclarations=true");
   }
-  if (options.preserveSymlinks === true) problems.push("compilerOptions.preserveSymlinks cannot work with rules_js's symlinked node_modules");
+  if (options.preserveSymlinks === true)
+    problems.push("compilerOptions.preserveSymlinks cannot work with rules_js's symlinked node_modules");
   // jest runs the compiled files as CommonJS; ES modules would need jest's experimental VM modules.
-  if (module !== "commonjs") problems.push(`compilerOptions.module is ${String(options.module)}; tests and binaries expect CommonJS output`);
+  if (module !== "commonjs")
+    problems.push(`compilerOptions.module is ${String(options.module)}; tests and binaries expect CommonJS output`);
   const deps = new Set(listAttr(project, "deps"));
   for (const type of (options.types as string[] | undefined) ?? []) {
     const needed = `:node_modules/${typesPackageFor(type)}`;
@@ -114,7 +134,7 @@ export function compareWithTsconfig(project: BuildRule, resolved: ResolvedTsconf
 /** Output and root directories a shared (extended) tsconfig sets itself. */
 function sharedDirectoryOptions(file: string): string[] {
   const { config } = ts.readConfigFile(file, ts.sys.readFile);
-  const options = ((config as { compilerOptions?: Record<string, unknown> } | undefined)?.compilerOptions ?? {});
+  const options = (config as { compilerOptions?: Record<string, unknown> } | undefined)?.compilerOptions ?? {};
   return MIRRORED_DIRECTORIES.map((d) => d.option).filter((option) => options[option] !== undefined);
 }
 
@@ -157,7 +177,9 @@ export function checkTsconfig(root: string, buildFiles: BuildFile[] = readBuildF
         const rel = path.relative(root, parent).split(path.sep).join("/");
         if (!target.provided.has(rel)) finding(`${target.file} extends ${rel}, which its ts_config deps do not provide`);
         for (const option of sharedDirectoryOptions(parent)) {
-          finding(`${rel} sets compilerOptions.${option}, which resolves against its own folder, outside the package: set it in each package's tsconfig.json`);
+          finding(
+            `${rel} sets compilerOptions.${option}, which resolves against its own folder, outside the package: set it in each package's tsconfig.json`,
+          );
         }
       }
       // tsc reads every referenced tsconfig (TS6053 when it is missing from the sandbox); rules_ts

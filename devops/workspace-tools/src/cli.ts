@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { BaseCommand, listOption, runMain, type CliSpec } from "@monorepo/cli";
+import { BaseCommand, type CliSpec, listOption, runMain } from "@monorepo/cli";
 import { Command, Option } from "clipanion";
 import { CHECKS, formatFindings, runChecks } from "./checks";
 import { describeStale, generate, staleFiles, writeFiles } from "./generate";
@@ -41,7 +41,9 @@ class GenerateCommand extends BaseCommand {
     if (this.check) {
       const stale = staleFiles(root, files);
       for (const file of stale) this.context.stdout.write(`${describeStale(file)}\n`);
-      this.context.stdout.write(stale.length === 0 ? `${files.length} generated files are up to date\n` : `${stale.length} stale; run \`pnpm bazel:generate\`\n`);
+      this.context.stdout.write(
+        stale.length === 0 ? `${files.length} generated files are up to date\n` : `${stale.length} stale; run \`pnpm bazel:generate\`\n`,
+      );
       return stale.length === 0 && findings.length === 0 ? 0 : 1;
     }
     const written = writeFiles(root, files);
@@ -54,7 +56,8 @@ class GenerateCommand extends BaseCommand {
 class CheckCommand extends BaseCommand {
   static paths = [["check"]];
   static usage = Command.Usage({
-    description: "Check the Bazel setup without Bazel: formatting, rule parameters, BUILD/workspace sync, tsconfig parity, lockfile, flaky policy, pins, .bazelrc",
+    description:
+      "Check the Bazel setup without Bazel: formatting, rule parameters, BUILD/workspace sync, tsconfig parity, lockfile, flaky policy, pins, .bazelrc",
     details: `
       Each check stands in for something only a real Bazel run would otherwise report:
 

@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { importsOf, typesPackageFor } from "./imports";
-import { resolveRelativeImport, type PackageLayout } from "./layout";
+import { type PackageLayout, resolveRelativeImport } from "./layout";
 
 /** Something a check or the generator found wrong, pointing at the file to fix. */
 export interface Finding {
@@ -57,7 +57,10 @@ export function projectDeps(
       return;
     }
     if (isLibrary && where === "devDependencies") {
-      finding(file, `library code imports "${name}" from devDependencies; rules_js links only "dependencies" into packages that depend on this one - move it in ${pkgJson}`);
+      finding(
+        file,
+        `library code imports "${name}" from devDependencies; rules_js links only "dependencies" into packages that depend on this one - move it in ${pkgJson}`,
+      );
     }
     deps.add(`:node_modules/${name}`);
   };

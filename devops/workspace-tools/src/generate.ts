@@ -1,14 +1,14 @@
 import fs from "node:fs";
 import path from "node:path";
 import { BAZELRC } from "./bazelrc";
-import { projectDeps, type Finding } from "./deps";
-import { FLAKY_POLICY_FILE, loadFlakyPolicy, type FlakyPolicy } from "./flaky";
-import { binaryName, HELPERS_PROJECT, projectOfFile, scanPackage, type PackageLayout, type TestGroup } from "./layout";
-import { loadRuleApi, type RuleApiTable } from "./rule-api";
-import { renderFile, type RuleCall, type StarlarkFile } from "./starlark";
-import { loadTestTags, TEST_TAGS_FILE, type TaggedTest } from "./test-tags";
-import { formatStarlark } from "./tools";
+import { type Finding, projectDeps } from "./deps";
+import { FLAKY_POLICY_FILE, type FlakyPolicy, loadFlakyPolicy } from "./flaky";
+import { binaryName, HELPERS_PROJECT, type PackageLayout, projectOfFile, scanPackage, type TestGroup } from "./layout";
 import { packageTsconfigText, referencedPackages, SOLUTION_TSCONFIG, solutionTsconfigText } from "./references";
+import { loadRuleApi, type RuleApiTable } from "./rule-api";
+import { type RuleCall, renderFile, type StarlarkFile } from "./starlark";
+import { loadTestTags, type TaggedTest, TEST_TAGS_FILE } from "./test-tags";
+import { formatStarlark } from "./tools";
 import { mirroredAttributes, resolveTsconfig } from "./tsconfig";
 import { loadWorkspace, type Workspace } from "./workspace";
 
@@ -106,11 +106,19 @@ function packageTsconfig(ctx: Context, layout: PackageLayout): { deps: string[];
   for (const parent of resolved.chain.slice(1)) {
     const rel = path.relative(ctx.root, parent).split(path.sep).join("/");
     if (rel.includes("/")) {
-      ctx.findings.push({ check: "sync", file: `${dir}/tsconfig.json`, message: `extends ${rel}; only a tsconfig at the repository root is shared (as //:tsconfig)` });
+      ctx.findings.push({
+        check: "sync",
+        file: `${dir}/tsconfig.json`,
+        message: `extends ${rel}; only a tsconfig at the repository root is shared (as //:tsconfig)`,
+      });
       continue;
     }
     if (ctx.rootTsconfig && ctx.rootTsconfig !== rel) {
-      ctx.findings.push({ check: "sync", file: `${dir}/tsconfig.json`, message: `extends ${rel}, but other packages extend ${ctx.rootTsconfig}; share one root tsconfig` });
+      ctx.findings.push({
+        check: "sync",
+        file: `${dir}/tsconfig.json`,
+        message: `extends ${rel}, but other packages extend ${ctx.rootTsconfig}; share one root tsconfig`,
+      });
       continue;
     }
     ctx.rootTsconfig = rel;
@@ -120,7 +128,13 @@ function packageTsconfig(ctx: Context, layout: PackageLayout): { deps: string[];
   return { deps, attrs: mirroredAttributes(resolved) };
 }
 
-function tsProject(name: string, srcs: string[], deps: Set<string>, attrs: Record<string, boolean | string>, data: string[] = []): RuleCall {
+function tsProject(
+  name: string,
+  srcs: string[],
+  deps: Set<string>,
+  attrs: Record<string, boolean | string>,
+  data: string[] = [],
+): RuleCall {
   return {
     kind: "ts_project",
     args: {
@@ -151,7 +165,12 @@ function packageBuild(ctx: Context, layout: PackageLayout): string {
   // Public: the tsconfig of every package that references this one lists it in its deps.
   add(file, api, {
     kind: "ts_config",
-    args: { name: "tsconfig", src: "tsconfig.json", visibility: ["//visibility:public"], deps: tsconfig.deps.length > 0 ? tsconfig.deps : undefined },
+    args: {
+      name: "tsconfig",
+      src: "tsconfig.json",
+      visibility: ["//visibility:public"],
+      deps: tsconfig.deps.length > 0 ? tsconfig.deps : undefined,
+    },
   });
   const hasLibrary = layout.srcFiles.length > 0;
   if (hasLibrary) {
@@ -235,7 +254,7 @@ function rootBuild(ctx: Context): string {
 
 /** Bazel 7 reads only literal paths here (no globs): one line per pnpm importer. REPO.bazel covers Bazel 8. */
 function bazelignore(workspace: Workspace): string {
-  return ["node_modules", ...workspace.packages.map((p) => `${p.dir}/node_modules`)].join("\n") + "\n";
+  return `${["node_modules", ...workspace.packages.map((p) => `${p.dir}/node_modules`)].join("\n")}\n`;
 }
 
 /** `--flaky_test_attempts=<regex>@<n>`: the regex is matched anywhere in the label, so anchor its end. */
@@ -257,7 +276,11 @@ function bazelrc(ctx: Context): string | undefined {
   const begin = lines.indexOf(FLAKY_BLOCK_BEGIN);
   const end = lines.indexOf(FLAKY_BLOCK_END);
   if (begin < 0 || end < begin) {
-    ctx.findings.push({ check: "generate", file: BAZELRC, message: `has no block between "${FLAKY_BLOCK_BEGIN}" and "${FLAKY_BLOCK_END}" for the flaky-test attempts` });
+    ctx.findings.push({
+      check: "generate",
+      file: BAZELRC,
+      message: `has no block between "${FLAKY_BLOCK_BEGIN}" and "${FLAKY_BLOCK_END}" for the flaky-test attempts`,
+    });
     return undefined;
   }
   return [...lines.slice(0, begin), ...flakyBlock(ctx.flaky), ...lines.slice(end + 1)].join("\n");
@@ -265,10 +288,12 @@ function bazelrc(ctx: Context): string | undefined {
 
 function checkDeclaredLabels(ctx: Context, generated: Set<string>): void {
   for (const { label } of ctx.flaky.targets) {
-    if (!generated.has(label)) ctx.findings.push({ check: "flaky", file: FLAKY_POLICY_FILE, message: `${label} is not a test target of this repository` });
+    if (!generated.has(label))
+      ctx.findings.push({ check: "flaky", file: FLAKY_POLICY_FILE, message: `${label} is not a test target of this repository` });
   }
   for (const { label } of ctx.tagged) {
-    if (!generated.has(label)) ctx.findings.push({ check: "sync", file: TEST_TAGS_FILE, message: `${label} is not a test target of this repository` });
+    if (!generated.has(label))
+      ctx.findings.push({ check: "sync", file: TEST_TAGS_FILE, message: `${label} is not a test target of this repository` });
   }
 }
 
@@ -290,7 +315,11 @@ export function generate(root: string): Generation {
       .map((t) => ({ target: t.label.split(":")[1]!, files: t.files! }));
     for (const split of splits) {
       for (const missing of split.files.filter((f) => !fs.existsSync(path.join(root, pkg.dir, f)))) {
-        ctx.findings.push({ check: "sync", file: TEST_TAGS_FILE, message: `//${pkg.dir}:${split.target} lists ${missing}, which does not exist` });
+        ctx.findings.push({
+          check: "sync",
+          file: TEST_TAGS_FILE,
+          message: `//${pkg.dir}:${split.target} lists ${missing}, which does not exist`,
+        });
       }
     }
     const layout = scanPackage(root, pkg, splits);
@@ -304,7 +333,10 @@ export function generate(root: string): Generation {
     ctx.findings.push({ check: "sync", file: ROOT_JEST_PERF_CONFIG, message: "missing, but test/*.perf.ts files need it" });
   }
   if (!fs.existsSync(path.join(root, ROOT_JEST_CONFIG))) ctx.findings.push({ check: "sync", file: ROOT_JEST_CONFIG, message: "missing" });
-  files.unshift({ path: "BUILD.bazel", content: formatStarlark(rootBuild(ctx), "BUILD.bazel") }, { path: SOLUTION_TSCONFIG, content: solutionTsconfigText(ctx.workspace) });
+  files.unshift(
+    { path: "BUILD.bazel", content: formatStarlark(rootBuild(ctx), "BUILD.bazel") },
+    { path: SOLUTION_TSCONFIG, content: solutionTsconfigText(ctx.workspace) },
+  );
   files.push({ path: BAZELIGNORE, content: bazelignore(ctx.workspace) });
   const rc = bazelrc(ctx);
   if (rc !== undefined) files.push({ path: BAZELRC, content: rc });

@@ -5,7 +5,12 @@ const TEST_LABEL = /^\/\/[a-z0-9_./-]+:[a-z0-9_]+$/;
  * Parses a JSON object keyed by test label and maps each entry, in file order, through `parseEntry`.
  * Every problem is an Error that names `source`; `example` is a real label to show for a bad one.
  */
-export function parseByTestLabel<Entry, T>(text: string, source: string, example: string, parseEntry: (label: string, entry: Entry) => T): T[] {
+export function parseByTestLabel<Entry, T>(
+  text: string,
+  source: string,
+  example: string,
+  parseEntry: (label: string, entry: Entry) => T,
+): T[] {
   let json: unknown;
   try {
     json = JSON.parse(text);

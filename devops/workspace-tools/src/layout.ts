@@ -95,10 +95,14 @@ export function scanPackage(root: string, pkg: WorkspacePackage, splits: TestSpl
   }
   // "test" first: it is the package's main suite; the others follow by name.
   const order = (target: string) => (target === "test" ? "" : target);
-  const testGroups = [...grouped.keys()].sort((a, b) => order(a).localeCompare(order(b))).map((target) => ({ target, project: `${target}_ts`, files: grouped.get(target)! }));
+  const testGroups = [...grouped.keys()]
+    .sort((a, b) => order(a).localeCompare(order(b)))
+    .map((target) => ({ target, project: `${target}_ts`, files: grouped.get(target)! }));
   const dataFiles = fs
     .readdirSync(packageRoot, { withFileTypes: true })
-    .filter((e) => e.isFile() && !e.name.startsWith(".") && !MANIFESTS.has(e.name) && !e.name.endsWith(".md") && !e.name.endsWith(".tsbuildinfo"))
+    .filter(
+      (e) => e.isFile() && !e.name.startsWith(".") && !MANIFESTS.has(e.name) && !e.name.endsWith(".md") && !e.name.endsWith(".tsbuildinfo"),
+    )
     .map((e) => e.name)
     .sort();
   const entryPoint = ["src/main.ts", "src/cli.ts"].find((file) => srcFiles.includes(file));

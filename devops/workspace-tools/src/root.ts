@@ -9,15 +9,19 @@ import { Option, UsageError } from "clipanion";
 export function findRoot(explicit: string | undefined, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string {
   if (explicit) {
     const root = path.resolve(cwd, explicit);
-    if (!fs.existsSync(path.join(root, "pnpm-workspace.yaml"))) throw new UsageError(`${root} has no pnpm-workspace.yaml; --root must be the repository root`);
+    if (!fs.existsSync(path.join(root, "pnpm-workspace.yaml")))
+      throw new UsageError(`${root} has no pnpm-workspace.yaml; --root must be the repository root`);
     return root;
   }
   if (env.BUILD_WORKSPACE_DIRECTORY) return env.BUILD_WORKSPACE_DIRECTORY;
   for (let dir = cwd; ; dir = path.dirname(dir)) {
     if (fs.existsSync(path.join(dir, "pnpm-workspace.yaml"))) return dir;
-    if (path.dirname(dir) === dir) throw new UsageError(`no pnpm-workspace.yaml in ${cwd} or above; run inside the repository or pass --root`);
+    if (path.dirname(dir) === dir)
+      throw new UsageError(`no pnpm-workspace.yaml in ${cwd} or above; run inside the repository or pass --root`);
   }
 }
 
 export const rootOption = () =>
-  Option.String("--root", { description: "Repository root (default: BUILD_WORKSPACE_DIRECTORY under `bazel run`, else the nearest folder with pnpm-workspace.yaml)" });
+  Option.String("--root", {
+    description: "Repository root (default: BUILD_WORKSPACE_DIRECTORY under `bazel run`, else the nearest folder with pnpm-workspace.yaml)",
+  });

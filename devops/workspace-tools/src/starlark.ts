@@ -48,7 +48,10 @@ export function renderCall(call: RuleCall): string {
   const args = Object.entries(call.args)
     .filter((entry): entry is [string, StarlarkValue] => entry[1] !== undefined)
     .map(([key, value]) => `    ${key} = ${literal(value)},`);
-  const comments = (call.comments ?? []).flatMap(commentLines).map((line) => `${line}\n`).join("");
+  const comments = (call.comments ?? [])
+    .flatMap(commentLines)
+    .map((line) => `${line}\n`)
+    .join("");
   if (args.length === 1) return `${comments}${call.kind}(${args[0]!.trim().replace(/,$/, "")})\n`;
   return `${comments}${call.kind}(\n${args.join("\n")}\n)\n`;
 }

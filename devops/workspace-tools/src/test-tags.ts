@@ -30,28 +30,37 @@ export type TestSize = (typeof TEST_SIZES)[number];
 const TEST_FILE = /^test\/[A-Za-z0-9_./-]+\.ts$/;
 
 export function parseTestTags(text: string, source = TEST_TAGS_FILE): TaggedTest[] {
-  return parseByTestLabel(text, source, "//devops/remote-cache:test", (label, entry: { tags?: unknown; why?: unknown; files?: unknown; size?: unknown }) => {
-    const tags = entry?.tags;
-    if (!Array.isArray(tags) || tags.length === 0 || !tags.every((t) => (KNOWN_TEST_TAGS as readonly unknown[]).includes(t))) {
-      throw new Error(`${source}: ${label}.tags must be a non-empty list of ${KNOWN_TEST_TAGS.join(", ")}`);
-    }
-    if (typeof entry.why !== "string" || entry.why.trim() === "") throw new Error(`${source}: ${label}.why must say why the test needs these tags`);
-    const files = entry.files;
-    if (files !== undefined && (!Array.isArray(files) || files.length === 0 || !files.every((f) => typeof f === "string" && TEST_FILE.test(f)))) {
-      throw new Error(`${source}: ${label}.files must list test files of its package, like "test/server.test.ts"`);
-    }
-    const size = entry.size;
-    if (size !== undefined && !(TEST_SIZES as readonly unknown[]).includes(size)) {
-      throw new Error(`${source}: ${label}.size must be one of ${TEST_SIZES.join(", ")}`);
-    }
-    return {
-      label,
-      tags: [...new Set(tags as string[])].sort(),
-      why: entry.why,
-      ...(files ? { files: [...(files as string[])].sort() } : {}),
-      ...(size ? { size: size as TestSize } : {}),
-    };
-  });
+  return parseByTestLabel(
+    text,
+    source,
+    "//devops/remote-cache:test",
+    (label, entry: { tags?: unknown; why?: unknown; files?: unknown; size?: unknown }) => {
+      const tags = entry?.tags;
+      if (!Array.isArray(tags) || tags.length === 0 || !tags.every((t) => (KNOWN_TEST_TAGS as readonly unknown[]).includes(t))) {
+        throw new Error(`${source}: ${label}.tags must be a non-empty list of ${KNOWN_TEST_TAGS.join(", ")}`);
+      }
+      if (typeof entry.why !== "string" || entry.why.trim() === "")
+        throw new Error(`${source}: ${label}.why must say why the test needs these tags`);
+      const files = entry.files;
+      if (
+        files !== undefined &&
+        (!Array.isArray(files) || files.length === 0 || !files.every((f) => typeof f === "string" && TEST_FILE.test(f)))
+      ) {
+        throw new Error(`${source}: ${label}.files must list test files of its package, like "test/server.test.ts"`);
+      }
+      const size = entry.size;
+      if (size !== undefined && !(TEST_SIZES as readonly unknown[]).includes(size)) {
+        throw new Error(`${source}: ${label}.size must be one of ${TEST_SIZES.join(", ")}`);
+      }
+      return {
+        label,
+        tags: [...new Set(tags as string[])].sort(),
+        why: entry.why,
+        ...(files ? { files: [...(files as string[])].sort() } : {}),
+        ...(size ? { size: size as TestSize } : {}),
+      };
+    },
+  );
 }
 
 /** The declared tagged tests; none when the file does not exist. */

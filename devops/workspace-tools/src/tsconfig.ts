@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
-import ts from "typescript";
 import { OperationalError } from "@monorepo/cli";
+import ts from "typescript";
 
 /** A tsconfig after following `extends`, in the shape `tsc --showConfig` prints (what rules_ts validates). */
 export interface ResolvedTsconfig {
@@ -22,7 +22,8 @@ function extendsOf(file: string): string[] {
   const value = (config as { extends?: string | string[] }).extends;
   const list = value === undefined ? [] : Array.isArray(value) ? value : [value];
   return list.map((entry) => {
-    if (!entry.startsWith(".")) throw new TsconfigError(`${file}: extends "${entry}" from a package; only relative files are supported here`);
+    if (!entry.startsWith("."))
+      throw new TsconfigError(`${file}: extends "${entry}" from a package; only relative files are supported here`);
     const target = path.resolve(path.dirname(file), entry);
     return target.endsWith(".json") ? target : `${target}.json`;
   });
@@ -56,7 +57,9 @@ export function resolveTsconfig(file: string): ResolvedTsconfig {
     throw new TsconfigError(`${abs}: ${fatal.map((e) => ts.flattenDiagnosticMessageText(e.messageText, "\n")).join("; ")}`);
   }
   const shown = (ts as unknown as TsInternals).convertToTSConfig(parsed, abs, ts.sys);
-  const references = (parsed.projectReferences ?? []).map((ref) => (ref.path.endsWith(".json") ? ref.path : path.join(ref.path, "tsconfig.json")));
+  const references = (parsed.projectReferences ?? []).map((ref) =>
+    ref.path.endsWith(".json") ? ref.path : path.join(ref.path, "tsconfig.json"),
+  );
   return { file: abs, compilerOptions: shown.compilerOptions ?? {}, chain, references };
 }
 
@@ -79,7 +82,6 @@ export const MIRRORED_DIRECTORIES: ReadonlyArray<{ attr: string; option: string 
   { attr: "root_dir", option: "rootDir" },
 ];
 
-
 /**
  * A directory option as the ts_project attribute spells it: relative to the package, without "./".
  * Throws for one outside the package, which rules_ts cannot declare outputs in.
@@ -87,9 +89,14 @@ export const MIRRORED_DIRECTORIES: ReadonlyArray<{ attr: string; option: string 
 export function packageRelativeDir(resolved: ResolvedTsconfig, option: string): string | undefined {
   const value = resolved.compilerOptions[option];
   if (typeof value !== "string") return undefined;
-  const rel = path.relative(path.dirname(resolved.file), path.resolve(path.dirname(resolved.file), value)).split(path.sep).join("/");
+  const rel = path
+    .relative(path.dirname(resolved.file), path.resolve(path.dirname(resolved.file), value))
+    .split(path.sep)
+    .join("/");
   if (rel === ".." || rel.startsWith("../") || path.isAbsolute(rel)) {
-    throw new TsconfigError(`${resolved.file}: compilerOptions.${option} is ${value}, outside the package; ts_project writes only inside its package`);
+    throw new TsconfigError(
+      `${resolved.file}: compilerOptions.${option} is ${value}, outside the package; ts_project writes only inside its package`,
+    );
   }
   return rel === "" ? "." : rel;
 }
@@ -104,7 +111,9 @@ export function mirroredAttributes(resolved: ResolvedTsconfig): Record<string, b
   const options = resolved.compilerOptions;
   const outDir = packageRelativeDir(resolved, "outDir");
   if (outDir === undefined || outDir === ".") {
-    throw new TsconfigError(`${resolved.file}: compilerOptions.outDir must name the package's output folder (e.g. "dist"), so that no output lands beside its source`);
+    throw new TsconfigError(
+      `${resolved.file}: compilerOptions.outDir must name the package's output folder (e.g. "dist"), so that no output lands beside its source`,
+    );
   }
   const attrs: Record<string, boolean | string> = {};
   for (const { attr, option } of MIRRORED_BOOLEANS) {

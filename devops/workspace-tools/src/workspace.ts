@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
-import { parse as parseYaml } from "yaml";
 import { OperationalError } from "@monorepo/cli";
+import { parse as parseYaml } from "yaml";
 
 /** One pnpm workspace project, which is also one Bazel package. */
 export interface WorkspacePackage {
@@ -78,7 +78,9 @@ export function loadWorkspace(root: string): Workspace {
   const names = new Set(raw.map((p) => p.name));
   const packages = raw.map((p) => ({
     ...p,
-    workspaceDeps: Object.keys({ ...p.dependencies, ...p.devDependencies }).filter((dep) => names.has(dep)).sort(),
+    workspaceDeps: Object.keys({ ...p.dependencies, ...p.devDependencies })
+      .filter((dep) => names.has(dep))
+      .sort(),
   }));
   return { root, packages, byName: new Map(packages.map((p) => [p.name, p])) };
 }

@@ -6,7 +6,7 @@ import { checkLockfile } from "../src/check-lockfile";
 import { checkModule } from "../src/check-module";
 import { checkSync } from "../src/check-sync";
 import { checkTsconfig } from "../src/check-tsconfig";
-import { runChecks, type CheckName } from "../src/checks";
+import { type CheckName, runChecks } from "../src/checks";
 import type { Finding } from "../src/deps";
 import { generate, writeFiles } from "../src/generate";
 import { bazelWorkspace, edit, FIXTURE_MANIFESTS, lockfileFor, replaceIn } from "./fixtures";
@@ -37,7 +37,12 @@ describe("(a) format: buildifier -mode=check -lint=warn", () => {
   it("catches an unformatted file, a lint warning and a syntax error", () => {
     const root = ready();
     replaceIn(root, USER_BUILD, 'name = "pkg",', 'name="pkg",');
-    replaceIn(root, "common/logger/BUILD.bazel", 'load("@npm//:defs.bzl", "npm_link_all_packages")', 'load("@npm//:defs.bzl", "npm_link_all_packages")\nload("@aspect_rules_js//js:defs.bzl", "js_test")');
+    replaceIn(
+      root,
+      "common/logger/BUILD.bazel",
+      'load("@npm//:defs.bzl", "npm_link_all_packages")',
+      'load("@npm//:defs.bzl", "npm_link_all_packages")\nload("@aspect_rules_js//js:defs.bzl", "js_test")',
+    );
     edit(root, { "tools/broken.bzl": '"""Broken."""\n\ndef f(:\n' });
     expect(messages(checkFormat(root))).toEqual(
       expect.arrayContaining([
@@ -52,9 +57,14 @@ describe("(a) format: buildifier -mode=check -lint=warn", () => {
 describe("(b) attrs: only parameters the pinned rules accept", () => {
   it("catches a misspelled parameter, one the macro sets itself, a missing mandatory one and a wrong load", () => {
     const root = ready();
-    replaceIn(root, USER_BUILD, '    flaky = True,\n', '    flaky = True,\n    shardcount = 2,\n    testonly = True,\n');
+    replaceIn(root, USER_BUILD, "    flaky = True,\n", "    flaky = True,\n    shardcount = 2,\n    testonly = True,\n");
     replaceIn(root, USER_BUILD, '    entry_point = "dist/src/main.js",\n', "");
-    replaceIn(root, USER_BUILD, 'load("@aspect_rules_ts//ts:defs.bzl", "ts_config", "ts_project")', 'load("@aspect_rules_js//js:defs.bzl", "ts_project")\nload("@aspect_rules_ts//ts:defs.bzl", "ts_config")');
+    replaceIn(
+      root,
+      USER_BUILD,
+      'load("@aspect_rules_ts//ts:defs.bzl", "ts_config", "ts_project")',
+      'load("@aspect_rules_js//js:defs.bzl", "ts_project")\nload("@aspect_rules_ts//ts:defs.bzl", "ts_config")',
+    );
     expect(messages(checkAttrs(root))).toEqual(
       expect.arrayContaining([
         `${USER_BUILD}: //services/user:test: jest_test has no parameter "shardcount"`,
@@ -68,7 +78,12 @@ describe("(b) attrs: only parameters the pinned rules accept", () => {
   it("checks MODULE.bazel extension tags too", () => {
     const root = ready();
     replaceIn(root, "MODULE.bazel", 'pnpm_lock = "//:pnpm-lock.yaml"', 'pnpm_lock = "//:pnpm-lock.yaml",\n    root_package = ""');
-    replaceIn(root, "MODULE.bazel", 'node.toolchain(node_version = "22.22.2")', 'node.toolchain(node_version = "22.22.2")\nnode.toolchains(name = "x")');
+    replaceIn(
+      root,
+      "MODULE.bazel",
+      'node.toolchain(node_version = "22.22.2")',
+      'node.toolchain(node_version = "22.22.2")\nnode.toolchains(name = "x")',
+    );
     expect(messages(checkAttrs(root))).toEqual([
       'MODULE.bazel: node.toolchains: @rules_nodejs//nodejs:extensions.bzl%node has no tag "toolchains"',
       'MODULE.bazel: npm.npm_translate_lock has no parameter "root_package"',
@@ -77,9 +92,24 @@ describe("(b) attrs: only parameters the pinned rules accept", () => {
 
   it("catches a rule no pinned rule set defines, a renamed node_modules link and module calls Bazel would reject", () => {
     const root = ready();
-    replaceIn(root, "common/logger/BUILD.bazel", 'npm_link_all_packages(name = "node_modules")', 'npm_link_all_packages(name = "deps")\n\nnodejs_binary(name = "old")');
-    replaceIn(root, "MODULE.bazel", 'bazel_dep(name = "platforms", version = "1.1.0")', 'bazel_dep(name = "platforms", version = "1.1.0", dev = True)');
-    replaceIn(root, "MODULE.bazel", 'use_repo(npm, "npm")', 'use_repo(npm, "npm")\n\npnpm.pnpm(name = "pnpm")\n\ncustom = use_extension("//tools:ext.bzl", "custom")\n\ncustom.tag()');
+    replaceIn(
+      root,
+      "common/logger/BUILD.bazel",
+      'npm_link_all_packages(name = "node_modules")',
+      'npm_link_all_packages(name = "deps")\n\nnodejs_binary(name = "old")',
+    );
+    replaceIn(
+      root,
+      "MODULE.bazel",
+      'bazel_dep(name = "platforms", version = "1.1.0")',
+      'bazel_dep(name = "platforms", version = "1.1.0", dev = True)',
+    );
+    replaceIn(
+      root,
+      "MODULE.bazel",
+      'use_repo(npm, "npm")',
+      'use_repo(npm, "npm")\n\npnpm.pnpm(name = "pnpm")\n\ncustom = use_extension("//tools:ext.bzl", "custom")\n\ncustom.tag()',
+    );
     expect(messages(checkAttrs(root))).toEqual(
       expect.arrayContaining([
         "common/logger/BUILD.bazel: //common/logger:old: nodejs_binary is not a rule of the pinned rule sets (api.json)",
@@ -109,13 +139,16 @@ describe("(c) sync: BUILD files match package.json, imports and test files", () 
 
   it("catches a test file no jest_test runs, a source in no ts_project and a missing :pkg", () => {
     const root = ready();
-    edit(root, { "services/user/test/new.test.ts": 'it("runs", () => expect(1).toBe(1));\n', "common/logger/src/more.ts": "export const more = 1;\n" });
-    replaceIn(root, "common/logger/BUILD.bazel", /js_library\(\n    name = "pkg",[^)]*\)\n/, "");
+    edit(root, {
+      "services/user/test/new.test.ts": 'it("runs", () => expect(1).toBe(1));\n',
+      "common/logger/src/more.ts": "export const more = 1;\n",
+    });
+    replaceIn(root, "common/logger/BUILD.bazel", /js_library\(\n {4}name = "pkg",[^)]*\)\n/, "");
     expect(messages(checkSync(root))).toEqual(
       expect.arrayContaining([
         `${USER_BUILD}: test/new.test.ts is in no ts_project's srcs`,
         "common/logger/BUILD.bazel: src/more.ts is in no ts_project's srcs",
-        "common/logger/BUILD.bazel: no js_library \"pkg\": rules_js links workspace packages through //common/logger:pkg",
+        'common/logger/BUILD.bazel: no js_library "pkg": rules_js links workspace packages through //common/logger:pkg',
         "common/logger/BUILD.bazel: @monorepo/user-service depends on @monorepo/logger, so //common/logger:pkg must exist",
       ]),
     );
@@ -124,7 +157,12 @@ describe("(c) sync: BUILD files match package.json, imports and test files", () 
   it("catches a test project missing from jest_test data and a config file taken from another package", () => {
     const root = ready();
     replaceIn(root, USER_BUILD, '        ":test_ts",\n        ":tsc",\n    ],\n    flaky', '        ":tsc",\n    ],\n    flaky');
-    replaceIn(root, USER_BUILD, 'config = "//:jest_config",\n    data = [\n        ":tsc"', 'config = "//:jest.config.js",\n    data = [\n        ":tsc"');
+    replaceIn(
+      root,
+      USER_BUILD,
+      'config = "//:jest_config",\n    data = [\n        ":tsc"',
+      'config = "//:jest.config.js",\n    data = [\n        ":tsc"',
+    );
     expect(messages(checkSync(root))).toEqual(
       expect.arrayContaining([
         `${USER_BUILD}: test/app.test.ts is compiled by :test_ts, which no jest_test has in data, so no test runs it`,
@@ -140,7 +178,7 @@ describe("(c) sync: BUILD files match package.json, imports and test files", () 
     expect(messages(checkSync(root))).toEqual(
       expect.arrayContaining([
         expect.stringMatching(/^services\/user\/src\/index.ts: library code imports "@types\/jest" from devDependencies/),
-        "common/logger/package.json: \"main\" is dist/index.js, which is not the output of a source the tsc target compiles (src/x.ts -> dist/src/x.js)",
+        'common/logger/package.json: "main" is dist/index.js, which is not the output of a source the tsc target compiles (src/x.ts -> dist/src/x.js)',
       ]),
     );
   });
@@ -148,9 +186,24 @@ describe("(c) sync: BUILD files match package.json, imports and test files", () 
   it("catches a package without a BUILD file and ts_projects tsc would build wrongly", () => {
     const root = ready();
     edit(root, { "services/user/BUILD.bazel": undefined });
-    replaceIn(root, "common/logger/BUILD.bazel", '    srcs = ["src/index.ts"],\n    composite = True,\n    declaration = True,\n', '    srcs = ["src/gone.ts"],\n');
-    replaceIn(root, "common/logger/BUILD.bazel", '    srcs = ["test/logger.test.ts"],', '    srcs = [\n        "src/gone.ts",\n        "test/logger.test.ts",\n    ],');
-    replaceIn(root, "common/logger/BUILD.bazel", '        ":node_modules/@types/node",\n        ":tsc",', '        ":node_modules/@types/node",\n        ":tsc",\n        "src/index.ts",');
+    replaceIn(
+      root,
+      "common/logger/BUILD.bazel",
+      '    srcs = ["src/index.ts"],\n    composite = True,\n    declaration = True,\n',
+      '    srcs = ["src/gone.ts"],\n',
+    );
+    replaceIn(
+      root,
+      "common/logger/BUILD.bazel",
+      '    srcs = ["test/logger.test.ts"],',
+      '    srcs = [\n        "src/gone.ts",\n        "test/logger.test.ts",\n    ],',
+    );
+    replaceIn(
+      root,
+      "common/logger/BUILD.bazel",
+      '        ":node_modules/@types/node",\n        ":tsc",',
+      '        ":node_modules/@types/node",\n        ":tsc",\n        "src/index.ts",',
+    );
     expect(messages(checkSync(root))).toEqual(
       expect.arrayContaining([
         `${USER_BUILD}: missing: every workspace package is a Bazel package; run \`pnpm bazel:generate\``,
@@ -166,16 +219,30 @@ describe("(c) sync: BUILD files match package.json, imports and test files", () 
     const root = ready();
     replaceIn(root, USER_BUILD, '    srcs = ["test/load.perf.ts"],\n', "");
     expect(messages(checkSync(root))).toEqual(
-      expect.arrayContaining([`${USER_BUILD}: //services/user:perf_test_ts: no srcs; the default glob takes every .ts file, tests included`]),
+      expect.arrayContaining([
+        `${USER_BUILD}: //services/user:perf_test_ts: no srcs; the default glob takes every .ts file, tests included`,
+      ]),
     );
   });
 
   it("catches first-party wiring rules_js refuses: a private or empty :pkg, node_modules linked or used outside the packages", () => {
     const root = ready();
-    replaceIn(root, "common/logger/BUILD.bazel", '    srcs = ["package.json"],\n    visibility = ["//visibility:public"],\n    deps = [":tsc"],\n', '    srcs = ["src/index.ts"],\n');
+    replaceIn(
+      root,
+      "common/logger/BUILD.bazel",
+      '    srcs = ["package.json"],\n    visibility = ["//visibility:public"],\n    deps = [":tsc"],\n',
+      '    srcs = ["src/index.ts"],\n',
+    );
     replaceIn(root, "BUILD.bazel", 'npm_link_all_packages(name = "node_modules")\n', "");
-    edit(root, { "tools/BUILD.bazel": 'load("@npm//:defs.bzl", "npm_link_all_packages")\n\nnpm_link_all_packages(name = "node_modules")\n' });
-    replaceIn(root, USER_BUILD, '        ":node_modules/express",\n', '        ":node_modules/express",\n        "//tools:node_modules/express",\n');
+    edit(root, {
+      "tools/BUILD.bazel": 'load("@npm//:defs.bzl", "npm_link_all_packages")\n\nnpm_link_all_packages(name = "node_modules")\n',
+    });
+    replaceIn(
+      root,
+      USER_BUILD,
+      '        ":node_modules/express",\n',
+      '        ":node_modules/express",\n        "//tools:node_modules/express",\n',
+    );
     expect(messages(checkSync(root))).toEqual(
       expect.arrayContaining([
         `${USER_BUILD}: //services/user:tsc deps: //tools:node_modules/express: //tools has no package.json, so it links no node_modules`,
@@ -208,7 +275,9 @@ describe("(c) sync: BUILD files match package.json, imports and test files", () 
   it("catches a jest config that does not load", () => {
     const root = ready();
     edit(root, { "jest.perf.config.js": "module.exports = {\n" });
-    expect(messages(checkSync(root))).toEqual([expect.stringMatching(/^jest\.perf\.config\.js: cannot be loaded as jest would load it: SyntaxError/)]);
+    expect(messages(checkSync(root))).toEqual([
+      expect.stringMatching(/^jest\.perf\.config\.js: cannot be loaded as jest would load it: SyntaxError/),
+    ]);
   });
 
   it("catches a js_binary that `bazel run` could not start, and an executable without one", () => {
@@ -220,7 +289,7 @@ describe("(c) sync: BUILD files match package.json, imports and test files", () 
         `${USER_BUILD}: //services/user:user: entry_point dist/main.js is not the output of a source in src/`,
         `${USER_BUILD}: //services/user:user: data must include ":tsc", or its imports are missing at run time`,
         `${USER_BUILD}: //services/user:user: entry_point must be dist/src/main.js`,
-        "common/logger/BUILD.bazel: src/cli.ts is an executable, but there is no js_binary \"logger\" (`bazel run //common/logger`)",
+        'common/logger/BUILD.bazel: src/cli.ts is an executable, but there is no js_binary "logger" (`bazel run //common/logger`)',
       ]),
     );
   });
@@ -229,7 +298,7 @@ describe("(c) sync: BUILD files match package.json, imports and test files", () 
 describe("(d) tsconfig: ts_project attributes agree with tsconfig.json", () => {
   it("catches an attribute the tsconfig contradicts, an extends the ts_config does not provide, and ESM output", () => {
     const root = ready();
-    replaceIn(root, USER_BUILD, /(name = "tsc",[\s\S]*?)    source_map = True,\n/, "$1");
+    replaceIn(root, USER_BUILD, /(name = "tsc",[\s\S]*?) {4}source_map = True,\n/, "$1");
     replaceIn(root, "common/logger/BUILD.bazel", '    deps = ["//:tsconfig"],\n', "");
     edit(root, { "tsconfig.base.json": { compilerOptions: { module: "esnext", strict: true, declaration: true, sourceMap: true } } });
     expect(messages(checkTsconfig(root))).toEqual(
@@ -267,7 +336,9 @@ describe("(d) tsconfig: ts_project attributes agree with tsconfig.json", () => {
     expect(messages(checkTsconfig(root))).toEqual(
       expect.arrayContaining([
         "common/logger/BUILD.bazel: //common/logger:tsc: tsconfig.base.json sets compilerOptions.rootDir, which resolves against its own folder, outside the package: set it in each package's tsconfig.json",
-        expect.stringMatching(/^common\/logger\/BUILD.bazel: \/\/common\/logger:tsc: .*common\/logger\/tsconfig.json: compilerOptions.rootDir is .*, outside the package; ts_project writes only inside its package$/),
+        expect.stringMatching(
+          /^common\/logger\/BUILD.bazel: \/\/common\/logger:tsc: .*common\/logger\/tsconfig.json: compilerOptions.rootDir is .*, outside the package; ts_project writes only inside its package$/,
+        ),
         "common/logger/BUILD.bazel: //common/logger:tsc: compilerOptions.preserveSymlinks cannot work with rules_js's symlinked node_modules",
         "common/logger/BUILD.bazel: //common/logger:tsc: attribute preserve_jsx does not match compilerOptions.jsx=preserve",
         "common/logger/BUILD.bazel: //common/logger:tsc: tsBuildInfoFile / ts_build_info_file must not be set",
@@ -280,9 +351,15 @@ describe("(d) tsconfig: ts_project attributes agree with tsconfig.json", () => {
 describe("(d) tsconfig: output folder and project references", () => {
   it("catches an out_dir the tsconfig does not set, a package compiling beside its sources, and a reference the sandbox would lack", () => {
     const root = ready();
-    replaceIn(root, USER_BUILD, /(name = "tsc",[\s\S]*?)    out_dir = "dist",\n/, '$1    out_dir = "build",\n');
+    replaceIn(root, USER_BUILD, /(name = "tsc",[\s\S]*?) {4}out_dir = "dist",\n/, '$1    out_dir = "build",\n');
     replaceIn(root, USER_BUILD, '        "//common/logger:tsconfig",\n', "");
-    edit(root, { "common/logger/tsconfig.json": { extends: "../../tsconfig.base.json", compilerOptions: { composite: true }, include: ["src", "test"] } });
+    edit(root, {
+      "common/logger/tsconfig.json": {
+        extends: "../../tsconfig.base.json",
+        compilerOptions: { composite: true },
+        include: ["src", "test"],
+      },
+    });
     expect(messages(checkTsconfig(root))).toEqual(
       expect.arrayContaining([
         `${USER_BUILD}: //services/user:tsc: attribute out_dir=build does not match compilerOptions.outDir=dist`,
@@ -295,9 +372,16 @@ describe("(d) tsconfig: output folder and project references", () => {
 
   it("catches a referenced tsconfig target other packages cannot see", () => {
     const root = ready();
-    replaceIn(root, "common/logger/BUILD.bazel", '    visibility = ["//visibility:public"],\n    deps = ["//:tsconfig"],', '    deps = ["//:tsconfig"],');
+    replaceIn(
+      root,
+      "common/logger/BUILD.bazel",
+      '    visibility = ["//visibility:public"],\n    deps = ["//:tsconfig"],',
+      '    deps = ["//:tsconfig"],',
+    );
     expect(messages(checkTsconfig(root))).toEqual(
-      expect.arrayContaining([`${USER_BUILD}: //services/user:tsc: //services/user:tsconfig deps has //common/logger:tsconfig, which is not visible to //services/user (make it public)`]),
+      expect.arrayContaining([
+        `${USER_BUILD}: //services/user:tsc: //services/user:tsconfig deps has //common/logger:tsconfig, which is not visible to //services/user (make it public)`,
+      ]),
     );
   });
 });
@@ -319,9 +403,15 @@ describe("(e) lockfile: version, allow-list, importers", () => {
 
   it("accepts allowBuilds that maps every name to false, and refuses a name mapped to true", () => {
     const root = ready();
-    edit(root, { "pnpm-workspace.yaml": 'packages:\n  - common/*\n  - services/*\nallowBuilds:\n  "@parcel/watcher": false\n  esbuild: false\nhoist: false\n' });
+    edit(root, {
+      "pnpm-workspace.yaml":
+        'packages:\n  - common/*\n  - services/*\nallowBuilds:\n  "@parcel/watcher": false\n  esbuild: false\nhoist: false\n',
+    });
     expect(messages(checkLockfile(root))).toEqual([]);
-    edit(root, { "pnpm-workspace.yaml": 'packages:\n  - common/*\n  - services/*\nallowBuilds:\n  "@parcel/watcher": false\n  esbuild: true\nhoist: false\n' });
+    edit(root, {
+      "pnpm-workspace.yaml":
+        'packages:\n  - common/*\n  - services/*\nallowBuilds:\n  "@parcel/watcher": false\n  esbuild: true\nhoist: false\n',
+    });
     expect(messages(checkLockfile(root))).toEqual([
       "pnpm-workspace.yaml: allowBuilds lets esbuild run its install script (true); map it to false: no dependency may run one",
     ]);
@@ -329,7 +419,10 @@ describe("(e) lockfile: version, allow-list, importers", () => {
 
   it("catches a changed specifier, a removed dependency and a missing importer", () => {
     const root = ready();
-    const manifests = { ...FIXTURE_MANIFESTS, "services/user": { ...FIXTURE_MANIFESTS["services/user"]!, dependencies: { express: "5.2.0" } } };
+    const manifests = {
+      ...FIXTURE_MANIFESTS,
+      "services/user": { ...FIXTURE_MANIFESTS["services/user"]!, dependencies: { express: "5.2.0" } },
+    };
     delete (manifests as Record<string, unknown>)["common/logger"];
     edit(root, { "pnpm-lock.yaml": lockfileFor(manifests) });
     expect(messages(checkLockfile(root))).toEqual([
@@ -363,7 +456,12 @@ describe("(f) flaky: .bazelrc and flaky = True follow flaky-tests.json", () => {
     const root = ready();
     replaceIn(root, ".bazelrc", "test --flaky_test_attempts=//services/user:test$@4", "test --flaky_test_attempts=3");
     replaceIn(root, USER_BUILD, "    flaky = True,\n", "");
-    replaceIn(root, "common/logger/BUILD.bazel", '    node_modules = "//:node_modules",', '    flaky = True,\n    node_modules = "//:node_modules",');
+    replaceIn(
+      root,
+      "common/logger/BUILD.bazel",
+      '    node_modules = "//:node_modules",',
+      '    flaky = True,\n    node_modules = "//:node_modules",',
+    );
     expect(messages(checkFlaky(root))).toEqual([
       '.bazelrc: lacks "test --flaky_test_attempts=//services/user:test$@4" (from flaky-tests.json); run `pnpm bazel:generate`',
       '.bazelrc: "test --flaky_test_attempts=3" is not declared in flaky-tests.json; only declared targets are retried, each by its own regex',
@@ -383,8 +481,15 @@ describe("(f) flaky: .bazelrc and flaky = True follow flaky-tests.json", () => {
 
   it("catches a declared flaky target that no BUILD file has", () => {
     const root = ready();
-    edit(root, { "flaky-tests.json": { "//services/user:test": { attempts: 4, why: "fails one run in four by design" }, "//services/user:gone": { attempts: 3, why: "was flaky" } } });
-    expect(messages(checkFlaky(root))).toEqual(expect.arrayContaining(["flaky-tests.json: //services/user:gone is not a jest_test in any BUILD file"]));
+    edit(root, {
+      "flaky-tests.json": {
+        "//services/user:test": { attempts: 4, why: "fails one run in four by design" },
+        "//services/user:gone": { attempts: 3, why: "was flaky" },
+      },
+    });
+    expect(messages(checkFlaky(root))).toEqual(
+      expect.arrayContaining(["flaky-tests.json: //services/user:gone is not a jest_test in any BUILD file"]),
+    );
   });
 });
 
@@ -417,11 +522,23 @@ describe("(g) module: pinned versions and wiring", () => {
 
   it("catches a TypeScript range, another Node, a missing rule set and extension wiring the BUILD files rely on", () => {
     const root = ready();
-    edit(root, { "package.json": { ...FIXTURE_MANIFESTS["."], devDependencies: { ...FIXTURE_MANIFESTS["."]!.devDependencies, typescript: "^5.9.3" } } });
-    edit(root, { "services/user/package.json": { ...FIXTURE_MANIFESTS["services/user"], dependencies: { ...FIXTURE_MANIFESTS["services/user"]!.dependencies, typescript: "5.9.3" } } });
+    edit(root, {
+      "package.json": { ...FIXTURE_MANIFESTS["."], devDependencies: { ...FIXTURE_MANIFESTS["."]!.devDependencies, typescript: "^5.9.3" } },
+    });
+    edit(root, {
+      "services/user/package.json": {
+        ...FIXTURE_MANIFESTS["services/user"],
+        dependencies: { ...FIXTURE_MANIFESTS["services/user"]!.dependencies, typescript: "5.9.3" },
+      },
+    });
     replaceIn(root, "MODULE.bazel", 'bazel_dep(name = "platforms", version = "1.1.0")\n', "");
     replaceIn(root, "MODULE.bazel", 'node_version = "22.22.2"', 'node_version = "20.20.2"');
-    replaceIn(root, "MODULE.bazel", '    name = "npm",\n    pnpm_lock = "//:pnpm-lock.yaml",', '    name = "npm_deps",\n    pnpm_lock = "//pkg:pnpm-lock.yaml",\n    npmrc = "//:.npmrc",');
+    replaceIn(
+      root,
+      "MODULE.bazel",
+      '    name = "npm",\n    pnpm_lock = "//:pnpm-lock.yaml",',
+      '    name = "npm_deps",\n    pnpm_lock = "//pkg:pnpm-lock.yaml",\n    npmrc = "//:.npmrc",',
+    );
     replaceIn(root, "MODULE.bazel", 'use_repo(npm, "npm")\n', "");
     replaceIn(root, "MODULE.bazel", 'typescript.deps(version_from = "//:package.json")', 'typescript.deps(version = "5.9.3")');
     expect(messages(checkModule(root))).toEqual([
@@ -443,7 +560,12 @@ describe("bazelrc: the settings the setup depends on", () => {
     const root = ready();
     replaceIn(root, ".bazelrc", "ASPECT_TOOLS_TELEMETRY=-all", "ASPECT_TOOLS_TELEMETRY=off");
     replaceIn(root, ".bazelrc", "common --@aspect_rules_ts//ts:default_to_tsc_transpiler\n", "");
-    replaceIn(root, ".bazelrc", "try-import %workspace%/user.bazelrc\n", "try-import %workspace%/user.bazelrc\ncommon:ci --remote_header=Authorization=Basic c2VjcmV0\n");
+    replaceIn(
+      root,
+      ".bazelrc",
+      "try-import %workspace%/user.bazelrc\n",
+      "try-import %workspace%/user.bazelrc\ncommon:ci --remote_header=Authorization=Basic c2VjcmV0\n",
+    );
     expect(messages(checkBazelrc(root))).toEqual([
       '.bazelrc: needs `common --@aspect_rules_ts//ts:default_to_tsc_transpiler` (else analysis fails with "Required Transpiler Selection")',
       ".bazelrc: ASPECT_TOOLS_TELEMETRY=off does not turn telemetry off (it is a feature set: use -all, or DO_NOT_TRACK=1)",
@@ -455,7 +577,12 @@ describe("bazelrc: the settings the setup depends on", () => {
 
   it("catches developers writing to the cache and settings that break a fresh checkout", () => {
     const root = ready();
-    replaceIn(root, ".bazelrc", "common --noremote_upload_local_results\n", "common --remote_upload_local_results\ncommon:ci --lockfile_mode=error\nbuild --spawn_strategy=local\n");
+    replaceIn(
+      root,
+      ".bazelrc",
+      "common --noremote_upload_local_results\n",
+      "common --remote_upload_local_results\ncommon:ci --lockfile_mode=error\nbuild --spawn_strategy=local\n",
+    );
     expect(messages(checkBazelrc(root))).toEqual([
       ".bazelrc: needs `common --noremote_upload_local_results`: developers only read the remote cache",
       ".bazelrc: `common --remote_upload_local_results`: only CI may write to the remote cache",
@@ -473,7 +600,7 @@ describe("runChecks", () => {
     expect(found).toEqual(
       expect.arrayContaining([
         expect.stringMatching(/^common\/logger\/BUILD.bazel: syntax error/),
-        "common/logger/BUILD.bazel: no npm_link_all_packages(name = \"node_modules\"): :node_modules/... labels would not exist",
+        'common/logger/BUILD.bazel: no npm_link_all_packages(name = "node_modules"): :node_modules/... labels would not exist',
       ]),
     );
     expect(found.filter((f) => f.startsWith(USER_BUILD))).toEqual([]);
@@ -494,6 +621,10 @@ describe("runChecks", () => {
     replaceIn(root, ".bazelrc", "common --test_output=errors\n", "");
     const only: CheckName[] = ["bazelrc"];
     expect(runChecks(root, only).map((f) => f.check)).toEqual(["bazelrc"]);
-    expect(runChecks(root).map((f) => f.check).sort()).toEqual(["bazelrc", "module"]);
+    expect(
+      runChecks(root)
+        .map((f) => f.check)
+        .sort(),
+    ).toEqual(["bazelrc", "module"]);
   });
 });

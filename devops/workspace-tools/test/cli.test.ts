@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
-import { runNode, type RunNodeOptions } from "@monorepo/testing";
+import { type RunNodeOptions, runNode } from "@monorepo/testing";
 import { findRoot } from "../src/cli";
 import { bazelWorkspace, replaceIn } from "./fixtures";
 
@@ -11,39 +11,53 @@ const PROCESS_TIMEOUT_MS = 60_000;
 const run = (args: string[], options?: RunNodeOptions) => runNode(CLI, args, options);
 
 describe("workspace-tools CLI", () => {
-  it("check mode lists stale files and fails; generate writes them; then check passes", async () => {
-    const root = bazelWorkspace();
-    const stale = await run(["generate", "--check", "--root", root]);
-    expect(stale.code).toBe(1);
-    expect(stale.stdout).toContain("services/user/BUILD.bazel: missing");
-    expect(stale.stdout).toContain("+ test --flaky_test_attempts=//services/user:test$@4");
-    expect(fs.existsSync(path.join(root, "services/user/BUILD.bazel"))).toBe(false);
+  it(
+    "check mode lists stale files and fails; generate writes them; then check passes",
+    async () => {
+      const root = bazelWorkspace();
+      const stale = await run(["generate", "--check", "--root", root]);
+      expect(stale.code).toBe(1);
+      expect(stale.stdout).toContain("services/user/BUILD.bazel: missing");
+      expect(stale.stdout).toContain("+ test --flaky_test_attempts=//services/user:test$@4");
+      expect(fs.existsSync(path.join(root, "services/user/BUILD.bazel"))).toBe(false);
 
-    const written = await run(["generate"], { cwd: path.join(root, "services/user/src") });
-    expect(written).toMatchObject({ code: 0 });
-    expect(written.stdout).toContain("wrote services/user/BUILD.bazel");
+      const written = await run(["generate"], { cwd: path.join(root, "services/user/src") });
+      expect(written).toMatchObject({ code: 0 });
+      expect(written.stdout).toContain("wrote services/user/BUILD.bazel");
 
-    const checked = await run(["check", "--root", root]);
-    expect(checked).toMatchObject({ code: 0, stdout: "0 finding(s)\n" });
-  }, PROCESS_TIMEOUT_MS);
+      const checked = await run(["check", "--root", root]);
+      expect(checked).toMatchObject({ code: 0, stdout: "0 finding(s)\n" });
+    },
+    PROCESS_TIMEOUT_MS,
+  );
 
-  it("prints every finding with its file and check, and exits 1", async () => {
-    const root = bazelWorkspace();
-    await run(["generate", "--root", root]);
-    replaceIn(root, "MODULE.bazel", 'version = "0.26.0"', 'version = "0.25.3"');
-    const result = await run(["check", "--root", root, "--only", "module"]);
-    expect(result.code).toBe(1);
-    expect(result.stdout).toBe("MODULE.bazel: [module] bazel_dep aspect_rules_jest is 0.25.3; the researched consistent set pins 0.26.0\n1 finding(s)\n");
-  }, PROCESS_TIMEOUT_MS);
+  it(
+    "prints every finding with its file and check, and exits 1",
+    async () => {
+      const root = bazelWorkspace();
+      await run(["generate", "--root", root]);
+      replaceIn(root, "MODULE.bazel", 'version = "0.26.0"', 'version = "0.25.3"');
+      const result = await run(["check", "--root", root, "--only", "module"]);
+      expect(result.code).toBe(1);
+      expect(result.stdout).toBe(
+        "MODULE.bazel: [module] bazel_dep aspect_rules_jest is 0.25.3; the researched consistent set pins 0.26.0\n1 finding(s)\n",
+      );
+    },
+    PROCESS_TIMEOUT_MS,
+  );
 
-  it("runs the checks given as one comma-separated --only", async () => {
-    const root = bazelWorkspace();
-    await run(["generate", "--root", root]);
-    replaceIn(root, "MODULE.bazel", 'version = "0.26.0"', 'version = "0.25.3"');
-    const result = await run(["check", "--root", root, "--only", "lockfile,module"]);
-    expect(result.code).toBe(1);
-    expect(result.stdout).toMatch(/^MODULE.bazel: \[module\] bazel_dep aspect_rules_jest is 0.25.3;.*\n1 finding\(s\)\n$/);
-  }, PROCESS_TIMEOUT_MS);
+  it(
+    "runs the checks given as one comma-separated --only",
+    async () => {
+      const root = bazelWorkspace();
+      await run(["generate", "--root", root]);
+      replaceIn(root, "MODULE.bazel", 'version = "0.26.0"', 'version = "0.25.3"');
+      const result = await run(["check", "--root", root, "--only", "lockfile,module"]);
+      expect(result.code).toBe(1);
+      expect(result.stdout).toMatch(/^MODULE.bazel: \[module\] bazel_dep aspect_rules_jest is 0.25.3;.*\n1 finding\(s\)\n$/);
+    },
+    PROCESS_TIMEOUT_MS,
+  );
 });
 
 describe("the CLI convention", () => {
@@ -52,49 +66,65 @@ describe("the CLI convention", () => {
   it.each([
     [[], 'no command given: the commands are generate, check, runfiles-test (see "workspace-tools --help")'],
     [["build"], 'unknown command "build": the commands are generate, check, runfiles-test (see "workspace-tools --help")'],
-    [["runfiles-test", "--jobs", "0"], 'Invalid value for --jobs: expected to be at least 1 (got 0) (see "workspace-tools runfiles-test --help")'],
+    [
+      ["runfiles-test", "--jobs", "0"],
+      'Invalid value for --jobs: expected to be at least 1 (got 0) (see "workspace-tools runfiles-test --help")',
+    ],
     [["check", "--fix"], 'Unsupported option name ("--fix") (see "workspace-tools check --help")'],
     [
       ["check", "--only", "speed"],
       'Invalid value for --only[0]: expected one of "format", "attrs", "sync", "tsconfig", "lockfile", "flaky", "module", or "bazelrc" (got "speed") (see "workspace-tools check --help")',
     ],
-    [["check", "--only", "lockfile", "--only", "module"], 'Invalid value for --only: given 2 times; list the values once, comma-separated: --only lockfile,module (see "workspace-tools check --help")'],
+    [
+      ["check", "--only", "lockfile", "--only", "module"],
+      'Invalid value for --only: given 2 times; list the values once, comma-separated: --only lockfile,module (see "workspace-tools check --help")',
+    ],
   ])("%j is a usage error: exit 2, one line on stderr", async (args, line) => {
     expect(await run(args)).toMatchObject(usageError(line));
   });
 
   it("a --root that is not a workspace is a usage error", async () => {
     const result = await run(["check", "--root", __dirname]);
-    expect(result).toMatchObject(usageError(`${__dirname} has no pnpm-workspace.yaml; --root must be the repository root (see "workspace-tools check --help")`));
+    expect(result).toMatchObject(
+      usageError(`${__dirname} has no pnpm-workspace.yaml; --root must be the repository root (see "workspace-tools check --help")`),
+    );
   });
 
   it("a workspace it cannot read: the reason in one line, no stack, exit 1", async () => {
     const root = bazelWorkspace();
     fs.writeFileSync(path.join(root, "pnpm-workspace.yaml"), 'packages:\n  - "!services/*"\n');
-    expect(await run(["generate", "--check", "--root", root])).toMatchObject({ code: 1, stdout: "", stderr: 'workspace-tools: unsupported negated workspace glob "!services/*"\n' });
+    expect(await run(["generate", "--check", "--root", root])).toMatchObject({
+      code: 1,
+      stdout: "",
+      stderr: 'workspace-tools: unsupported negated workspace glob "!services/*"\n',
+    });
   });
 
-  it("--help lists the commands; each command's --help and -h explain it with examples; no colour into a pipe", async () => {
-    const env = { FORCE_COLOR: "3", TERM: "xterm-256color" };
-    const top = await run(["--help"], { env });
-    expect(top).toMatchObject({ code: 0, stderr: "" });
-    expect(top.stdout).toContain("workspace-tools check [--root #0] [--only #0]");
-    expect(top.stdout).toContain("workspace-tools generate [--root #0] [--check]");
-    expect(top.stdout).toContain("workspace-tools runfiles-test [--root #0]");
-    for (const [command, example] of [
-      ["check", "$ workspace-tools check --only lockfile,module"],
-      ["generate", "$ workspace-tools generate --check"],
-      ["runfiles-test", "$ workspace-tools runfiles-test //common/testing:test"],
-    ]) {
-      for (const flag of ["--help", "-h"]) {
-        const help = await run([command, flag], { env });
-        expect(help).toMatchObject({ code: 0, stderr: "" });
-        expect(help.stdout).toContain("Details");
-        expect(help.stdout).toContain(example);
-        expect(help.stdout).not.toContain("\x1b[");
+  it(
+    "--help lists the commands; each command's --help and -h explain it with examples; no colour into a pipe",
+    async () => {
+      const env = { FORCE_COLOR: "3", TERM: "xterm-256color" };
+      const top = await run(["--help"], { env });
+      expect(top).toMatchObject({ code: 0, stderr: "" });
+      expect(top.stdout).toContain("workspace-tools check [--root #0] [--only #0]");
+      expect(top.stdout).toContain("workspace-tools generate [--root #0] [--check]");
+      expect(top.stdout).toContain("workspace-tools runfiles-test [--root #0]");
+      for (const [command, example] of [
+        ["check", "$ workspace-tools check --only lockfile,module"],
+        ["generate", "$ workspace-tools generate --check"],
+        ["runfiles-test", "$ workspace-tools runfiles-test //common/testing:test"],
+      ]) {
+        for (const flag of ["--help", "-h"]) {
+          const help = await run([command, flag], { env });
+          expect(help).toMatchObject({ code: 0, stderr: "" });
+          expect(help.stdout).toContain("Details");
+          expect(help.stdout).toContain(example);
+          expect(help.stdout).not.toContain("\x1b[");
+        }
       }
-    }
-  }, PROCESS_TIMEOUT_MS);
+    },
+    PROCESS_TIMEOUT_MS,
+  );
 });
 
 describe("findRoot", () => {

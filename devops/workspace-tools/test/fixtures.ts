@@ -49,7 +49,15 @@ type Manifest = { name: string; dependencies?: Record<string, string>; devDepend
 
 /** A pnpm 10 lockfile whose importers match the given manifests (what `pnpm install` would record). */
 export function lockfileFor(manifests: Record<string, Manifest>, lockfileVersion = "'9.0'"): string {
-  const lines = [`lockfileVersion: ${lockfileVersion}`, "", "settings:", "  autoInstallPeers: true", "  excludeLinksFromLockfile: false", "", "importers:"];
+  const lines = [
+    `lockfileVersion: ${lockfileVersion}`,
+    "",
+    "settings:",
+    "  autoInstallPeers: true",
+    "  excludeLinksFromLockfile: false",
+    "",
+    "importers:",
+  ];
   for (const [dir, manifest] of Object.entries(manifests)) {
     lines.push("", `  ${dir}:`);
     for (const field of ["dependencies", "devDependencies"] as const) {
@@ -57,7 +65,9 @@ export function lockfileFor(manifests: Record<string, Manifest>, lockfileVersion
       if (deps.length === 0) continue;
       lines.push(`    ${field}:`);
       for (const [name, specifier] of deps) {
-        const version = specifier.startsWith("workspace:") ? `link:${path.posix.relative(dir, Object.entries(manifests).find(([, m]) => m.name === name)![0])}` : specifier;
+        const version = specifier.startsWith("workspace:")
+          ? `link:${path.posix.relative(dir, Object.entries(manifests).find(([, m]) => m.name === name)![0])}`
+          : specifier;
         lines.push(`      '${name}':`, `        specifier: ${specifier}`, `        version: ${version}`);
       }
     }
@@ -137,7 +147,9 @@ export const PACKAGE_TSCONFIG = {
  * BUILD files, so every check starts from zero findings and a test breaks one thing.
  */
 export function bazelWorkspace(extra: Record<string, string | object> = {}): string {
-  const manifests = Object.fromEntries(Object.entries(FIXTURE_MANIFESTS).map(([dir, m]) => [dir === "." ? "package.json" : `${dir}/package.json`, m]));
+  const manifests = Object.fromEntries(
+    Object.entries(FIXTURE_MANIFESTS).map(([dir, m]) => [dir === "." ? "package.json" : `${dir}/package.json`, m]),
+  );
   return makeWorkspace({
     "pnpm-workspace.yaml": "packages:\n  - common/*\n  - services/*\nonlyBuiltDependencies: []\nhoist: false\n",
     "pnpm-lock.yaml": lockfileFor(FIXTURE_MANIFESTS),
@@ -155,7 +167,8 @@ export function bazelWorkspace(extra: Record<string, string | object> = {}): str
     "common/logger/test/logger.test.ts": 'import { exists } from "../src";\nit("works", () => expect(exists(".")).toBe(true));\n',
     "services/user/tsconfig.json": { ...PACKAGE_TSCONFIG, references: [{ path: "../../common/logger" }] },
     "services/user/user.json": { "1": { id: 1 } },
-    "services/user/src/index.ts": 'import express from "express";\nimport { exists } from "@monorepo/logger";\nexport const createApp = () => (exists(".") ? express() : undefined);\n',
+    "services/user/src/index.ts":
+      'import express from "express";\nimport { exists } from "@monorepo/logger";\nexport const createApp = () => (exists(".") ? express() : undefined);\n',
     "services/user/src/main.ts": 'import { createApp } from "./index";\ncreateApp()?.listen(3000);\n',
     "services/user/test/helpers.ts": 'export { createApp } from "../src/index";\n',
     "services/user/test/app.test.ts": 'import { createApp } from "./helpers";\nit("builds", () => expect(createApp()).toBeDefined());\n',

@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
-import { boolAttr, listAttr, readBuildFiles, stringAttr, type BuildRule } from "../src/build-files";
+import { type BuildRule, boolAttr, listAttr, readBuildFiles, stringAttr } from "../src/build-files";
 import { checkFormat } from "../src/check-format";
 import { describeStale, generate, lineDiff, staleFiles, writeFiles } from "../src/generate";
 import { parseTestTags } from "../src/test-tags";
@@ -69,13 +69,22 @@ describe("generate", () => {
     const root = generated();
     expect(checkFormat(root)).toEqual([]);
     expect(fs.readFileSync(path.join(root, ".bazelrc"), "utf8")).toContain("\ntest --flaky_test_attempts=//services/user:test$@4\n");
-    expect(fs.readFileSync(path.join(root, ".bazelignore"), "utf8")).toBe("node_modules\ncommon/logger/node_modules\nservices/user/node_modules\n");
+    expect(fs.readFileSync(path.join(root, ".bazelignore"), "utf8")).toBe(
+      "node_modules\ncommon/logger/node_modules\nservices/user/node_modules\n",
+    );
   });
 
   it("is idempotent, and its check mode names the stale file and the changed lines", () => {
     const root = generated();
     expect(writeFiles(root, generate(root).files)).toEqual([]);
-    edit(root, { "common/logger/package.json": { name: "@monorepo/logger", main: "dist/src/index.js", dependencies: { yaml: "2.9.1" }, devDependencies: { "@types/node": "20.19.43", "@types/jest": "30.0.0" } } });
+    edit(root, {
+      "common/logger/package.json": {
+        name: "@monorepo/logger",
+        main: "dist/src/index.js",
+        dependencies: { yaml: "2.9.1" },
+        devDependencies: { "@types/node": "20.19.43", "@types/jest": "30.0.0" },
+      },
+    });
     replaceIn(root, "common/logger/src/index.ts", "import fs", 'import { parse } from "yaml";\nexport const read = parse;\nimport fs');
     const stale = staleFiles(root, generate(root).files);
     expect(stale.map((s) => s.path)).toEqual(["common/logger/BUILD.bazel"]);
@@ -102,7 +111,12 @@ describe("generate", () => {
     const root = generated({
       "services/user/test/nginx.test.ts": 'it("needs the host", () => expect(1).toBe(1));\n',
       "devops/workspace-tools/test-tags.json": {
-        "//services/user:host_test": { files: ["test/nginx.test.ts"], tags: ["manual", "local"], size: "large", why: "runs a real server on the host" },
+        "//services/user:host_test": {
+          files: ["test/nginx.test.ts"],
+          tags: ["manual", "local"],
+          size: "large",
+          why: "runs a real server on the host",
+        },
       },
     });
     const user = rulesOf(root, "services/user");
@@ -110,13 +124,17 @@ describe("generate", () => {
     expect(listAttr(user.get("host_test")!, "tags")).toEqual(["local", "manual"]);
     expect(stringAttr(user.get("host_test")!, "size")).toBe("large");
     expect(listAttr(user.get("test_ts")!, "srcs")).not.toContain("test/nginx.test.ts");
-    expect(fs.readFileSync(path.join(root, "services/user/BUILD.bazel"), "utf8")).toContain("# local, manual (devops/workspace-tools/test-tags.json): runs a real server on the host\n");
+    expect(fs.readFileSync(path.join(root, "services/user/BUILD.bazel"), "utf8")).toContain(
+      "# local, manual (devops/workspace-tools/test-tags.json): runs a real server on the host\n",
+    );
   });
 
   it("says when a declaration names a test that does not exist", () => {
     const root = bazelWorkspace({
       "flaky-tests.json": { "//services/user:gone": { attempts: 3, why: "was flaky" } },
-      "devops/workspace-tools/test-tags.json": { "//common/logger:host_test": { files: ["test/nope.test.ts"], tags: ["manual"], why: "x" } },
+      "devops/workspace-tools/test-tags.json": {
+        "//common/logger:host_test": { files: ["test/nope.test.ts"], tags: ["manual"], why: "x" },
+      },
     });
     const messages = generate(root).findings.map((f) => `${f.file}: ${f.message}`);
     expect(messages).toEqual(
@@ -128,11 +146,13 @@ describe("generate", () => {
   });
 
   it("refuses a tsconfig that writes outputs beside the sources or outside the package", () => {
-    expect(() => generate(bazelWorkspace({ "common/logger/tsconfig.json": { extends: "../../tsconfig.base.json", include: ["src"] } }))).toThrow(
-      /compilerOptions.outDir must name the package's output folder/,
-    );
+    expect(() =>
+      generate(bazelWorkspace({ "common/logger/tsconfig.json": { extends: "../../tsconfig.base.json", include: ["src"] } })),
+    ).toThrow(/compilerOptions.outDir must name the package's output folder/);
     const shared = bazelWorkspace({ "tsconfig.base.json": { compilerOptions: { module: "commonjs", outDir: "dist" } } });
-    edit(shared, { "common/logger/tsconfig.json": { extends: "../../tsconfig.base.json", compilerOptions: { composite: true }, include: ["src"] } });
+    edit(shared, {
+      "common/logger/tsconfig.json": { extends: "../../tsconfig.base.json", compilerOptions: { composite: true }, include: ["src"] },
+    });
     expect(() => generate(shared)).toThrow(/compilerOptions.outDir is .*dist, outside the package/);
   });
 
@@ -145,13 +165,22 @@ describe("generate", () => {
 
     // A new workspace dependency (a devDependency too: tests compile in the same project) makes the referencing tsconfig stale.
     edit(root, {
-      "services/user/package.json": { ...read("services/user/package.json"), devDependencies: { ...read("services/user/package.json").devDependencies, "@monorepo/tools": "workspace:*" } },
+      "services/user/package.json": {
+        ...read("services/user/package.json"),
+        devDependencies: { ...read("services/user/package.json").devDependencies, "@monorepo/tools": "workspace:*" },
+      },
       "common/tools/package.json": { name: "@monorepo/tools", main: "dist/src/index.js" },
-      "common/tools/tsconfig.json": { extends: "../../tsconfig.base.json", compilerOptions: { outDir: "dist", composite: true }, include: ["src"] },
+      "common/tools/tsconfig.json": {
+        extends: "../../tsconfig.base.json",
+        compilerOptions: { outDir: "dist", composite: true },
+        include: ["src"],
+      },
       "common/tools/src/index.ts": "export const tool = 1;\n",
     });
     const stale = staleFiles(root, generate(root).files);
-    expect(stale.map((s) => s.path)).toEqual(expect.arrayContaining(["tsconfig.json", "services/user/tsconfig.json", "services/user/BUILD.bazel"]));
+    expect(stale.map((s) => s.path)).toEqual(
+      expect.arrayContaining(["tsconfig.json", "services/user/tsconfig.json", "services/user/BUILD.bazel"]),
+    );
     expect(describeStale(stale.find((s) => s.path === "services/user/tsconfig.json")!)).toContain('  +       "path": "../../common/tools"');
   });
 });
@@ -167,9 +196,11 @@ describe("lineDiff", () => {
 describe("parseTestTags", () => {
   const why = "needs the host";
   it("accepts a label with known tags, optional files and size", () => {
-    expect(parseTestTags(JSON.stringify({ "//a/b:host_test": { tags: ["manual", "local", "manual"], files: ["test/x.test.ts"], size: "large", why } }))).toEqual([
-      { label: "//a/b:host_test", tags: ["local", "manual"], files: ["test/x.test.ts"], size: "large", why },
-    ]);
+    expect(
+      parseTestTags(
+        JSON.stringify({ "//a/b:host_test": { tags: ["manual", "local", "manual"], files: ["test/x.test.ts"], size: "large", why } }),
+      ),
+    ).toEqual([{ label: "//a/b:host_test", tags: ["local", "manual"], files: ["test/x.test.ts"], size: "large", why }]);
   });
 
   it.each([

@@ -12,7 +12,7 @@ describe("importsOf", () => {
       'import t = require("typanion");',
       'import again from "express";',
       '// import ghost from "commented-out";',
-      'const text = "import fake from \'in-a-string\'";',
+      "const text = \"import fake from 'in-a-string'\";",
     ].join("\n");
     expect(importsOf(source)).toEqual([
       { kind: "builtin", specifier: "node:fs" },

@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
-import { formatFindings, runChecks, type CheckName } from "../src/checks";
+import { type CheckName, formatFindings, runChecks } from "../src/checks";
 import { loadFlakyPolicy } from "../src/flaky";
 import { describeStale, generate, staleFiles } from "../src/generate";
 import { replaceIn, tempDir } from "./fixtures";
@@ -16,15 +16,23 @@ const ROOT = process.env.BUILD_WORKSPACE_DIRECTORY ?? path.resolve(__dirname, ".
 const REPO_TIMEOUT_MS = 60_000;
 
 describe("this repository", () => {
-  it("has every generated Bazel file up to date", () => {
-    const { files, findings } = generate(ROOT);
-    expect(formatFindings(findings)).toBe("");
-    expect(staleFiles(ROOT, files).map(describeStale).join("\n")).toBe("");
-  }, REPO_TIMEOUT_MS);
+  it(
+    "has every generated Bazel file up to date",
+    () => {
+      const { files, findings } = generate(ROOT);
+      expect(formatFindings(findings)).toBe("");
+      expect(staleFiles(ROOT, files).map(describeStale).join("\n")).toBe("");
+    },
+    REPO_TIMEOUT_MS,
+  );
 
-  it("passes every check with zero findings", () => {
-    expect(formatFindings(runChecks(ROOT))).toBe("");
-  }, REPO_TIMEOUT_MS);
+  it(
+    "passes every check with zero findings",
+    () => {
+      expect(formatFindings(runChecks(ROOT))).toBe("");
+    },
+    REPO_TIMEOUT_MS,
+  );
 
   it("keeps its flaky policy within the 1-in-200 false-red budget", () => {
     const policy = loadFlakyPolicy(ROOT);
@@ -50,15 +58,37 @@ describe("a copy of this repository with one thing broken", () => {
     ["format", "services/user/BUILD.bazel", 'name = "pkg",', 'name="pkg",', /not formatted/],
     ["attrs", "services/user/BUILD.bazel", "    flaky = True,\n", "    flaky = True,\n    testonly = True,\n", /must not set "testonly"/],
     ["sync", "services/user/BUILD.bazel", '        ":node_modules/express",\n', "", /deps lacks :node_modules\/express/],
-    ["tsconfig", "tsconfig.base.json", '"sourceMap": true', '"sourceMap": false', /attribute source_map=True does not match compilerOptions.sourceMap=false/],
-    ["lockfile", "services/user/package.json", /"express": "[^"]+"/, '"express": "4.0.0"', /express is 4.0.0 in services\/user\/package.json/],
+    [
+      "tsconfig",
+      "tsconfig.base.json",
+      '"sourceMap": true',
+      '"sourceMap": false',
+      /attribute source_map=True does not match compilerOptions.sourceMap=false/,
+    ],
+    [
+      "lockfile",
+      "services/user/package.json",
+      /"express": "[^"]+"/,
+      '"express": "4.0.0"',
+      /express is 4.0.0 in services\/user\/package.json/,
+    ],
     ["flaky", "flaky-tests.json", /"attempts": \d+/, '"attempts": 9', /lacks "test --flaky_test_attempts=\/\/services\/user:test\$@9"/],
-    ["module", "MODULE.bazel", 'name = "aspect_rules_ts", version = "3.10.1"', 'name = "aspect_rules_ts", version = "3.9.0"', /aspect_rules_ts is 3.9.0/],
+    [
+      "module",
+      "MODULE.bazel",
+      'name = "aspect_rules_ts", version = "3.10.1"',
+      'name = "aspect_rules_ts", version = "3.9.0"',
+      /aspect_rules_ts is 3.9.0/,
+    ],
     ["bazelrc", ".bazelrc", "common --incompatible_strict_action_env\n", "", /incompatible_strict_action_env/],
-  ])("the %s check catches a break in %s", (check, file, from, to, expected) => {
-    const copy = copyOfRepository();
-    expect(runChecks(copy, [check])).toEqual([]);
-    replaceIn(copy, file, from, to);
-    expect(formatFindings(runChecks(copy, [check]))).toMatch(expected);
-  }, REPO_TIMEOUT_MS);
+  ])(
+    "the %s check catches a break in %s",
+    (check, file, from, to, expected) => {
+      const copy = copyOfRepository();
+      expect(runChecks(copy, [check])).toEqual([]);
+      replaceIn(copy, file, from, to);
+      expect(formatFindings(runChecks(copy, [check]))).toMatch(expected);
+    },
+    REPO_TIMEOUT_MS,
+  );
 });

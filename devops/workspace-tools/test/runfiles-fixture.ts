@@ -28,7 +28,8 @@ ts_project(name = "tsc", srcs = ["src/index.ts"], data = ["data.json"], out_dir 
 
 js_library(name = "pkg", srcs = ["package.json"], deps = [":tsc"], visibility = ["//visibility:public"])
 `,
-    "common/lib/dist/src/index.js": 'const path = require("node:path");\nexports.DATA_FILE = path.join(__dirname, "..", "..", "data.json");\nexports.greeting = () => "hello";\n',
+    "common/lib/dist/src/index.js":
+      'const path = require("node:path");\nexports.DATA_FILE = path.join(__dirname, "..", "..", "data.json");\nexports.greeting = () => "hello";\n',
     "common/lib/data.json": { greeting: "hello" },
 
     // Passes in both layouts; a manual target beside it that names a file nobody built.

@@ -27,7 +27,9 @@ describe("what bazel test takes from .bazelrc", () => {
   });
 
   it("passes --test_env values, and takes a bare name from the caller's environment", () => {
-    const settings = settingsOf("test --test_env=SIMULATION_TIME_SCALE=0.01 --test_env=GIVEN --test_env=MISSING\nbuild --test_env=IGNORED=1\n");
+    const settings = settingsOf(
+      "test --test_env=SIMULATION_TIME_SCALE=0.01 --test_env=GIVEN --test_env=MISSING\nbuild --test_env=IGNORED=1\n",
+    );
     expect(testEnvironment(settings, { GIVEN: "yes" })).toEqual({ SIMULATION_TIME_SCALE: "0.01", GIVEN: "yes" });
   });
 });

@@ -1,16 +1,10 @@
-import { loadWorkspace, packageOfFile, topologicalOrder, withDependents, WorkspaceError } from "../src";
+import { loadWorkspace, packageOfFile, topologicalOrder, WorkspaceError, withDependents } from "../src";
 import { makeWorkspace, sampleWorkspace } from "./fixtures";
 
 describe("loadWorkspace", () => {
   it("finds every package the workspace globs name, sorted by folder", () => {
     const ws = loadWorkspace(sampleWorkspace());
-    expect(ws.packages.map((p) => p.dir)).toEqual([
-      "common/logger",
-      "common/service",
-      "devops/tools",
-      "services/trading",
-      "services/user",
-    ]);
+    expect(ws.packages.map((p) => p.dir)).toEqual(["common/logger", "common/service", "devops/tools", "services/trading", "services/user"]);
     expect(ws.byName.get("@monorepo/trading-service")?.workspaceDeps).toEqual(["@monorepo/logger", "@monorepo/service"]);
     expect(ws.byName.get("@monorepo/service")?.dependencies.express).toBe("5.3.0");
   });

@@ -1,10 +1,10 @@
-import { Express, Request } from "express";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { Logger } from "@monorepo/logger";
-import { createServiceApp, describeJson, HttpError, jsonObjectBody, removeStaleTempFiles, ServiceLifecycle } from "@monorepo/service";
-import { StockFilter, StockStore, SwapRequest, SwapResult } from "./store";
-import { Stock } from "./stocks";
+import { createServiceApp, describeJson, HttpError, jsonObjectBody, removeStaleTempFiles, type ServiceLifecycle } from "@monorepo/service";
+import type { Express, Request } from "express";
+import type { Stock } from "./stocks";
+import { type StockFilter, StockStore, type SwapRequest, type SwapResult } from "./store";
 
 /** Upper bound of one POST /bulk-swap, so one request cannot hold the swap queue for long. */
 export const MAX_BULK_SWAPS = 10_000;

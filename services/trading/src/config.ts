@@ -1,5 +1,5 @@
 import * as path from "node:path";
-import { Env, filePathFromEnv, ServiceConfig, serviceConfigFromEnv } from "@monorepo/service";
+import { type Env, filePathFromEnv, type ServiceConfig, serviceConfigFromEnv } from "@monorepo/service";
 
 export const DEFAULT_PORT = 3001;
 

@@ -1,6 +1,6 @@
 import { loadJsonDataFile, ServiceLifecycle, writeFileAtomic } from "@monorepo/service";
 import { SerialQueue } from "./serial-queue";
-import { parseStocks, Stock, Stocks } from "./stocks";
+import { parseStocks, type Stock, type Stocks } from "./stocks";
 
 export interface StockFilter {
   limit?: number;
@@ -14,9 +14,7 @@ export interface SwapRequest {
   toUserId: string;
 }
 
-export type SwapResult =
-  | { ok: true; stocks: Stock[] }
-  | { ok: false; reason: "not-found" | "not-owned"; index: number; stockId: string };
+export type SwapResult = { ok: true; stocks: Stock[] } | { ok: false; reason: "not-found" | "not-owned"; index: number; stockId: string };
 
 export interface SectorStats {
   count: number;
@@ -102,11 +100,7 @@ export class StockStore {
   list(filter: StockFilter = {}): Stock[] {
     const { limit, sector, owned } = filter;
     const candidates: Iterable<Stock> =
-      owned !== undefined
-        ? this.ownedStocks(owned)
-        : sector !== undefined
-          ? (this.stocksBySector.get(sector) ?? [])
-          : this.allStocks();
+      owned !== undefined ? this.ownedStocks(owned) : sector !== undefined ? (this.stocksBySector.get(sector) ?? []) : this.allStocks();
     const result: Stock[] = [];
     for (const stock of candidates) {
       if (sector !== undefined && stock.sector !== sector) continue;

@@ -1,8 +1,8 @@
 import { promises as fsp, readFileSync } from "node:fs";
 import { get as httpGet } from "node:http";
-import { RunningServer, ServiceLifecycle, startServer } from "@monorepo/service";
+import { type RunningServer, ServiceLifecycle, startServer } from "@monorepo/service";
 import { memoryLogger, waitFor } from "@monorepo/testing";
-import { createApp, Stocks } from "../src";
+import { createApp, type Stocks } from "../src";
 import { generatedStock, SAMPLE_STOCKS, tempDataFile, writeGeneratedStocks } from "./stock-data";
 
 interface TradingServer {
@@ -188,10 +188,17 @@ describe("POST /swap", () => {
   });
 
   it("accepts ids at the bounds: 64 characters, dots, dashes and underscores", async () => {
-    const stocks = { ...SAMPLE_STOCKS, ["B".repeat(64)]: { ...SAMPLE_STOCKS.BBB, id: "B".repeat(64) }, "BRK.B": { ...SAMPLE_STOCKS.AAA, id: "BRK.B" } };
+    const stocks = {
+      ...SAMPLE_STOCKS,
+      ["B".repeat(64)]: { ...SAMPLE_STOCKS.BBB, id: "B".repeat(64) },
+      "BRK.B": { ...SAMPLE_STOCKS.AAA, id: "BRK.B" },
+    };
     const wide = await startTrading(stocks);
     try {
-      for (const [stockId, fromUserId] of [["B".repeat(64), "2"], ["BRK.B", "1"]]) {
+      for (const [stockId, fromUserId] of [
+        ["B".repeat(64), "2"],
+        ["BRK.B", "1"],
+      ]) {
         const response = await postJson(wide, "/swap", { stockId, fromUserId, toUserId: "user_9-x.y" });
         expect(response.status).toBe(200);
         expect(readFile(wide)[stockId].owned).toBe("user_9-x.y");
@@ -219,7 +226,11 @@ describe("POST /swap", () => {
   });
 
   it("answers a body that is not declared as JSON with 415, and no body with 400", async () => {
-    const typed = await fetch(`${server.running.url}/swap`, { method: "POST", headers: { "content-type": "text/plain" }, body: "stockId=AAA" });
+    const typed = await fetch(`${server.running.url}/swap`, {
+      method: "POST",
+      headers: { "content-type": "text/plain" },
+      body: "stockId=AAA",
+    });
     await expectJson(typed, 415, { error: "Content-Type text/plain is not supported: send the body as application/json" });
     const untyped = await fetch(`${server.running.url}/swap`, { method: "POST", body: new Blob(['{"stockId": "AAA"}']) });
     await expectJson(untyped, 415, { error: "Content-Type is missing: send the body as application/json" });
@@ -339,7 +350,10 @@ describe("POST /bulk-swap", () => {
     ["a swap that is null", { swaps: [null] }, "A swap must be a JSON object, not null (swap 0)"],
     [
       "a swap to the owner itself",
-      [{ stockId: "AAA", fromUserId: "1", toUserId: "2" }, { stockId: "CCC", fromUserId: "1", toUserId: "1" }],
+      [
+        { stockId: "AAA", fromUserId: "1", toUserId: "2" },
+        { stockId: "CCC", fromUserId: "1", toUserId: "1" },
+      ],
       "fromUserId and toUserId are the same user: a swap must change the owner (swap 1)",
     ],
     [

@@ -18,7 +18,9 @@ describe("tradingServiceConfig", () => {
   });
 
   it("reads PORT, HOST, SHUTDOWN_TIMEOUT_MS and STOCKS_DATA_FILE, a relative one from the caller's folder", () => {
-    expect(tradingServiceConfig({ PORT: "0", HOST: "::", SHUTDOWN_TIMEOUT_MS: "2500", STOCKS_DATA_FILE: "/srv/stocks.json" }, "/cwd")).toEqual({
+    expect(
+      tradingServiceConfig({ PORT: "0", HOST: "::", SHUTDOWN_TIMEOUT_MS: "2500", STOCKS_DATA_FILE: "/srv/stocks.json" }, "/cwd"),
+    ).toEqual({
       port: 0,
       host: "::",
       shutdownTimeoutMs: 2500,

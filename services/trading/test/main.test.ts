@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdirSync, mkdtempSync, promises as fsp, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { promises as fsp, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
@@ -86,7 +86,10 @@ describe("dist/src/main.js", () => {
     mkdirSync(packageDir);
     writeFileSync(path.join(caller, "stocks.json"), JSON.stringify({ AAA: SAMPLE_STOCKS.AAA }));
     writeFileSync(path.join(packageDir, "stocks.json"), JSON.stringify(SAMPLE_STOCKS));
-    const { service, url } = await startMain({ STOCKS_DATA_FILE: "stocks.json", INIT_CWD: caller, npm_lifecycle_event: "start" }, packageDir);
+    const { service, url } = await startMain(
+      { STOCKS_DATA_FILE: "stocks.json", INIT_CWD: caller, npm_lifecycle_event: "start" },
+      packageDir,
+    );
     expect(Object.keys((await (await fetch(`${url}/stocks`)).json()) as object)).toEqual(["AAA"]);
     service.child.kill("SIGTERM");
     expect((await service.exited).code).toBe(0);
@@ -97,15 +100,22 @@ describe("dist/src/main.js", () => {
     ["an empty", "", "is empty"],
     ["a torn", JSON.stringify(SAMPLE_STOCKS).slice(0, 100), "is not valid JSON"],
     ["a malformed", JSON.stringify({ AAA: { ...SAMPLE_STOCKS.AAA, price: "ten" } }), 'has unexpected content: stock "AAA" has no price'],
-  ])("refuses to start on %s data file: one clear line, exit code 1", async (_case, content, reason) => {
-    if (content !== undefined) writeFileSync(file, content);
-    const run = await runNode(main, [], { env: { PORT: "0", STOCKS_DATA_FILE: file } });
-    expect(run).toMatchObject({ code: 1, signal: null, stderr: "" });
-    const records = run.stdout.trimEnd().split("\n").map((line) => JSON.parse(line));
-    expect(records).toHaveLength(1);
-    expect(records[0]).toMatchObject({ level: "ERROR", context: "trading-service", data: { error: "DataFileError" } });
-    expect(records[0].message.startsWith(`Refusing to start: Data file ${file} ${reason}`)).toBe(true);
-  }, 15_000);
+  ])(
+    "refuses to start on %s data file: one clear line, exit code 1",
+    async (_case, content, reason) => {
+      if (content !== undefined) writeFileSync(file, content);
+      const run = await runNode(main, [], { env: { PORT: "0", STOCKS_DATA_FILE: file } });
+      expect(run).toMatchObject({ code: 1, signal: null, stderr: "" });
+      const records = run.stdout
+        .trimEnd()
+        .split("\n")
+        .map((line) => JSON.parse(line));
+      expect(records).toHaveLength(1);
+      expect(records[0]).toMatchObject({ level: "ERROR", context: "trading-service", data: { error: "DataFileError" } });
+      expect(records[0].message.startsWith(`Refusing to start: Data file ${file} ${reason}`)).toBe(true);
+    },
+    15_000,
+  );
 
   it("keeps a whole, loadable data file when SIGKILLed while swaps are being written, and a restart removes the temp files left", async () => {
     const count = 20_000;
@@ -140,7 +150,10 @@ describe("dist/src/main.js", () => {
 
     const restarted = await startMain({ STOCKS_DATA_FILE: file });
     expect(tempFiles()).toEqual([]);
-    const removed = restarted.service.lines().map((line) => JSON.parse(line)).find((r) => r.message === "Removed the temp files of interrupted writes");
+    const removed = restarted.service
+      .lines()
+      .map((line) => JSON.parse(line))
+      .find((r) => r.message === "Removed the temp files of interrupted writes");
     expect(removed.data.files.sort()).toEqual(leftBehind.map((name) => path.join(dir, name)).sort());
     expect(removed.data.files).toContain(left);
     expect((await fetch(`${restarted.url}/readiness`)).status).toBe(200);
@@ -164,7 +177,9 @@ describe("src/main.js shutting down during swaps", () => {
   it("keeps every promise: the swap being written completes (200, in the file), the queued ones get 503 and are not made; exit 0", async () => {
     await writeGeneratedStocks(file, COUNT);
     const { service, url } = await startMain({ STOCKS_DATA_FILE: file });
-    const swaps = Array.from({ length: 80 }, (_, i) => sendSwap(url, { stockId: generatedStock(i).id, fromUserId: generatedStock(i).owned, toUserId: BUYER }));
+    const swaps = Array.from({ length: 80 }, (_, i) =>
+      sendSwap(url, { stockId: generatedStock(i).id, fromUserId: generatedStock(i).owned, toUserId: BUYER }),
+    );
     await Promise.all(swaps.map((s) => s.sent));
     await waitFor(() => tempFiles().length > 0);
     service.child.kill("SIGTERM");
@@ -177,7 +192,8 @@ describe("src/main.js shutting down during swaps", () => {
         expect([outcome.body.stock!.owned, owners[i]]).toEqual([BUYER, BUYER]);
       } else {
         // Refused, or (a request the service had not yet read when it closed its listener) reset: either way not made.
-        if (outcome !== "cut") expect(outcome).toEqual({ status: 503, body: { error: "Service is shutting down: the request was not carried out; retry it" } });
+        if (outcome !== "cut")
+          expect(outcome).toEqual({ status: 503, body: { error: "Service is shutting down: the request was not carried out; retry it" } });
         expect(owners[i]).toBe(generatedStock(i).owned);
       }
     });
@@ -199,7 +215,11 @@ describe("src/main.js shutting down during swaps", () => {
     expect(answer).not.toBe("cut");
     const [owner] = ownersInFile(1);
     if (answer !== "cut" && answer.status === 200) expect(owner).toBe(BUYER);
-    else expect([answer, owner]).toEqual([{ status: 503, body: { error: "Service is shutting down: the request was not carried out; retry it" } }, stock.owned]);
+    else
+      expect([answer, owner]).toEqual([
+        { status: 503, body: { error: "Service is shutting down: the request was not carried out; retry it" } },
+        stock.owned,
+      ]);
     expect(tempFiles()).toEqual([]);
   }, 60_000);
 });

@@ -2,7 +2,7 @@
  * The documented way to run the service, `pnpm start:trading`, as a user runs it: a real pnpm,
  * real signals. It needs the checkout (root package.json, pnpm), hence a repo test.
  */
-import { mkdtempSync, promises as fsp, readdirSync, readFileSync, realpathSync } from "node:fs";
+import { promises as fsp, mkdtempSync, readdirSync, readFileSync, realpathSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { isRunning, logMessage, logRecords, pnpmRuns, waitFor, workspaceRoot } from "@monorepo/testing";

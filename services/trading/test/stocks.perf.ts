@@ -11,13 +11,13 @@
  * the 21st stays untouched as a witness, and the bulk swap takes the last 1,000,
  * or every stock after the witness on a data set smaller than 1,021.
  */
-import { mkdtempSync, promises as fsp, readFileSync } from "node:fs";
+import { promises as fsp, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { Logger } from "@monorepo/logger";
-import { integerFromEnv, RunningServer, startServer } from "@monorepo/service";
+import { integerFromEnv, type RunningServer, startServer } from "@monorepo/service";
 import { memoryLogger } from "@monorepo/testing";
-import { createApp, Stock, Stocks } from "../src";
+import { createApp, type Stock, type Stocks } from "../src";
 import { generatedStock, SECTORS, USER_COUNT, writeGeneratedStocks } from "./stock-data";
 
 const SEQUENTIAL_SWAPS = 20;
@@ -155,9 +155,7 @@ describe(`trading service on ${STOCK_COUNT} generated stocks`, () => {
 
   it("answers /portfolio/:userId for every user", async () => {
     for (let user = 1; user <= USER_COUNT; user++) {
-      const portfolio = await timed(`GET /portfolio/${user}`, () =>
-        getJson<{ count: number; totalValue: number }>(`/portfolio/${user}`),
-      );
+      const portfolio = await timed(`GET /portfolio/${user}`, () => getJson<{ count: number; totalValue: number }>(`/portfolio/${user}`));
       expect(portfolio.count).toBe(expected.owners[String(user)].count);
       expect(portfolio.totalValue).toBeCloseTo(expected.owners[String(user)].totalValue, 0);
     }

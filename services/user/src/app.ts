@@ -1,7 +1,7 @@
-import { Express } from "express";
 import { Logger } from "@monorepo/logger";
-import { createServiceApp, loadJsonDataFile, ReadinessState } from "@monorepo/service";
-import { parseUsers, Users } from "./users";
+import { createServiceApp, loadJsonDataFile, type ReadinessState } from "@monorepo/service";
+import type { Express } from "express";
+import { parseUsers, type Users } from "./users";
 
 /** Users given directly, or a user.json to load (a missing or corrupt file throws a DataFileError). */
 export type UserAppDeps = ({ users: Users } | { dataFile: string }) & {

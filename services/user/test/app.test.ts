@@ -1,9 +1,9 @@
-import { mkdtempSync, promises as fsp, writeFileSync } from "node:fs";
+import { promises as fsp, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { DataFileError, RunningServer, startServer } from "@monorepo/service";
+import { DataFileError, type RunningServer, startServer } from "@monorepo/service";
 import { memoryLogger } from "@monorepo/testing";
-import { createApp, DEFAULT_USER_DATA_FILE, parseUsers, Users } from "../src";
+import { createApp, DEFAULT_USER_DATA_FILE, parseUsers, type Users } from "../src";
 
 const users: Users = {
   "1": { id: "1", name: "Ada", email: "ada@example.com", role: "admin" },

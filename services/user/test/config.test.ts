@@ -13,7 +13,9 @@ describe("userServiceConfig", () => {
   });
 
   it("reads PORT, HOST, SHUTDOWN_TIMEOUT_MS and USER_DATA_FILE", () => {
-    expect(userServiceConfig({ PORT: "8080", HOST: "0.0.0.0", SHUTDOWN_TIMEOUT_MS: "500", USER_DATA_FILE: "/srv/users.json" }, "/cwd")).toEqual({
+    expect(
+      userServiceConfig({ PORT: "8080", HOST: "0.0.0.0", SHUTDOWN_TIMEOUT_MS: "500", USER_DATA_FILE: "/srv/users.json" }, "/cwd"),
+    ).toEqual({
       port: 8080,
       host: "0.0.0.0",
       shutdownTimeoutMs: 500,

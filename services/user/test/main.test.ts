@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, promises as fsp, writeFileSync } from "node:fs";
+import { promises as fsp, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { logMessage, startNode } from "@monorepo/testing";
@@ -62,16 +62,20 @@ describe("dist/src/main.js", () => {
     ["a missing", undefined, "does not exist"],
     ["an empty", "", "is empty"],
     ["a corrupt", '{"1": {', "is not valid JSON"],
-  ])("refuses to start on %s data file: one clear line, exit code 1", async (_case, content, reason) => {
-    const file = path.join(dir, "user.json");
-    if (content !== undefined) writeFileSync(file, content);
-    const service = startNode(main, [], { PORT: "0", USER_DATA_FILE: file });
-    await new Promise((resolve) => service.child.once("close", resolve));
-    expect(await service.exited).toEqual({ code: 1, signal: null });
-    const records = service.lines().map((line) => JSON.parse(line));
-    expect(records).toHaveLength(1);
-    expect(records[0]).toMatchObject({ level: "ERROR", context: "user-service", data: { error: "DataFileError" } });
-    expect(records[0].message.startsWith(`Refusing to start: Data file ${file} ${reason}`)).toBe(true);
-    expect(service.stderr()).toBe("");
-  }, 15_000);
+  ])(
+    "refuses to start on %s data file: one clear line, exit code 1",
+    async (_case, content, reason) => {
+      const file = path.join(dir, "user.json");
+      if (content !== undefined) writeFileSync(file, content);
+      const service = startNode(main, [], { PORT: "0", USER_DATA_FILE: file });
+      await new Promise((resolve) => service.child.once("close", resolve));
+      expect(await service.exited).toEqual({ code: 1, signal: null });
+      const records = service.lines().map((line) => JSON.parse(line));
+      expect(records).toHaveLength(1);
+      expect(records[0]).toMatchObject({ level: "ERROR", context: "user-service", data: { error: "DataFileError" } });
+      expect(records[0].message.startsWith(`Refusing to start: Data file ${file} ${reason}`)).toBe(true);
+      expect(service.stderr()).toBe("");
+    },
+    15_000,
+  );
 });

@@ -3,10 +3,10 @@
  * user runs it: a real pnpm, real signals. It needs the checkout (root package.json, pnpm), hence
  * a repo test.
  */
-import { mkdirSync, mkdtempSync, promises as fsp, realpathSync, writeFileSync } from "node:fs";
+import { promises as fsp, mkdirSync, mkdtempSync, realpathSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { isRunning, logMessage, logRecords, NodeProcess, pnpmRuns, workspaceRoot } from "@monorepo/testing";
+import { isRunning, logMessage, logRecords, type NodeProcess, pnpmRuns, workspaceRoot } from "@monorepo/testing";
 
 const pnpm = pnpmRuns(workspaceRoot(__dirname));
 let caller: string;
@@ -51,14 +51,23 @@ describe("pnpm start:user", () => {
     const service = await listening(run);
     process.kill(-run.child.pid!, "SIGINT");
     expect(await run.exited).toEqual({ code: 0, signal: null });
-    expect(records(run).filter((r) => r.message === "Stopped").map((r) => r.data)).toEqual([{ outcome: "graceful" }]);
+    expect(
+      records(run)
+        .filter((r) => r.message === "Stopped")
+        .map((r) => r.data),
+    ).toEqual([{ outcome: "graceful" }]);
     expect(isRunning(service.pid)).toBe(false);
   }, 60_000);
 
   it("refuses a bad start with one line and the service's exit code", async () => {
     const run = startPnpm(["start:user"], { PORT: "http" });
     expect(await run.exited).toEqual({ code: 2, signal: null });
-    expect(records(run)).toEqual([expect.objectContaining({ level: "ERROR", message: 'Refusing to start: PORT="http" is invalid: expected an integer from 0 to 65535' })]);
+    expect(records(run)).toEqual([
+      expect.objectContaining({
+        level: "ERROR",
+        message: 'Refusing to start: PORT="http" is invalid: expected an integer from 0 to 65535',
+      }),
+    ]);
     expect(run.lines().join("\n")).not.toContain("    at ");
   }, 60_000);
 });
@@ -66,7 +75,10 @@ describe("pnpm start:user", () => {
 describe("pnpm -F @monorepo/user-service start", () => {
   it("takes a relative USER_DATA_FILE from the folder pnpm was started in, and stops on SIGTERM", async () => {
     mkdirSync(path.join(caller, "data"));
-    writeFileSync(path.join(caller, "data", "user.json"), JSON.stringify({ "9": { id: "9", name: "Nine", email: "nine@example.com", role: "viewer" } }));
+    writeFileSync(
+      path.join(caller, "data", "user.json"),
+      JSON.stringify({ "9": { id: "9", name: "Nine", email: "nine@example.com", role: "viewer" } }),
+    );
     const run = startPnpm(["-F", "@monorepo/user-service", "start"], { USER_DATA_FILE: path.join("data", "user.json") });
     const service = await listening(run);
     expect(records(run).find((r) => r.message === "Loaded users")?.data.file).toBe(path.join(caller, "data", "user.json"));

@@ -8,8 +8,9 @@
  * the flake is never confused with a real failure in the other user tests.
  * SIMULATION_TIME_SCALE scales the wait (CI sets 0.01); at the default 1 it waits 5 s.
  */
+
+import { type RunningServer, startServer } from "@monorepo/service";
 import { scaledMs, simulatedDelay } from "@monorepo/simulation";
-import { RunningServer, startServer } from "@monorepo/service";
 import { memoryLogger } from "@monorepo/testing";
 import { createApp } from "../src";
 

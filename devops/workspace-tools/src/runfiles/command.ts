@@ -3,7 +3,7 @@ import { BaseCommand } from "@monorepo/cli";
 import { Command, Option, UsageError } from "clipanion";
 import * as t from "typanion";
 import { findRoot, rootOption } from "../root";
-import { isGreen, runRunfilesTests, type RunfilesAttempt, type RunfilesReport, type RunfilesTargetReport } from "./run";
+import { isGreen, type RunfilesAttempt, type RunfilesReport, type RunfilesTargetReport, runRunfilesTests } from "./run";
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
 
@@ -38,9 +38,16 @@ export class RunfilesTestCommand extends BaseCommand {
   });
 
   root = rootOption();
-  artifacts = Option.String("--artifacts", "artifacts", { description: "Artifacts folder; results go to its runfiles/ subfolder (default ./artifacts)" });
-  testFilter = Option.String("--test_filter,--test-filter", { description: "Regex selecting test files, as Bazel's --test_filter reaches rules_jest (it becomes jest's testRegex)" });
-  jobs = Option.String("--jobs", { validator: t.cascade(t.isNumber(), [t.isInteger(), t.isAtLeast(1)]), description: "Tests run at once (default: one per core)" });
+  artifacts = Option.String("--artifacts", "artifacts", {
+    description: "Artifacts folder; results go to its runfiles/ subfolder (default ./artifacts)",
+  });
+  testFilter = Option.String("--test_filter,--test-filter", {
+    description: "Regex selecting test files, as Bazel's --test_filter reaches rules_jest (it becomes jest's testRegex)",
+  });
+  jobs = Option.String("--jobs", {
+    validator: t.cascade(t.isNumber(), [t.isInteger(), t.isAtLeast(1)]),
+    description: "Tests run at once (default: one per core)",
+  });
   keep = Option.Boolean("--keep", false, { description: "Leave the laid-out trees in place and print where" });
   patterns = Option.Rest({ name: "target patterns" });
 
@@ -49,7 +56,8 @@ export class RunfilesTestCommand extends BaseCommand {
     const outputDir = path.join(path.resolve(this.artifacts), "runfiles");
     const out = this.context.stdout;
     const malformed = this.patterns.find((pattern) => !pattern.startsWith("//"));
-    if (malformed !== undefined) throw new UsageError(`${malformed}: a target pattern starts with // (//pkg:name, //pkg, //pkg/..., //...)`);
+    if (malformed !== undefined)
+      throw new UsageError(`${malformed}: a target pattern starts with // (//pkg:name, //pkg, //pkg/..., //...)`);
     const report = await this.run(root, outputDir);
     if (report.workDir) out.write(`laid-out trees kept in ${report.workDir}\n`);
     out.write(`logs and JUnit XML in ${path.join(outputDir, "testlogs")}\n`);

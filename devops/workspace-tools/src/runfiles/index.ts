@@ -1,3 +1,4 @@
 // Runfiles-layout test mode: jest_test targets run as Bazel would lay them out and start them.
-export { isGreen, runRunfilesTests } from "./run";
+
 export type { AttemptStatus, RunfilesAttempt, RunfilesReport, RunfilesTargetReport, RunfilesTestOptions, TargetStatus } from "./run";
+export { isGreen, runRunfilesTests } from "./run";

@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
-import { boolAttr, listAttr, stringAttr, type BuildFile, type BuildRule } from "../build-files";
+import { type BuildFile, type BuildRule, boolAttr, listAttr, stringAttr } from "../build-files";
 import { loadWorkspace } from "../workspace";
 import { NpmStore } from "./npm-store";
 
@@ -79,7 +79,11 @@ function manifestDeps(root: string, pkg: string): Set<string> {
   const file = path.join(root, pkg, "package.json");
   if (!fs.existsSync(file)) return new Set();
   const json = JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, Record<string, string> | undefined>;
-  return new Set([...Object.keys(json.dependencies ?? {}), ...Object.keys(json.devDependencies ?? {}), ...Object.keys(json.optionalDependencies ?? {})]);
+  return new Set([
+    ...Object.keys(json.dependencies ?? {}),
+    ...Object.keys(json.devDependencies ?? {}),
+    ...Object.keys(json.optionalDependencies ?? {}),
+  ]);
 }
 
 /** The workspace's BUILD files and pnpm install, read once for every target. */
@@ -124,7 +128,8 @@ export class WorkspaceModel {
     let rootDir = rule.pkg;
     if (configLabel !== undefined) {
       const files = collector.collect(configLabel, rule.pkg);
-      if (files.length !== 1 || !/\.(c|m)?js$|\.json$/.test(files[0]!)) throw new RunfilesModelError(`${rule.label}: config ${configLabel} must be one .js, .cjs, .mjs or .json file`);
+      if (files.length !== 1 || !/\.(c|m)?js$|\.json$/.test(files[0]!))
+        throw new RunfilesModelError(`${rule.label}: config ${configLabel} must be one .js, .cjs, .mjs or .json file`);
       userConfig = files[0]!;
       if (parseLabel(configLabel, rule.pkg).pkg === rule.pkg) rootDir = path.posix.dirname(userConfig);
     }
@@ -180,7 +185,8 @@ class Collector {
   }
 
   private collectTarget(pkg: string, name: string, label: string): string[] {
-    if (name.startsWith("node_modules/") && this.model.isLinkingPackage(pkg)) return this.collectLink(pkg, name.slice("node_modules/".length), label);
+    if (name.startsWith("node_modules/") && this.model.isLinkingPackage(pkg))
+      return this.collectLink(pkg, name.slice("node_modules/".length), label);
     const rule = this.model.rules.get(label);
     if (rule?.kind === "ts_project") return this.collectTsProject(rule);
     if (rule?.kind === "js_library") return this.collectJsLibrary(rule);
@@ -230,7 +236,8 @@ class Collector {
 
   /** `//pkg:node_modules/name`: the link rules_js makes for a dependency pkg's package.json lists, and what it points at. */
   private collectLink(pkg: string, name: string, label: string): string[] {
-    if (!manifestDeps(this.model.root, pkg).has(name)) this.fail(`${label} does not exist: ${joinShort(pkg, "package.json")} does not list ${name}`);
+    if (!manifestDeps(this.model.root, pkg).has(name))
+      this.fail(`${label} does not exist: ${joinShort(pkg, "package.json")} does not list ${name}`);
     const linkPath = joinShort(pkg, "node_modules", name);
     const target = this.model.store.link(path.join(this.model.root, pkg), name);
     let storePackage: string;
@@ -241,7 +248,8 @@ class Collector {
       this.collect(`//${target.dir}:pkg`, pkg);
     } else {
       storePackage = joinShort(STORE_ROOT, target.key, "node_modules", target.name);
-      for (const key of this.model.store.closure(target.key)) this.runfiles.set(joinShort(STORE_ROOT, key), { kind: "store", key, source: this.model.store.sourceOf(key) });
+      for (const key of this.model.store.closure(target.key))
+        this.runfiles.set(joinShort(STORE_ROOT, key), { kind: "store", key, source: this.model.store.sourceOf(key) });
     }
     this.runfiles.set(linkPath, { kind: "link", target: path.posix.relative(path.posix.dirname(linkPath), storePackage) });
     return [linkPath];

@@ -3,11 +3,11 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { OperationalError } from "@monorepo/cli";
-import { listAttr, readBuildFiles, type BuildRule } from "../build-files";
-import { attemptsFor, readTestSettings, testEnvironment, type TestSettings } from "./test-settings";
-import { RunfilesModelError, WorkspaceModel, type JestTestTarget } from "./model";
+import { type BuildRule, listAttr, readBuildFiles } from "../build-files";
+import { type JestTestTarget, RunfilesModelError, WorkspaceModel } from "./model";
 import { NpmLayoutError } from "./npm-store";
-import { BINDIR, layOutTarget, removeTree, snapshot, snapshotChanges, WORKSPACE_NAME, type TargetTree } from "./tree";
+import { attemptsFor, readTestSettings, type TestSettings, testEnvironment } from "./test-settings";
+import { BINDIR, layOutTarget, removeTree, snapshot, snapshotChanges, type TargetTree, WORKSPACE_NAME } from "./tree";
 
 /** Bazel's status names (build_event_stream.proto), as the pipeline's reports use them. */
 export type AttemptStatus = "PASSED" | "FAILED" | "TIMEOUT" | "INCOMPLETE";
@@ -84,11 +84,14 @@ function selectTests(model: WorkspaceModel, patterns: string[]): BuildRule[] {
   const tests = model.jestTests();
   const selected = new Map<string, BuildRule>();
   for (const pattern of patterns) {
-    if (!pattern.startsWith("//")) throw new RunfilesTestError(`${pattern}: a target pattern starts with // (//pkg:name, //pkg, //pkg/..., //...)`);
+    if (!pattern.startsWith("//"))
+      throw new RunfilesTestError(`${pattern}: a target pattern starts with // (//pkg:name, //pkg, //pkg/..., //...)`);
     let matched: BuildRule[];
     if (pattern === "//..." || pattern.endsWith("/...")) {
       const prefix = pattern.slice(2, -3).replace(/\/$/, "");
-      matched = tests.filter((t) => (prefix === "" || t.pkg === prefix || t.pkg.startsWith(`${prefix}/`)) && !listAttr(t, "tags").includes("manual"));
+      matched = tests.filter(
+        (t) => (prefix === "" || t.pkg === prefix || t.pkg.startsWith(`${prefix}/`)) && !listAttr(t, "tags").includes("manual"),
+      );
     } else {
       const label = pattern.includes(":") ? pattern : `${pattern}:${path.posix.basename(pattern.slice(2))}`;
       matched = tests.filter((t) => t.label === label);
@@ -103,7 +106,9 @@ function selectTests(model: WorkspaceModel, patterns: string[]): BuildRule[] {
 function checkWorkDir(dir: string): void {
   for (let parent = path.dirname(dir); ; parent = path.dirname(parent)) {
     if (fs.existsSync(path.join(parent, "node_modules"))) {
-      throw new RunfilesTestError(`${parent} has a node_modules folder, which tests laid out in ${dir} could resolve packages from; choose another work folder`);
+      throw new RunfilesTestError(
+        `${parent} has a node_modules folder, which tests laid out in ${dir} could resolve packages from; choose another work folder`,
+      );
     }
     if (path.dirname(parent) === parent) return;
   }
@@ -143,7 +148,10 @@ export async function runRunfilesTests(options: RunfilesTestOptions): Promise<Ru
     const context: RunContext = { options, settings, env, workDir };
 
     const jobs = Math.min(Math.max(1, options.jobs ?? os.availableParallelism()), Math.max(1, targets.length));
-    options.onStart?.(targets.map(({ rule }) => rule.label), jobs);
+    options.onStart?.(
+      targets.map(({ rule }) => rule.label),
+      jobs,
+    );
     const reports = new Map<string, RunfilesTargetReport>();
     const queue = [...targets];
     const worker = async () => {
@@ -194,7 +202,12 @@ async function runTarget(target: JestTestTarget, context: RunContext): Promise<R
 }
 
 /** The environment Bazel gives the test, plus what rules_js's launcher exports before it starts node. */
-function testEnv(target: JestTestTarget, tree: TargetTree, files: { xml: string; outputs: string; tmp: string }, context: RunContext): Record<string, string> {
+function testEnv(
+  target: JestTestTarget,
+  tree: TargetTree,
+  files: { xml: string; outputs: string; tmp: string },
+  context: RunContext,
+): Record<string, string> {
   const { env, options } = context;
   const launcherEnv: Record<string, string> = {
     JS_BINARY__BINDIR: BINDIR,
@@ -251,7 +264,18 @@ async function runAttempt(target: JestTestTarget, n: number, stem: string, conte
   fs.mkdirSync(files.tmp, { recursive: true });
   fs.mkdirSync(files.outputs, { recursive: true });
 
-  const args = ["--require", tree.bootstrap, "--preserve-symlinks-main", "--", tree.entryPoint, "--no-cache", "--ci", "--config", tree.config, "--runInBand"];
+  const args = [
+    "--require",
+    tree.bootstrap,
+    "--preserve-symlinks-main",
+    "--",
+    tree.entryPoint,
+    "--no-cache",
+    "--ci",
+    "--config",
+    tree.config,
+    "--runInBand",
+  ];
   const started = Date.now();
   const log = fs.openSync(files.log, "w");
   const { exitCode, ending } = await new Promise<{ exitCode: number | null; ending?: "timeout" | "aborted" }>((resolve, reject) => {
@@ -284,7 +308,10 @@ async function runAttempt(target: JestTestTarget, n: number, stem: string, conte
 
   const writes = snapshotChanges(before, snapshot(tree.execroot)).map((change) => `${change} (in the execution root ${tree.execroot})`);
   if (writes.length > 0) {
-    fs.appendFileSync(files.log, `\nrunfiles-test: the test wrote into its read-only trees, which fails under Bazel's sandbox:\n${writes.map((w) => `  ${w}\n`).join("")}`);
+    fs.appendFileSync(
+      files.log,
+      `\nrunfiles-test: the test wrote into its read-only trees, which fails under Bazel's sandbox:\n${writes.map((w) => `  ${w}\n`).join("")}`,
+    );
   }
   let status: AttemptStatus;
   if (ending === "aborted") status = "INCOMPLETE";
@@ -315,7 +342,10 @@ const xmlEscape = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&
 
 /** What Bazel's test-setup.sh writes when the runner left no XML: one test case with the outcome. */
 function writeFallbackJunit(file: string, label: string, status: AttemptStatus, exitCode: number | null): void {
-  const error = status === "PASSED" ? "" : `<error message="${xmlEscape(status === "TIMEOUT" ? "Timed out" : `exited with error code ${exitCode}`)}"></error>`;
+  const error =
+    status === "PASSED"
+      ? ""
+      : `<error message="${xmlEscape(status === "TIMEOUT" ? "Timed out" : `exited with error code ${exitCode}`)}"></error>`;
   const name = xmlEscape(label);
   fs.writeFileSync(
     file,
@@ -327,7 +357,10 @@ function writeFallbackJunit(file: string, label: string, status: AttemptStatus, 
 function promoteLastAttempt(attempts: RunfilesAttempt[], logs: string, outputDir: string): void {
   const last = attempts.at(-1);
   if (last) {
-    for (const [key, ext] of [["log", "log"], ["junit", "xml"]] as const) {
+    for (const [key, ext] of [
+      ["log", "log"],
+      ["junit", "xml"],
+    ] as const) {
       const from = last[key];
       if (!from) continue;
       const to = path.join(logs, `test.${ext}`);

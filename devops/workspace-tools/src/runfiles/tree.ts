@@ -112,7 +112,11 @@ export function layOutTarget(dir: string, target: JestTestTarget, nodeBinary: st
   const entries = new Map<string, Entry>(target.runfiles);
   entries.set(fileList, { kind: "write", content: `${JSON.stringify(target.dataFiles, null, 2)}\n`, mode: 0o644 });
   entries.set(hasteMap, { kind: "write", content: hasteMapModule(fileList), mode: 0o644 });
-  entries.set(config, { kind: "write", content: jestConfigModule({ userConfig: target.userConfig, rootDir: target.rootDir, pkg: target.pkg, hasteMap }), mode: 0o644 });
+  entries.set(config, {
+    kind: "write",
+    content: jestConfigModule({ userConfig: target.userConfig, rootDir: target.rootDir, pkg: target.pkg, hasteMap }),
+    mode: 0o644,
+  });
   for (const [short, entry] of [...entries].sort(([a], [b]) => a.localeCompare(b))) {
     const inBin = path.join(bin, short);
     writeEntry(inBin, entry);
