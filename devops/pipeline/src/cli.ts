@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { BaseCommand, type CliSpec, runMain } from "@monorepo/cli";
+import { findWorkspaceRoot } from "@monorepo/files";
 import { Command, Option, UsageError } from "clipanion";
 import * as t from "typanion";
 import { commitOf } from "./git";
@@ -11,15 +11,6 @@ import type { EngineChoice, PipelineContext } from "./pipelines";
 
 /** The pipelines and all they load, required only once a command runs: --help and usage errors answer without them. */
 const pipelines = () => import("./pipelines");
-
-/** The workspace root: the nearest folder upwards holding pnpm-workspace.yaml. */
-export function findRoot(from: string): string {
-  for (let dir = path.resolve(from); ; dir = path.dirname(dir)) {
-    if (fs.existsSync(path.join(dir, "pnpm-workspace.yaml"))) return dir;
-    if (path.dirname(dir) === dir)
-      throw new UsageError(`no pnpm-workspace.yaml in ${from} or above: run the pipeline inside the repository`);
-  }
-}
 
 /** Every pipeline command stops its running steps on an interrupt and still writes its reports. */
 abstract class PipelineCommand extends BaseCommand {
@@ -38,8 +29,11 @@ abstract class PipelineCommand extends BaseCommand {
   });
 
   protected pipelineContext(): PipelineContext {
+    const root = findWorkspaceRoot(process.cwd());
+    if (root === undefined)
+      throw new UsageError(`no pnpm-workspace.yaml in ${process.cwd()} or above: run the pipeline inside the repository`);
     return {
-      root: findRoot(process.cwd()),
+      root,
       artifacts: path.resolve(this.artifacts),
       concurrency: this.jobs,
       engine: this.engine as EngineChoice,
