@@ -55,7 +55,7 @@ class CiCommand extends PipelineCommand {
     details: `
       With Bazel usable here (bazelisk has downloaded a Bazel, and \`bazel --version\` answers within 2 s), runs \`bazel test //... --config=ci\` without the perf suite and lets Bazel's cache decide what runs.
 
-      Otherwise the pnpm path: the packages with changed files since the base, plus every package depending on them; a change to a root file every package reads (lockfile, package.json, tsconfig, jest configs, pnpm-workspace.yaml, flaky-tests.json, .gitignore) or to the pipeline itself (pipeline.sh, .ci/, devops/pipeline and the workspace packages it runs on) affects everything. Committed, staged, unstaged and untracked changes all count.
+      Otherwise the pnpm path: the packages with changed files since the base, plus every package depending on them, as pnpm's change filter (\`--filter "...[<base>]"\`) selects them; a change to a root file every package reads (lockfile, package.json, tsconfig, jest configs, pnpm-workspace.yaml, flaky-tests.json, .gitignore) or to the pipeline itself (pipeline.sh, .ci/, devops/pipeline and the workspace packages it runs on) affects everything. Committed, staged, unstaged and untracked changes all count.
 
       The base is \`--base\` when given; on a branch, its merge-base with main; on main, HEAD^ (the last commit's change). Without a base, or with \`--all\`, everything is affected.
 
