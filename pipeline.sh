@@ -16,53 +16,11 @@ readonly PIPELINE_DIR=devops/pipeline
 readonly PIPELINE_CLI=$PIPELINE_DIR/dist/src/cli.js
 readonly INSTALL_LOG=.pipeline/install.log
 readonly BOOTSTRAP_LOG=.pipeline/bootstrap.log
-# Touched after each successful bootstrap build; sources newer than it send the next run to tsc.
-readonly BOOTSTRAP_STAMP=.pipeline/bootstrap.stamp
-
-usage_error() {
-  echo "pipeline.sh: $*" >&2
-  exit 2
-}
 
 die() {
   echo "pipeline.sh: $*" >&2
   exit 1
 }
-
-# A wrong command is said at once, before pnpm, an install or a build (the CLI says the same for the
-# options, before it probes or builds anything).
-case "${1-}" in
-  ci | cd | test | perf | -h | --help) ;;
-  "") usage_error 'no command given: the commands are ci, cd, test, perf (see "pipeline.sh --help")' ;;
-  -*) usage_error "Unsupported option name (\"$1\") (see \"pipeline.sh --help\")" ;;
-  *) usage_error "unknown command \"$1\": the commands are ci, cd, test, perf (see \"pipeline.sh --help\")" ;;
-esac
-
-# The options of each command as the CLI defines them (a test keeps the two in step; "=" marks one
-# that takes a value), so that a mistyped option or a --base naming no commit is said even before
-# the first install, when the CLI cannot parse yet.
-options="--artifacts= --jobs= --engine= -h --help"
-[[ $1 == ci ]] && options="$options --base= --all"
-[[ $1 == test ]] && options="$options --runfiles --no-runfiles"
-check_base() {
-  git rev-parse --verify --quiet "$1^{commit}" >/dev/null 2>&1 ||
-    usage_error "--base $1: not a commit in this repository (see \"pipeline.sh ci --help\")"
-}
-takes_value=""
-for arg in "${@:2}"; do
-  if [[ -n $takes_value ]]; then
-    [[ $takes_value == --base ]] && check_base "$arg"
-    takes_value=""
-    continue
-  fi
-  [[ $arg == -* ]] || continue
-  name=${arg%%=*}
-  if [[ " $options " == *" $name= "* ]]; then
-    if [[ $arg != *=* ]]; then takes_value=$name; elif [[ $name == --base ]]; then check_base "${arg#*=}"; fi
-  elif [[ " $options " != *" $name "* ]]; then
-    usage_error "Unsupported option name (\"$name\") (see \"pipeline.sh $1 --help\")"
-  fi
-done
 
 now_ms() { date +%s%3N; }
 
@@ -112,39 +70,28 @@ else
 fi
 
 # Build the pipeline with tsc's own up-to-date check: `tsc --build` follows its tsconfig's references
-# to the workspace packages it is made of and compiles only what changed. The CLI's build stage then
-# finds these up to date. Loading TypeScript alone takes most of a second, so when no source or root
-# file changed since the last successful bootstrap (and the CLI is there), tsc is not started.
+# to the workspace packages it is made of and compiles only what changed (when nothing did, it only
+# compares timestamps). The CLI's build stage then finds these up to date. The CLI answers usage
+# errors and --help itself, after this build, so that what it says always matches its sources.
 started=$(now_ms)
-changed=$(find common devops services \( -name node_modules -o -name dist \) -prune -o -type f -newer "$BOOTSTRAP_STAMP" -print -quit 2>/dev/null || true)
-[[ -z $changed && -f $BOOTSTRAP_STAMP ]] &&
-  changed=$(find . -maxdepth 1 -type f -newer "$BOOTSTRAP_STAMP" -print -quit)
-if [[ -z $changed && -f $BOOTSTRAP_STAMP && -f $PIPELINE_CLI ]]; then
-  stage bootstrap "$started" "pipeline up to date (no file changed since its last build)"
+if ! node_modules/.bin/tsc --build --verbose "$PIPELINE_DIR" >"$BOOTSTRAP_LOG" 2>&1; then
+  # Name the package of the first error: the folder above its file that holds a package.json.
+  failed=$(sed -n 's/^\([^(]*\)([0-9]*,[0-9]*): error TS.*/\1/p' "$BOOTSTRAP_LOG" | head -n 1)
+  while [ -n "$failed" ] && [ "$failed" != . ] && [ ! -f "$failed/package.json" ]; do failed=$(dirname "$failed"); done
+  [ "$failed" = . ] && failed=""
+  stage bootstrap "$started" "building the pipeline and its workspace deps failed" FAILED
+  # tsc's messages (a message's continuation lines are indented), without --verbose's progress.
+  awk '/error TS/ { shown = 1; print "    " $0; next } shown && /^  / { print "    " $0; next } { shown = 0 }' "$BOOTSTRAP_LOG"
+  echo "FAILED: ${failed:-the pipeline or one of its workspace deps} (step: build, before the pipeline can run, log: $BOOTSTRAP_LOG)"
+  exit 1
+fi
+compiled=$(grep -c "Building project" "$BOOTSTRAP_LOG" || true)
+if [ "$compiled" -gt 0 ]; then
+  projects="projects"
+  [ "$compiled" -eq 1 ] && projects="project"
+  stage bootstrap "$started" "tsc --build $PIPELINE_DIR: compiled $compiled $projects (log: $BOOTSTRAP_LOG)"
 else
-  stamp_next=$BOOTSTRAP_STAMP.next
-  touch "$stamp_next"
-  if ! node_modules/.bin/tsc --build --verbose "$PIPELINE_DIR" >"$BOOTSTRAP_LOG" 2>&1; then
-    rm -f "$stamp_next"
-    # Name the package of the first error: the folder above its file that holds a package.json.
-    failed=$(sed -n 's/^\([^(]*\)([0-9]*,[0-9]*): error TS.*/\1/p' "$BOOTSTRAP_LOG" | head -n 1)
-    while [ -n "$failed" ] && [ "$failed" != . ] && [ ! -f "$failed/package.json" ]; do failed=$(dirname "$failed"); done
-    [ "$failed" = . ] && failed=""
-    stage bootstrap "$started" "building the pipeline and its workspace deps failed" FAILED
-    # tsc's messages (a message's continuation lines are indented), without --verbose's progress.
-    awk '/error TS/ { shown = 1; print "    " $0; next } shown && /^  / { print "    " $0; next } { shown = 0 }' "$BOOTSTRAP_LOG"
-    echo "FAILED: ${failed:-the pipeline or one of its workspace deps} (step: build, before the pipeline can run, log: $BOOTSTRAP_LOG)"
-    exit 1
-  fi
-  mv "$stamp_next" "$BOOTSTRAP_STAMP"
-  compiled=$(grep -c "Building project" "$BOOTSTRAP_LOG" || true)
-  if [ "$compiled" -gt 0 ]; then
-    projects="projects"
-    [ "$compiled" -eq 1 ] && projects="project"
-    stage bootstrap "$started" "tsc --build $PIPELINE_DIR: compiled $compiled $projects (log: $BOOTSTRAP_LOG)"
-  else
-    stage bootstrap "$started" "pipeline up to date (tsc --build $PIPELINE_DIR)"
-  fi
+  stage bootstrap "$started" "pipeline up to date (tsc --build $PIPELINE_DIR)"
 fi
 
 exec node "$PIPELINE_CLI" "$@"
