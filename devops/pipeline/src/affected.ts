@@ -140,8 +140,8 @@ async function pnpmSelect(
 /**
  * Which packages the change since `base` affects, given its changed files (repository-relative,
  * untracked ones included). pnpm decides which packages hold a changed file and which depend on
- * them: its change filter `...[<base>]`, seeing the changes changedFiles sees, the inert ones set
- * aside. What is left here is policy: root files that are inputs of every package, and the
+ * them: its change filter `...[<base>]` (one pnpm run), seeing the changes changedFiles sees, the
+ * inert ones set aside. What is left here is policy: root files that are inputs of every package, and the
  * pipeline itself, affect everything; a file pnpm places in no package but the root does too,
  * because skipping work on a guess is worse than doing it. pnpm runs only when a file is left for it.
  */
@@ -158,32 +158,33 @@ export async function affectedPackages(
   if (read.length === 0) return { packages: [], ignoredFiles };
 
   const root = fs.realpathSync(workspace.root);
-  const [changedProjects, affectedProjects] = await withChangeFilterEnv(root, options.env ?? process.env, (env) =>
-    Promise.all([
-      pnpmSelect(root, `[${base}]`, ignoredFiles, env, options.signal),
-      pnpmSelect(root, `...[${base}]`, ignoredFiles, env, options.signal),
-    ]),
+  const selected = await withChangeFilterEnv(root, options.env ?? process.env, (env) =>
+    pnpmSelect(root, `...[${base}]`, ignoredFiles, env, options.signal),
   );
-  const dirOf = (project: PnpmProject) => path.relative(root, fs.realpathSync(project.path)).split(path.sep).join("/");
-  const filesIn = (dir: string) => read.filter((file) => file.startsWith(`${dir}/`));
-  const changedPackages = changedProjects.filter((p) => p.name !== undefined && workspace.byName.has(p.name));
-  if (changedPackages.length < changedProjects.length) {
-    const inPackages = changedPackages.map(dirOf);
-    const outside = read.filter((file) => !inPackages.some((dir) => file.startsWith(`${dir}/`)));
+  // pnpm selected each package either for a changed file in it or as a dependent; its files say which.
+  const filesIn = new Map(
+    selected.map((p) => {
+      const dir = path.relative(root, fs.realpathSync(p.path)).split(path.sep).join("/");
+      return [p, dir === "" ? read : read.filter((file) => file.startsWith(`${dir}/`))] as const;
+    }),
+  );
+  const outsidePackages = selected.find((p) => p.name === undefined || !workspace.byName.has(p.name));
+  if (outsidePackages) {
+    const inPackages = new Set(selected.filter((p) => p !== outsidePackages).flatMap((p) => filesIn.get(p)!));
+    const outside = read.filter((file) => !inPackages.has(file));
     return everything(
       workspace,
       `${outside.join(", ")} ${outside.length === 1 ? "is" : "are"} outside every package and not known to be inert`,
     );
   }
+  const changed = new Map(selected.filter((p) => filesIn.get(p)!.length > 0).map((p) => [p.name!, filesIn.get(p)!]));
   // The pipeline and the workspace packages it runs on: changing them changes how every package is
   // checked. Its test-only dependencies are not among them; a change there retests the pipeline alone.
   const pipeline = withDependencies(workspace, [PIPELINE_PACKAGE], { runtimeOnly: true });
-  const pipelinePart = changedPackages.find((p) => pipeline.has(p.name!));
-  if (pipelinePart)
-    return everything(workspace, `${filesIn(dirOf(pipelinePart))[0]} is part of the pipeline itself (${pipelinePart.name})`);
+  const pipelinePart = [...changed].find(([name]) => pipeline.has(name));
+  if (pipelinePart) return everything(workspace, `${pipelinePart[1][0]} is part of the pipeline itself (${pipelinePart[0]})`);
 
-  const changed = new Map(changedPackages.map((p) => [p.name!, filesIn(dirOf(p))]));
-  const all = new Set(affectedProjects.map((p) => p.name));
+  const all = new Set(selected.map((p) => p.name));
   const packages = topologicalOrder(workspace)
     .filter((p) => all.has(p.name))
     .map((p): AffectedPackage => {
