@@ -2,8 +2,9 @@ import fs from "node:fs";
 import path from "node:path";
 
 /**
- * How the pipeline runs pnpm, as [command, ...args], by the rule pipeline.sh installs with: pnpm on
- * PATH, else the version the root package.json pins, through npx.
+ * How the pipeline runs pnpm, as [command, ...args], much as pipeline.sh installs: pnpm on PATH
+ * (without pipeline.sh's version probe, which would cost one more pnpm start), else the version
+ * the root package.json pins, through npx.
  */
 export function pnpmCommand(root: string, env: NodeJS.ProcessEnv = process.env): string[] {
   const onPath = (env.PATH ?? "").split(path.delimiter).some((dir) => dir !== "" && fs.existsSync(path.join(dir, "pnpm")));
