@@ -76,6 +76,8 @@ export class PostgresDbClient implements DbClient {
         lock_timeout: this.settings.lockWaitLimitSeconds * 1000,
         // A statement that is being cancelled, the one doing the cancelling, and a spare.
         max: 3,
+        // Idle pooled connections do not keep a finished run's process alive.
+        allowExitOnIdle: true,
       });
       // A pooled connection the server closes while idle must not crash the process: the next query fails instead.
       pool.on("error", () => undefined);

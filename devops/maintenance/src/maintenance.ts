@@ -1,4 +1,4 @@
-import type { Integrations } from "@monorepo/integrations";
+import type { BackendChoice, Integrations } from "@monorepo/integrations";
 import { scaledMs, timeScale } from "@monorepo/simulation";
 import { type EngineEvent, type RunResult, runPlan, type StepResult, type SubsystemResult } from "./engine";
 import { criticalPath, estimateWallSeconds, type Plan, remainingSteps, resumableSteps, selectSubsystems, waves } from "./graph";
@@ -109,6 +109,8 @@ function describePlan(plan: Plan<Integrations>, resumed: ReadonlySet<string>, co
 
 export interface MaintenanceOptions {
   clients: Integrations;
+  /** Which of the run's subsystems are real, for the report. */
+  backends?: Partial<Record<Subsystem, BackendChoice>>;
   /** Where SIMULATION_TIME_SCALE is read for timeouts and backoff. */
   env?: Env;
   signal?: AbortSignal;
@@ -129,6 +131,8 @@ export interface MaintenanceReport {
   timeScale: number;
   concurrency: number | "unlimited";
   subsystems: Subsystem[];
+  /** Which subsystems ran against a real backend (and which one), which simulated. */
+  backends?: Partial<Record<Subsystem, BackendChoice>>;
   plan: PlanDescription;
   journal: {
     path: string;
@@ -204,6 +208,7 @@ export async function runMaintenance(plan: MaintenancePlan, options: Maintenance
     timeScale: timeScale(env),
     concurrency: Number.isFinite(concurrency) ? concurrency : "unlimited",
     subsystems: plan.subsystems,
+    ...(options.backends && { backends: options.backends }),
     plan: plan.description,
     journal: journal ? { path: journal.path, resumed: [...plan.resumed], closed, ...(journalNote && { error: journalNote }) } : null,
     steps: result.steps,
