@@ -78,7 +78,7 @@ function serverShows(client: Client, sql: string, params: unknown[] = [], timeou
   let seen = false;
   let failure: Error | undefined;
   return waitFor(() => {
-    if (!pending) {
+    if (!seen && !pending) {
       pending = true;
       void client.query(sql, params).then(
         (result) => {
