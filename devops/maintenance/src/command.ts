@@ -6,6 +6,7 @@ import {
   DEFAULT_SETTINGS,
   describeBackendRules,
   type IntegrationName,
+  type IntegrationSettings,
   type Integrations,
   selectBackends,
 } from "@monorepo/integrations";
@@ -24,6 +25,7 @@ import {
   type Mode,
   planMaintenance,
   runMaintenance,
+  type StepTimeouts,
 } from "./maintenance";
 import { LiveProgress, LogProgress, type Progress } from "./progress";
 import { formatBackends, formatPlan, formatSummary } from "./report";
@@ -70,7 +72,7 @@ export class MaintenanceCommand extends BaseCommand<MaintenanceContext> {
 
       Exit codes: 0 every step done; 1 a subsystem failed after recovery (its cleanup ran); 2 usage error (nothing ran); 3 another run holds the lock (nothing ran); 4 the journal ended out of date (the summary says why and what to do; it takes precedence over 1); 130 interrupted by SIGINT or SIGTERM (in-flight subsystems cleaned up, journal saved).
 
-      Real backends: ${describeBackendRules()}; a subsystem that is not configured runs simulated. --dry-run and the summary say which subsystems are real and what they talk to. On PostgreSQL (12 or newer, as a role that may vacuum, reindex and signal sessions, such as a superuser): modifyIndexTriggers drops the invalid leftovers (*_ccnew, *_ccold) of cancelled concurrent reindexes; updateIndexes runs REINDEX INDEX CONCURRENTLY on invalid indexes and on btree indexes over 1 MB and four times what their table's live rows need; vacuumDatabase runs VACUUM (ANALYZE); checkForDeadlocks fails when a session has waited on another's lock longer than --lock-wait-limit; stopHungQueries cancels, then after a grace terminates, queries active (or transactions idle) longer than --hung-query-age, never maintenance's own sessions (application_name acme-maintenance). Maintenance's own statements run with statement_timeout = --hung-query-age and lock_timeout = --lock-wait-limit, and a step that times out or is interrupted cancels its statement on the server.
+      Real backends: ${describeBackendRules()}; a subsystem that is not configured runs simulated. --dry-run and the summary say which subsystems are real and what they talk to. On PostgreSQL (12 or newer, as a role that may vacuum, reindex and signal sessions, such as a superuser): modifyIndexTriggers drops the invalid leftovers (*_ccnew, *_ccold) of cancelled concurrent reindexes; updateIndexes runs REINDEX INDEX CONCURRENTLY on invalid indexes and on btree indexes over 1 MB and four times what their table's live rows need; vacuumDatabase runs VACUUM (ANALYZE); checkForDeadlocks fails when a session has waited on another's lock longer than --lock-wait-limit; stopHungQueries cancels, then after a grace terminates, queries active (or transactions idle) longer than --hung-query-age, never maintenance's own sessions (application_name acme-maintenance). Maintenance's own statements run with statement_timeout = --hung-query-age and lock_timeout = --lock-wait-limit, each real db step may take twice --hung-query-age, and a step that times out or is interrupted cancels its statement on the server.
 
       SIMULATION_TIME_SCALE scales every simulated wait, SIMULATION_FAULTS overrides failures per operation (\`db.checkForDeadlocks=0.5\`, \`kafka.validateCleaned=2x\`), SIMULATION_SEED makes them reproducible.
     `,
@@ -155,8 +157,9 @@ export class MaintenanceCommand extends BaseCommand<MaintenanceContext> {
     if (subsystems.length === 0) throw new UsageError("--only and --skip leave no subsystem to run");
     const mode: Mode = this.cleanup ? "cleanup" : "maintenance";
     const backends = selectBackends(env);
+    const settings = settingsFrom(this);
     const clients = this.context.createClients(env, {
-      settings: settingsFrom(this),
+      settings,
       log: (message, data) => this.progress?.info(message, data),
     });
     const journalPath = this.journal === undefined ? defaultJournalPath(env) : resolveUserPath(this.journal, env, cwd);
@@ -174,7 +177,13 @@ export class MaintenanceCommand extends BaseCommand<MaintenanceContext> {
     try {
       // Read under the lock: a run that holds it may be changing the journal.
       const journal = mode === "maintenance" ? Journal.open(journalPath, { fresh: this.fresh }) : undefined;
-      const plan = planMaintenance({ mode, subsystems, concurrency: this.concurrency, journal });
+      const plan = planMaintenance({
+        mode,
+        subsystems,
+        concurrency: this.concurrency,
+        journal,
+        stepTimeouts: realStepTimeouts(backends, settings),
+      });
       if (!this.dryRun) journal?.save("running");
       return { plan, clients, backends, jsonPath, lock };
     } catch (error) {
@@ -243,6 +252,15 @@ export class MaintenanceCommand extends BaseCommand<MaintenanceContext> {
     if (jsonPath) writeJsonFile(jsonPath, report);
     return report.exitCode;
   }
+}
+
+/**
+ * The simulated steps' timeouts (10 to 24 s) are far too short for real work on a large database. Each
+ * real db statement is bounded on the server by statement_timeout (the hung-query age), so a real db
+ * step may use that bound once for its longest statement and as much again for the rest.
+ */
+function realStepTimeouts(backends: Record<IntegrationName, BackendChoice>, settings: IntegrationSettings): StepTimeouts {
+  return backends.db.real ? { db: 2 * settings.hungQueryAgeSeconds } : {};
 }
 
 function pick(
