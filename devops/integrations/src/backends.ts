@@ -111,7 +111,7 @@ export function selectBackends(env: Env = process.env): Record<IntegrationName, 
     const selected = backend?.select(env);
     choices[name] = selected
       ? { real: true, description: selected.target }
-      : { real: false, description: backend ? `set ${backend.selectedBy} for a real one` : "no real client exists yet" };
+      : { real: false, description: backend ? `set ${backend.selectedBy} for a real one` : "no real client" };
   }
   return choices;
 }

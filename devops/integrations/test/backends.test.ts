@@ -13,8 +13,8 @@ describe("selecting real or simulated clients from the environment", () => {
   it("simulates everything when no backend is configured, saying what would make db real", () => {
     expect(selectBackends({})).toEqual({
       db: { real: false, description: expect.stringMatching(/^set DATABASE_URL \(a postgres:\/\/ URL\), or PGHOST or PGDATABASE/) },
-      kafka: { real: false, description: "no real client exists yet" },
-      s3: { real: false, description: "no real client exists yet" },
+      kafka: { real: false, description: "no real client" },
+      s3: { real: false, description: "no real client" },
     });
     const clients = createIntegrations({});
     expect(clients.db).toBeInstanceOf(SimulatedDbClient);
