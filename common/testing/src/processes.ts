@@ -72,10 +72,37 @@ export function startCommand(command: string, args: string[], options: StartComm
       detached: options.detached,
       stdio: ["ignore", "pipe", "pipe"],
     }),
+    options.detached === true,
   );
 }
 
-function follow(child: ChildProcess): NodeProcess {
+/** Long-running children a test file started and has not seen exit, each with whether it leads a process group. */
+const running = new Map<ChildProcess, boolean>();
+
+/**
+ * Kills (SIGKILL, the whole group when it has one) every process startNode or startCommand started
+ * that is still running: a test that fails before its own stop must not leave a service behind,
+ * which would also keep jest from ever finishing the file.
+ */
+export function killStartedProcesses(): void {
+  for (const [child, leadsGroup] of running) {
+    if (child.pid === undefined) continue;
+    try {
+      if (leadsGroup) process.kill(-child.pid, "SIGKILL");
+      else child.kill("SIGKILL");
+    } catch {
+      // Already gone.
+    }
+  }
+  running.clear();
+}
+
+// Registered when a test file loads this module, so it runs once that file's tests are done.
+if (typeof afterAll === "function") afterAll(killStartedProcesses);
+
+function follow(child: ChildProcess, leadsGroup = false): NodeProcess {
+  running.set(child, leadsGroup);
+  child.once("exit", () => running.delete(child));
   const lines: string[] = [];
   const waiters: Array<{ match: (line: string) => boolean; resolve: (line: string) => void }> = [];
   let partial = "";

@@ -2,7 +2,8 @@ import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, realpathSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { isRunning, runNode, startCommand, startNode } from "../src";
+import { isRunning, runNode, startCommand, startNode, waitFor } from "../src";
+import { killStartedProcesses } from "../src/processes";
 
 const SCRIPT = path.join(__dirname, "fixtures", "script.js");
 
@@ -66,6 +67,24 @@ describe("startCommand", () => {
     process.kill(-run.child.pid!, "SIGTERM");
     expect(await run.exited).toEqual({ code: null, signal: "SIGTERM" });
     expect(isRunning(run.child.pid!)).toBe(false);
+  });
+});
+
+describe("killStartedProcesses (run after every test file that loads these helpers)", () => {
+  it("kills what a test left running, the whole group of a detached command included, and leaves what exited alone", async () => {
+    const done = startNode(SCRIPT, ["out:done"]);
+    await done.exited;
+    const service = startNode(SCRIPT, ["out:hanging", "hang"]);
+    await service.waitForLine((line) => line === "hanging");
+    // A shell that leads its group and starts a grandchild: killing the shell alone would orphan it.
+    const group = startCommand("sh", ["-c", `"${process.execPath}" "${SCRIPT}" out:hanging hang & echo "$!"; wait`], { detached: true });
+    const grandchild = Number(await group.waitForLine((line) => /^\d+$/.test(line)));
+    expect(isRunning(grandchild)).toBe(true);
+
+    killStartedProcesses();
+    expect(await service.exited).toEqual({ code: null, signal: "SIGKILL" });
+    expect(await group.exited).toEqual({ code: null, signal: "SIGKILL" });
+    await waitFor(() => !isRunning(grandchild));
   });
 });
 
