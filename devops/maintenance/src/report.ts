@@ -40,16 +40,14 @@ export function formatSummary(report: MaintenanceReport): string {
   const recoveries = [...report.steps, ...cleanupSteps].reduce((sum, step) => sum + step.recoveries, 0);
   const scale = report.timeScale === 1 ? "" : ` at SIMULATION_TIME_SCALE=${report.timeScale}`;
   const estimate = `critical path estimate ${report.plan.criticalPath.seconds}s${scale ? ` simulated` : ""}`;
-  return (
-    `${[
-      table(rows),
-      "",
-      `${report.mode === "cleanup" ? "Cleanup" : "Maintenance"} ${report.status} in ${seconds(report.durationMs)}${scale} (${estimate}); recoveries: ${recoveries}.`,
-      ...verdicts,
-      ...(report.journal ? [journalLine(report.journal)] : []),
-      `Exit code ${report.exitCode}.`,
-    ].join("\n")}\n`
-  );
+  return `${[
+    table(rows),
+    "",
+    `${report.mode === "cleanup" ? "Cleanup" : "Maintenance"} ${report.status} in ${seconds(report.durationMs)}${scale} (${estimate}); recoveries: ${recoveries}.`,
+    ...verdicts,
+    ...(report.journal ? [journalLine(report.journal)] : []),
+    `Exit code ${report.exitCode}.`,
+  ].join("\n")}\n`;
 }
 
 function journalLine(journal: NonNullable<MaintenanceReport["journal"]>): string {

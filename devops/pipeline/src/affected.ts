@@ -1,4 +1,4 @@
-import { packageOfFile, topologicalOrder, type Workspace, withDependents } from "@monorepo/workspace-tools";
+import { packageOfFile, topologicalOrder, type Workspace, withDependents } from "@monorepo/workspace";
 import { withDependencies } from "./graph";
 
 export const PIPELINE_PACKAGE = "@monorepo/pipeline";
@@ -14,7 +14,7 @@ const GLOBAL_INPUTS: RegExp[] = [
   /^\.npmrc$/,
   /^tsconfig[^/]*\.json$/,
   /^jest[^/]*\.config\.[cm]?js$/,
-  /^flaky-tests\.json$/,
+  /^test-targets\.json$/,
   /^\.gitignore$/,
   /^pipeline\.sh$/,
   /^\.ci\//,

@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
-import { loadWorkspace } from "@monorepo/workspace-tools";
+import { loadWorkspace } from "@monorepo/workspace";
 import { affectedPackages, changedFiles, resolveBase } from "../src";
 import { commitAll, git, makeRepo, tempDir, writeFiles } from "./helpers";
 
@@ -25,10 +25,11 @@ const WORKSPACE = {
     dependencies: { "@monorepo/service": "workspace:*" },
     devDependencies: { "@monorepo/testkit": "workspace:*" },
   },
-  "devops/workspace-tools/package.json": { name: "@monorepo/workspace-tools" },
+  "devops/workspace/package.json": { name: "@monorepo/workspace" },
+  "devops/bazel-tools/package.json": { name: "@monorepo/bazel-tools", dependencies: { "@monorepo/workspace": "workspace:*" } },
   "devops/pipeline/package.json": {
     name: "@monorepo/pipeline",
-    dependencies: { "@monorepo/simulation": "workspace:*", "@monorepo/workspace-tools": "workspace:*" },
+    dependencies: { "@monorepo/simulation": "workspace:*", "@monorepo/workspace": "workspace:*" },
     devDependencies: { "@monorepo/testkit": "workspace:*" },
   },
   "devops/maintenance/package.json": { name: "@monorepo/maintenance", dependencies: { "@monorepo/logger": "workspace:*" } },
@@ -83,7 +84,7 @@ describe("affectedPackages", () => {
     "tsconfig.base.json",
     "jest.config.js",
     "jest.perf.config.js",
-    "flaky-tests.json",
+    "test-targets.json",
     ".gitignore",
     "pipeline.sh",
     ".ci/run",
@@ -95,8 +96,14 @@ describe("affectedPackages", () => {
 
   it("treats the pipeline and the packages it is made of as affecting everything", () => {
     expect(affectedPackages(ws, ["devops/pipeline/src/cli.ts"]).everything).toMatch(/part of the pipeline itself/);
-    expect(affectedPackages(ws, ["devops/workspace-tools/src/workspace.ts"]).everything).toMatch(/@monorepo\/workspace-tools/);
+    expect(affectedPackages(ws, ["devops/workspace/src/workspace.ts"]).everything).toMatch(/@monorepo\/workspace\)/);
     expect(affectedPackages(ws, ["common/simulation/src/index.ts"]).everything).toMatch(/@monorepo\/simulation/);
+  });
+
+  it("retests only the Bazel tools when they change: the pipeline runs them as a process, not as a dependency", () => {
+    const affected = affectedPackages(ws, ["devops/bazel-tools/src/check-attrs.ts"]);
+    expect(affected.everything).toBeUndefined();
+    expect(affected.packages.map((p) => p.name)).toEqual(["@monorepo/bazel-tools"]);
   });
 
   it("ignores documentation, the benchmark and Bazel-only root files on the pnpm path", () => {

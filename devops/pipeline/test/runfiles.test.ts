@@ -1,7 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
-import type { RunfilesTargetReport } from "@monorepo/workspace-tools";
-import { buildReport, renderMarkdown, type TargetReport, targetReport, writeReport } from "../src";
+import { buildReport, type RunfilesTargetReport, renderMarkdown, type TargetReport, targetReport, writeReport } from "../src";
 import { FIXTURES, tempDir } from "./helpers";
 
 /** An artifacts folder holding the runfiles mode's files for //services/user:test, as runfiles-test leaves them. */
