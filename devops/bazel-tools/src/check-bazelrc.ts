@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { parseBazelrc } from "./bazelrc";
 import type { Finding } from "./deps";
-import { BAZELRC } from "./generate";
+import { BAZELRC, FLAKY_BLOCK_BEGIN, FLAKY_BLOCK_END } from "./generate";
 
 const ALL_COMMANDS = ["common", "build", "test"];
 
@@ -10,7 +10,8 @@ const ALL_COMMANDS = ["common", "build", "test"];
  * The .bazelrc settings this repository depends on (each a pitfall of a first Bazel setup):
  * strict action env, read-only cache for developers and writes from CI, the rules_ts transpiler
  * and skipLibCheck flags, telemetry really off, test time scale, the CI build event file, the
- * git-ignored user.bazelrc for addresses and secrets, and nothing that breaks a fresh checkout.
+ * git-ignored user.bazelrc for addresses and secrets, nothing that breaks a fresh checkout, and
+ * flaky attempts only in the block generated from test-targets.json.
  */
 export function checkBazelrc(root: string): Finding[] {
   const findings: Finding[] = [];
@@ -20,7 +21,8 @@ export function checkBazelrc(root: string): Finding[] {
     finding("missing");
     return findings;
   }
-  const { flags, lastLine } = parseBazelrc(fs.readFileSync(file, "utf8"));
+  const text = fs.readFileSync(file, "utf8");
+  const { flags, lastLine } = parseBazelrc(text);
   const has = (config: string, test: (flag: string) => boolean, commands = ALL_COMMANDS) =>
     flags.some((f) => f.config === config && commands.includes(f.command) && test(f.flag));
   const expectFlag = (config: string, test: (flag: string) => boolean, message: string, commands = ALL_COMMANDS) => {
@@ -93,6 +95,16 @@ export function checkBazelrc(root: string): Finding[] {
     if (f.flag === "--lockfile_mode=error" && !fs.existsSync(path.join(root, "MODULE.bazel.lock"))) {
       finding("--lockfile_mode=error needs a committed, current MODULE.bazel.lock, which this repository does not have");
     }
+  }
+  // The generator owns the block; a line elsewhere would retry tests test-targets.json does not declare.
+  const lines = text.split("\n");
+  const begin = lines.indexOf(FLAKY_BLOCK_BEGIN);
+  const end = lines.indexOf(FLAKY_BLOCK_END);
+  const outsideBlock = begin >= 0 && end > begin ? [...lines.slice(0, begin), ...lines.slice(end + 1)] : lines;
+  for (const f of parseBazelrc(outsideBlock.join("\n")).flags.filter((f) => f.flag.startsWith("--flaky_test_attempts"))) {
+    finding(
+      `\`${f.command}${f.config ? `:${f.config}` : ""} ${f.flag}\` is outside the block generated from test-targets.json: declare each flaky target there, with why`,
+    );
   }
   if (lastLine !== "try-import %workspace%/user.bazelrc") {
     finding(

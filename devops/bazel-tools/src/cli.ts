@@ -17,10 +17,10 @@ class GenerateCommand extends BaseCommand {
       src/ and test/, its test files and its data files; the root BUILD.bazel from the shared configs. Each package's
       tsconfig.json gets \`references\` to the workspace packages it depends on, and the root tsconfig.json (what
       \`pnpm build\`, i.e. \`tsc --build\`, builds) references every package. .bazelignore gets a line per workspace
-      package and .bazelrc the --flaky_test_attempts lines from flaky-tests.json. Output is buildifier-formatted.
+      package and .bazelrc the --flaky_test_attempts lines from test-targets.json. Output is buildifier-formatted.
 
-      With --check nothing is written: files that differ from what would be generated are listed with the lines that
-      change, and the exit code is 1.
+      With --check nothing is written (Gazelle's -mode=diff): each file that differs from what would be generated is
+      shown as a unified diff from the file on disk to the generated one, and the exit code is 1.
 
       Exit codes: 0 written (or up to date); 1 stale files, generator findings, or a workspace it cannot read; 2 usage
       error.
@@ -57,20 +57,24 @@ class CheckCommand extends BaseCommand {
   static paths = [["check"]];
   static usage = Command.Usage({
     description:
-      "Check the Bazel setup without Bazel: formatting, rule parameters, BUILD/workspace sync, tsconfig parity, lockfile, flaky policy, pins, .bazelrc",
+      "Check the Bazel setup without Bazel: generated files against a fresh generation, then formatting, rule parameters, tsconfig options, jest, lockfile, pins, .bazelrc",
     details: `
-      Each check stands in for something only a real Bazel run would otherwise report:
+      Like Gazelle's check mode, "generated" regenerates everything \`generate\` writes and compares it with the
+      checkout; the other checks cover only what the generator does not decide. Each stands in for something only
+      a real Bazel run would otherwise report:
 
+      - generated: BUILD files, tsconfig references, .bazelignore and .bazelrc's flaky block equal a fresh
+        generation (a unified diff for each that does not), and the generator's own findings
       - format: buildifier -mode=check -lint=warn on every Starlark file
       - attrs: every rule call passes only parameters its pinned rule accepts (api.json), none its macro sets
-      - sync: BUILD files match package.json, imports and test files (and are not stale)
-      - tsconfig: ts_project attributes agree with tsconfig.json the way rules_ts's validator compares them
+      - tsconfig: CommonJS output, no preserveSymlinks or tsBuildInfoFile, declarations for libraries, deps for
+        compilerOptions.types, a package.json "main" that is compiled output
+      - jest: the root package.json lists jest-cli and jest-junit; the jest configs load and set no "projects"
       - lockfile: pnpm-lock.yaml is version 9.0, has a lifecycle allow-list that allows no install script and matches every package.json
-      - flaky: .bazelrc attempts and flaky = True agree with flaky-tests.json
       - module: MODULE.bazel pins the researched versions; .bazelversion; node_modules ignored
-      - bazelrc: the .bazelrc settings the setup depends on
+      - bazelrc: the .bazelrc settings the setup depends on; flaky attempts only in the generated block
 
-      Prints one line per finding. Exit codes: 0 no finding; 1 findings, or a workspace it cannot read; 2 usage error.
+      Prints one finding per line (a stale file with its diff below). Exit codes: 0 no finding; 1 findings, or a workspace it cannot read; 2 usage error.
     `,
     examples: [
       ["Run every check", "$0 check"],

@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { loadTestTargets, loadWorkspace, TEST_TARGETS_FILE, type TestTarget, type TestTargets, type Workspace } from "@monorepo/workspace";
+import { createTwoFilesPatch } from "diff";
 import { BAZELRC } from "./bazelrc";
 import { type Finding, projectDeps } from "./deps";
 import { binaryName, HELPERS_PROJECT, type PackageLayout, projectOfFile, scanPackage, type TestGroup } from "./layout";
@@ -322,7 +323,7 @@ export function generate(root: string): Generation {
       }
     }
     const layout = scanPackage(root, pkg, splits);
-    layout.testGroups.forEach((g) => testLabels.add(testLabel(pkg.dir, g.target)));
+    for (const group of layout.testGroups) testLabels.add(testLabel(pkg.dir, group.target));
     const buildPath = `${pkg.dir}/BUILD.bazel`;
     files.push({ path: buildPath, content: formatStarlark(packageBuild(ctx, layout), buildPath) });
     files.push({ path: `${pkg.dir}/tsconfig.json`, content: packageTsconfigText(ctx.workspace, pkg) });
@@ -370,32 +371,24 @@ export function writeFiles(root: string, files: GeneratedFile[]): string[] {
   return written;
 }
 
-/** Lines only in `before` (-) or only in `after` (+), in file order, from a longest-common-subsequence diff. */
-export function lineDiff(before: string[], after: string[]): string[] {
-  const common: number[][] = Array.from({ length: before.length + 1 }, () => new Array<number>(after.length + 1).fill(0));
-  for (let i = before.length - 1; i >= 0; i--) {
-    for (let j = after.length - 1; j >= 0; j--) {
-      common[i]![j] = before[i] === after[j] ? common[i + 1]![j + 1]! + 1 : Math.max(common[i + 1]![j]!, common[i]![j + 1]!);
-    }
-  }
-  const out: string[] = [];
-  let i = 0;
-  let j = 0;
-  while (i < before.length || j < after.length) {
-    if (i < before.length && j < after.length && before[i] === after[j]) {
-      i++;
-      j++;
-    } else if (j < after.length && (i === before.length || common[i]![j + 1]! >= common[i + 1]![j]!)) {
-      out.push(`  + ${after[j++]}`);
-    } else {
-      out.push(`  - ${before[i++]}`);
-    }
-  }
-  return out;
+/** What a stale file would change into: a unified diff from the file on disk to the generated one. */
+export function staleDiff(stale: StaleFile): string {
+  const patch = createTwoFilesPatch(
+    `${stale.path} (on disk)`,
+    `${stale.path} (generated)`,
+    stale.actual ?? "",
+    stale.expected,
+    undefined,
+    undefined,
+    {
+      context: 2,
+    },
+  );
+  // Without the "====" line createTwoFilesPatch starts with.
+  return patch.trimEnd().split("\n").slice(1).join("\n");
 }
 
-/** What a stale file would change into: the lines removed and added. */
+/** A stale file for a person: its path, "missing" or "stale", and the diff. */
 export function describeStale(stale: StaleFile): string {
-  if (stale.actual === undefined) return `${stale.path}: missing`;
-  return [`${stale.path}: stale`, ...lineDiff(stale.actual.split("\n"), stale.expected.split("\n"))].join("\n");
+  return stale.actual === undefined ? `${stale.path}: missing` : `${stale.path}: stale\n${staleDiff(stale)}`;
 }

@@ -50,10 +50,13 @@ export function parseRuleApi(json: ApiJson): RuleApiTable {
     const loadFrom = key.split(" ")[0]!;
     for (const [kind, entry] of Object.entries(symbols as Record<string, ApiEntry>)) {
       if (!entry.params) continue;
-      const accepted = new Set([...entry.params, ...(entry.valid_via_kwargs ?? [])]);
-      if (entry.common_attrs) meta.bazel_common_attrs.forEach((a) => accepted.add(a));
-      if (entry.common_test_attrs) meta.bazel_common_test_attrs.forEach((a) => accepted.add(a));
-      if (kind === "js_binary") meta.bazel_common_binary_attrs.forEach((a) => accepted.add(a));
+      const accepted = new Set([
+        ...entry.params,
+        ...(entry.valid_via_kwargs ?? []),
+        ...(entry.common_attrs ? meta.bazel_common_attrs : []),
+        ...(entry.common_test_attrs ? meta.bazel_common_test_attrs : []),
+        ...(kind === "js_binary" ? meta.bazel_common_binary_attrs : []),
+      ]);
       rules.set(kind, {
         kind,
         loadFrom,

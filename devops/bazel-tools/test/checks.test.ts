@@ -1,9 +1,10 @@
 import { checkAttrs } from "../src/check-attrs";
 import { checkBazelrc } from "../src/check-bazelrc";
 import { checkFormat } from "../src/check-format";
+import { checkGenerated } from "../src/check-generated";
+import { checkJest } from "../src/check-jest";
 import { checkLockfile } from "../src/check-lockfile";
 import { checkModule } from "../src/check-module";
-import { checkSync } from "../src/check-sync";
 import { checkTsconfig } from "../src/check-tsconfig";
 import { type CheckName, runChecks } from "../src/checks";
 import type { Finding } from "../src/deps";
@@ -121,212 +122,65 @@ describe("(b) attrs: only parameters the pinned rules accept", () => {
   });
 });
 
-describe("(c) sync: BUILD files match package.json, imports and test files", () => {
-  it("catches a missing dep, an unused dep, a stale file and the generator's own problems", () => {
+describe("(c) generated: the checkout against a fresh generation (Gazelle's check mode)", () => {
+  it("shows a hand edit of a BUILD file as a unified diff from the file on disk to the generated one", () => {
     const root = ready();
     replaceIn(root, USER_BUILD, '        ":node_modules/express",\n', '        ":node_modules/yaml",\n');
-    const found = messages(checkSync(root));
-    expect(found).toEqual(
-      expect.arrayContaining([
-        `${USER_BUILD}: //services/user:tsc: deps lacks :node_modules/express, which its sources import`,
-        `${USER_BUILD}: //services/user:tsc: deps has :node_modules/yaml, which none of its sources import`,
-        `${USER_BUILD}: //services/user:tsc deps: :node_modules/yaml does not exist: services/user/package.json does not list yaml`,
-        expect.stringMatching(/^services\/user\/BUILD.bazel: services\/user\/BUILD.bazel: stale\n/),
-      ]),
-    );
+    const [finding, ...rest] = checkGenerated(root);
+    expect(rest).toEqual([]);
+    expect(finding!.file).toBe(USER_BUILD);
+    const lines = finding!.message.split("\n");
+    expect(lines.slice(0, 3)).toEqual([
+      "differs from a fresh generation; run `pnpm bazel:generate`",
+      `--- ${USER_BUILD} (on disk)`,
+      `+++ ${USER_BUILD} (generated)`,
+    ]);
+    expect(lines[3]).toMatch(/^@@ -\d+,\d+ \+\d+,\d+ @@$/);
+    expect(lines.filter((line) => /^[-+] /.test(line))).toEqual(['-        ":node_modules/yaml",', '+        ":node_modules/express",']);
   });
 
-  it("catches a test file no jest_test runs, a source in no ts_project and a missing :pkg", () => {
+  it("reports a missing BUILD file, a stale tsconfig reference, a stale flaky block and what the generator finds", () => {
     const root = ready();
     edit(root, {
-      "services/user/test/new.test.ts": 'it("runs", () => expect(1).toBe(1));\n',
-      "common/logger/src/more.ts": "export const more = 1;\n",
+      "services/user/BUILD.bazel": undefined,
+      "common/logger/src/extra.ts": 'import "left-pad";\n',
+      "test-targets.json": { "//services/user:test": { attempts: 5, why: "fails one run in four by design" } },
     });
-    replaceIn(root, "common/logger/BUILD.bazel", /js_library\(\n {4}name = "pkg",[^)]*\)\n/, "");
-    expect(messages(checkSync(root))).toEqual(
-      expect.arrayContaining([
-        `${USER_BUILD}: test/new.test.ts is in no ts_project's srcs`,
-        "common/logger/BUILD.bazel: src/more.ts is in no ts_project's srcs",
-        'common/logger/BUILD.bazel: no js_library "pkg": rules_js links workspace packages through //common/logger:pkg',
-        "common/logger/BUILD.bazel: @monorepo/user-service depends on @monorepo/logger, so //common/logger:pkg must exist",
-      ]),
-    );
-  });
-
-  it("catches a test project missing from jest_test data and a config file taken from another package", () => {
-    const root = ready();
-    replaceIn(root, USER_BUILD, '        ":test_ts",\n        ":tsc",\n    ],\n    flaky', '        ":tsc",\n    ],\n    flaky');
-    replaceIn(
-      root,
-      USER_BUILD,
-      'config = "//:jest_config",\n    data = [\n        ":tsc"',
-      'config = "//:jest.config.js",\n    data = [\n        ":tsc"',
-    );
-    expect(messages(checkSync(root))).toEqual(
-      expect.arrayContaining([
-        `${USER_BUILD}: test/app.test.ts is compiled by :test_ts, which no jest_test has in data, so no test runs it`,
-        expect.stringContaining("//services/user:test: config //:jest.config.js is a file of another package"),
-      ]),
-    );
-  });
-
-  it("catches library code importing a devDependency and a main that is not compiled", () => {
-    const root = ready();
-    replaceIn(root, "services/user/src/index.ts", "import express", 'import "@types/jest";\nimport express');
-    edit(root, { "common/logger/package.json": { ...FIXTURE_MANIFESTS["common/logger"], main: "dist/index.js" } });
-    expect(messages(checkSync(root))).toEqual(
-      expect.arrayContaining([
-        expect.stringMatching(/^services\/user\/src\/index.ts: library code imports "@types\/jest" from devDependencies/),
-        'common/logger/package.json: "main" is dist/index.js, which is not the output of a source the tsc target compiles (src/x.ts -> dist/src/x.js)',
-      ]),
-    );
-  });
-
-  it("catches a package without a BUILD file and ts_projects tsc would build wrongly", () => {
-    const root = ready();
-    edit(root, { "services/user/BUILD.bazel": undefined });
-    replaceIn(
-      root,
-      "common/logger/BUILD.bazel",
-      '    srcs = ["src/index.ts"],\n    composite = True,\n    declaration = True,\n',
-      '    srcs = ["src/gone.ts"],\n',
-    );
-    replaceIn(
-      root,
-      "common/logger/BUILD.bazel",
-      '    srcs = ["test/logger.test.ts"],',
-      '    srcs = [\n        "src/gone.ts",\n        "test/logger.test.ts",\n    ],',
-    );
-    replaceIn(
-      root,
-      "common/logger/BUILD.bazel",
-      '        ":node_modules/@types/node",\n        ":tsc",',
-      '        ":node_modules/@types/node",\n        ":tsc",\n        "src/index.ts",',
-    );
-    expect(messages(checkSync(root))).toEqual(
-      expect.arrayContaining([
-        `${USER_BUILD}: missing: every workspace package is a Bazel package; run \`pnpm bazel:generate\``,
-        "common/logger/BUILD.bazel: //common/logger:tsc: srcs lists src/gone.ts, which does not exist",
-        "common/logger/BUILD.bazel: src/gone.ts is compiled by both :tsc and :test_ts (duplicate outputs)",
-        "common/logger/BUILD.bazel: //common/logger:tsc: declaration must be True so packages that import this one get its types",
-        "common/logger/BUILD.bazel: //common/logger:test_ts: deps has src/index.ts, which is no target (deps must be ts_project/js_library targets, not files)",
-      ]),
-    );
-  });
-
-  it("catches a ts_project left to the default srcs glob, which takes the tests too", () => {
-    const root = ready();
-    replaceIn(root, USER_BUILD, '    srcs = ["test/load.perf.ts"],\n', "");
-    expect(messages(checkSync(root))).toEqual(
-      expect.arrayContaining([
-        `${USER_BUILD}: //services/user:perf_test_ts: no srcs; the default glob takes every .ts file, tests included`,
-      ]),
-    );
-  });
-
-  it("catches first-party wiring rules_js refuses: a private or empty :pkg, node_modules linked or used outside the packages", () => {
-    const root = ready();
-    replaceIn(
-      root,
-      "common/logger/BUILD.bazel",
-      '    srcs = ["package.json"],\n    visibility = ["//visibility:public"],\n    deps = [":tsc"],\n',
-      '    srcs = ["src/index.ts"],\n',
-    );
-    replaceIn(root, "BUILD.bazel", 'npm_link_all_packages(name = "node_modules")\n', "");
-    edit(root, {
-      "tools/BUILD.bazel": 'load("@npm//:defs.bzl", "npm_link_all_packages")\n\nnpm_link_all_packages(name = "node_modules")\n',
-    });
-    replaceIn(
-      root,
-      USER_BUILD,
-      '        ":node_modules/express",\n',
-      '        ":node_modules/express",\n        "//tools:node_modules/express",\n',
-    );
-    expect(messages(checkSync(root))).toEqual(
-      expect.arrayContaining([
-        `${USER_BUILD}: //services/user:tsc deps: //tools:node_modules/express: //tools has no package.json, so it links no node_modules`,
-        'common/logger/BUILD.bazel: //common/logger:pkg: srcs must be ["package.json"]',
-        'common/logger/BUILD.bazel: //common/logger:pkg: deps must include ":tsc" (the compiled code)',
-        "common/logger/BUILD.bazel: //common/logger:pkg: must be public, the root package links it",
-        'BUILD.bazel: the root package must call npm_link_all_packages(name = "node_modules")',
-        "tools/BUILD.bazel: npm_link_all_packages is only allowed in the root package and in pnpm workspace packages",
-      ]),
-    );
-  });
-
-  it("catches jest_test wiring rules_jest refuses: jest-cli or jest-junit missing at the root, another node_modules, a TypeScript config, projects", () => {
-    const root = ready();
-    const { "jest-junit": _junit, ...rootDevDependencies } = FIXTURE_MANIFESTS["."]!.devDependencies!;
-    edit(root, { "package.json": { ...FIXTURE_MANIFESTS["."], devDependencies: rootDevDependencies } });
-    replaceIn(root, "common/logger/BUILD.bazel", 'node_modules = "//:node_modules"', 'node_modules = ":node_modules"');
-    replaceIn(root, "BUILD.bazel", 'srcs = ["jest.perf.config.js"]', 'srcs = ["jest.perf.config.ts"]');
-    replaceIn(root, "jest.config.js", "testRegex:", 'projects: ["<rootDir>/common/*"], testRegex:');
-    expect(messages(checkSync(root))).toEqual(
-      expect.arrayContaining([
-        "package.json: must list jest-junit: jest_test runs it from //:node_modules",
-        'common/logger/BUILD.bazel: //common/logger:test: node_modules must be "//:node_modules" (where jest-cli and jest-junit are linked)',
-        `${USER_BUILD}: //services/user:perf_test: config //:jest_perf_config must be a js_library of one .js/.cjs/.mjs/.json file (jest_test cannot read TypeScript configs)`,
-        'jest.config.js: sets "projects", which rules_jest does not support (each jest_test is one project)',
-      ]),
-    );
-  });
-
-  it("catches a jest config that does not load", () => {
-    const root = ready();
-    edit(root, { "jest.perf.config.js": "module.exports = {\n" });
-    expect(messages(checkSync(root))).toEqual([
-      expect.stringMatching(/^jest\.perf\.config\.js: cannot be loaded as jest would load it: SyntaxError/),
+    replaceIn(root, "services/user/tsconfig.json", /,\s*"references": \[[^\]]*\]/, "");
+    expect(messages(checkGenerated(root))).toEqual([
+      expect.stringMatching(/^common\/logger\/src\/extra.ts: imports "left-pad", which common\/logger\/package.json does not declare/),
+      expect.stringMatching(/^common\/logger\/BUILD.bazel: differs from a fresh generation.*\n[\s\S]*\+ {8}"src\/extra.ts",/),
+      `${USER_BUILD}: missing; run \`pnpm bazel:generate\``,
+      expect.stringMatching(
+        /^services\/user\/tsconfig.json: differs from a fresh generation.*\n[\s\S]*\+ {6}"path": "..\/..\/common\/logger"/,
+      ),
+      expect.stringMatching(
+        /^.bazelrc: differs from a fresh generation.*\n[\s\S]*-test --flaky_test_attempts=\/\/services\/user:test\$@4\n\+test --flaky_test_attempts=\/\/services\/user:test\$@5/,
+      ),
     ]);
   });
 
-  it("catches a js_binary that `bazel run` could not start, and an executable without one", () => {
+  it("reports a declared test target that is not generated", () => {
     const root = ready();
-    replaceIn(root, USER_BUILD, '    data = [":tsc"],\n    entry_point = "dist/src/main.js",', '    entry_point = "dist/main.js",');
-    edit(root, { "common/logger/src/cli.ts": "export const cli = 1;\n" });
-    expect(messages(checkSync(root))).toEqual(
-      expect.arrayContaining([
-        `${USER_BUILD}: //services/user:user: entry_point dist/main.js is not the output of a source in src/`,
-        `${USER_BUILD}: //services/user:user: data must include ":tsc", or its imports are missing at run time`,
-        `${USER_BUILD}: //services/user:user: entry_point must be dist/src/main.js`,
-        'common/logger/BUILD.bazel: src/cli.ts is an executable, but there is no js_binary "logger" (`bazel run //common/logger`)',
-      ]),
-    );
+    edit(root, {
+      "test-targets.json": {
+        "//services/user:test": { attempts: 4, why: "fails one run in four by design" },
+        "//services/user:gone": { tags: ["manual"], why: "was a host test" },
+      },
+    });
+    expect(messages(checkGenerated(root))).toEqual(["test-targets.json: //services/user:gone is not a test target of this repository"]);
   });
 });
 
-describe("(d) tsconfig: ts_project attributes agree with tsconfig.json", () => {
-  it("catches an attribute the tsconfig contradicts, an extends the ts_config does not provide, and ESM output", () => {
-    const root = ready();
-    replaceIn(root, USER_BUILD, /(name = "tsc",[\s\S]*?) {4}source_map = True,\n/, "$1");
-    replaceIn(root, "common/logger/BUILD.bazel", '    deps = ["//:tsconfig"],\n', "");
-    edit(root, { "tsconfig.base.json": { compilerOptions: { module: "esnext", strict: true, declaration: true, sourceMap: true } } });
-    expect(messages(checkTsconfig(root))).toEqual(
-      expect.arrayContaining([
-        `${USER_BUILD}: //services/user:tsc: attribute source_map=False does not match compilerOptions.sourceMap=true`,
-        "common/logger/BUILD.bazel: //common/logger:tsc: common/logger/tsconfig.json extends tsconfig.base.json, which its ts_config deps do not provide",
-        `${USER_BUILD}: //services/user:tsc: compilerOptions.module is esnext; tests and binaries expect CommonJS output`,
-      ]),
-    );
-  });
-
-  it("accepts what the validator accepts: implied options and unset options on False attributes", () => {
-    const root = ready();
-    edit(root, { "tsconfig.base.json": { compilerOptions: { module: "commonjs", declaration: true, sourceMap: true, checkJs: true } } });
-    // checkJs implies allowJs; the rule may leave allow_js unset.
-    expect(checkTsconfig(root)).toEqual([]);
-  });
-
-  it("catches what rules_ts refuses or tsc cannot resolve: output directories, preserveSymlinks, jsx, build info, types without deps", () => {
+describe("(d) tsconfig: compiler options the generator copies but does not judge", () => {
+  it("catches ESM output, preserveSymlinks, a build info file, types without deps and a library without declarations", () => {
     const root = ready();
     edit(root, {
       "tsconfig.base.json": {
         compilerOptions: {
-          module: "commonjs",
-          declaration: true,
+          module: "esnext",
           sourceMap: true,
-          rootDir: ".",
           preserveSymlinks: true,
-          jsx: "preserve",
           tsBuildInfoFile: "x.tsbuildinfo",
           types: ["node", "jest"],
         },
@@ -334,58 +188,61 @@ describe("(d) tsconfig: ts_project attributes agree with tsconfig.json", () => {
     });
     expect(messages(checkTsconfig(root))).toEqual(
       expect.arrayContaining([
-        "common/logger/BUILD.bazel: //common/logger:tsc: tsconfig.base.json sets compilerOptions.rootDir, which resolves against its own folder, outside the package: set it in each package's tsconfig.json",
-        expect.stringMatching(
-          /^common\/logger\/BUILD.bazel: \/\/common\/logger:tsc: .*common\/logger\/tsconfig.json: compilerOptions.rootDir is .*, outside the package; ts_project writes only inside its package$/,
-        ),
-        "common/logger/BUILD.bazel: //common/logger:tsc: compilerOptions.preserveSymlinks cannot work with rules_js's symlinked node_modules",
-        "common/logger/BUILD.bazel: //common/logger:tsc: attribute preserve_jsx does not match compilerOptions.jsx=preserve",
-        "common/logger/BUILD.bazel: //common/logger:tsc: tsBuildInfoFile / ts_build_info_file must not be set",
-        'common/logger/BUILD.bazel: //common/logger:tsc: compilerOptions.types names "jest", so deps needs :node_modules/@types/jest (TS2688 otherwise)',
+        "common/logger/tsconfig.json: compilerOptions.tsBuildInfoFile must not be set: rules_ts declares that output itself",
+        "common/logger/tsconfig.json: compilerOptions.preserveSymlinks cannot work with rules_js's symlinked node_modules",
+        "common/logger/tsconfig.json: compilerOptions.module is esnext; tests and binaries expect CommonJS output",
+        'common/logger/tsconfig.json: compilerOptions.types names "jest", so //common/logger:tsc needs :node_modules/@types/jest in deps (TS2688 otherwise): declare it in package.json and import it',
       ]),
     );
-  });
-});
-
-describe("(d) tsconfig: output folder and project references", () => {
-  it("catches an out_dir the tsconfig does not set, a package compiling beside its sources, and a reference the sandbox would lack", () => {
-    const root = ready();
-    replaceIn(root, USER_BUILD, /(name = "tsc",[\s\S]*?) {4}out_dir = "dist",\n/, '$1    out_dir = "build",\n');
-    replaceIn(root, USER_BUILD, '        "//common/logger:tsconfig",\n', "");
+    // composite implies declarations; without either, importers get no types.
     edit(root, {
-      "common/logger/tsconfig.json": {
-        extends: "../../tsconfig.base.json",
-        compilerOptions: { composite: true },
-        include: ["src", "test"],
-      },
+      "tsconfig.base.json": { compilerOptions: { module: "commonjs", sourceMap: true } },
+      "common/logger/tsconfig.json": { extends: "../../tsconfig.base.json", compilerOptions: { outDir: "dist" }, include: ["src", "test"] },
     });
-    expect(messages(checkTsconfig(root))).toEqual(
-      expect.arrayContaining([
-        `${USER_BUILD}: //services/user:tsc: attribute out_dir=build does not match compilerOptions.outDir=dist`,
-        `${USER_BUILD}: //services/user:tsc: services/user/tsconfig.json references common/logger/tsconfig.json, which its ts_config deps do not provide`,
-        "common/logger/BUILD.bazel: //common/logger:tsc: attribute out_dir=dist does not match compilerOptions.outDir=undefined",
-        "common/logger/BUILD.bazel: //common/logger:tsc: compilerOptions.outDir must name the package's output folder (e.g. dist): outputs never go beside the sources",
-      ]),
-    );
+    expect(messages(checkTsconfig(root))).toEqual([
+      "common/logger/tsconfig.json: compilerOptions.declaration must be true so packages that import this one get its types",
+    ]);
   });
 
-  it("catches a referenced tsconfig target other packages cannot see", () => {
+  it("accepts the fixture's options, and a types entry whose package the project imports", () => {
     const root = ready();
-    replaceIn(
-      root,
-      "common/logger/BUILD.bazel",
-      '    visibility = ["//visibility:public"],\n    deps = ["//:tsconfig"],',
-      '    deps = ["//:tsconfig"],',
-    );
-    expect(messages(checkTsconfig(root))).toEqual(
-      expect.arrayContaining([
-        `${USER_BUILD}: //services/user:tsc: //services/user:tsconfig deps has //common/logger:tsconfig, which is not visible to //services/user (make it public)`,
-      ]),
-    );
+    expect(checkTsconfig(root)).toEqual([]);
+    edit(root, { "tsconfig.base.json": { compilerOptions: { module: "commonjs", declaration: true, sourceMap: true, types: ["node"] } } });
+    expect(checkTsconfig(root)).toEqual([]);
+  });
+
+  it("catches a package.json main that is not compiled output", () => {
+    const root = ready();
+    edit(root, { "common/logger/package.json": { ...FIXTURE_MANIFESTS["common/logger"], main: "dist/index.js" } });
+    expect(messages(checkTsconfig(root))).toEqual([
+      'common/logger/package.json: "main" is dist/index.js, which is not the output of a source the tsc target compiles (src/x.ts -> dist/src/x.js)',
+    ]);
+  });
+
+  it("reports a tsconfig it cannot resolve", () => {
+    const root = ready();
+    edit(root, { "common/logger/tsconfig.json": '{ "extends": "../../missing.json" }' });
+    expect(messages(checkTsconfig(root))).toEqual([expect.stringMatching(/^common\/logger\/tsconfig.json: .*missing.json/)]);
   });
 });
 
-describe("(e) lockfile: version, allow-list, importers", () => {
+describe("(e) jest: what rules_jest needs that the generator does not decide", () => {
+  it("catches jest-junit missing at the root, a config that sets projects and one that does not load", () => {
+    const root = ready();
+    expect(checkJest(root)).toEqual([]);
+    const { "jest-junit": _junit, ...rootDevDependencies } = FIXTURE_MANIFESTS["."]!.devDependencies!;
+    edit(root, { "package.json": { ...FIXTURE_MANIFESTS["."], devDependencies: rootDevDependencies } });
+    replaceIn(root, "jest.config.js", "testRegex:", 'projects: ["<rootDir>/common/*"], testRegex:');
+    edit(root, { "jest.perf.config.js": "module.exports = {\n" });
+    expect(messages(checkJest(root))).toEqual([
+      "package.json: must list jest-junit: jest_test runs it from //:node_modules",
+      'jest.config.js: sets "projects", which rules_jest does not support (each jest_test is one project)',
+      expect.stringMatching(/^jest\.perf\.config\.js: cannot be loaded as jest would load it: SyntaxError/),
+    ]);
+  });
+});
+
+describe("(f) lockfile: version, allow-list, importers", () => {
   it("catches an old lockfile version, a missing allow-list and a package.json the lockfile does not match", () => {
     const root = ready();
     edit(root, {
@@ -532,6 +389,14 @@ describe("bazelrc: the settings the setup depends on", () => {
     ]);
   });
 
+  it("catches flaky attempts set outside the block generated from test-targets.json", () => {
+    const root = ready();
+    replaceIn(root, ".bazelrc", "common --test_output=errors\n", "common --test_output=errors\ntest --flaky_test_attempts=3\n");
+    expect(messages(checkBazelrc(root))).toEqual([
+      ".bazelrc: `test --flaky_test_attempts=3` is outside the block generated from test-targets.json: declare each flaky target there, with why",
+    ]);
+  });
+
   it("catches developers writing to the cache and settings that break a fresh checkout", () => {
     const root = ready();
     replaceIn(
@@ -557,7 +422,7 @@ describe("runChecks", () => {
     expect(found).toEqual(
       expect.arrayContaining([
         expect.stringMatching(/^common\/logger\/BUILD.bazel: syntax error/),
-        'common/logger/BUILD.bazel: no npm_link_all_packages(name = "node_modules"): :node_modules/... labels would not exist',
+        expect.stringMatching(/^common\/logger\/BUILD.bazel: differs from a fresh generation/),
       ]),
     );
     expect(found.filter((f) => f.startsWith(USER_BUILD))).toEqual([]);

@@ -12,14 +12,20 @@ const run = (args: string[], options?: RunNodeOptions) => runNode(CLI, args, opt
 
 describe("bazel-tools CLI", () => {
   it(
-    "check mode lists stale files and fails; generate writes them; then check passes",
+    "generate --check and check show stale files as diffs and fail; generate writes them; then check passes",
     async () => {
       const root = bazelWorkspace();
       const stale = await run(["generate", "--check", "--root", root]);
       expect(stale.code).toBe(1);
       expect(stale.stdout).toContain("services/user/BUILD.bazel: missing");
-      expect(stale.stdout).toContain("+ test --flaky_test_attempts=//services/user:test$@4");
+      expect(stale.stdout).toContain("\n+test --flaky_test_attempts=//services/user:test$@4\n");
       expect(fs.existsSync(path.join(root, "services/user/BUILD.bazel"))).toBe(false);
+      const unchecked = await run(["check", "--root", root, "--only", "generated"]);
+      expect(unchecked.code).toBe(1);
+      expect(unchecked.stdout).toContain("services/user/BUILD.bazel: [generated] missing; run `pnpm bazel:generate`\n");
+      expect(unchecked.stdout).toMatch(
+        /^\.bazelrc: \[generated\] differs from a fresh generation; run `pnpm bazel:generate`\n--- \.bazelrc \(on disk\)\n/m,
+      );
 
       const written = await run(["generate"], { cwd: path.join(root, "services/user/src") });
       expect(written).toMatchObject({ code: 0 });
@@ -73,7 +79,7 @@ describe("the CLI convention", () => {
     [["check", "--fix"], 'Unsupported option name ("--fix") (see "bazel-tools check --help")'],
     [
       ["check", "--only", "speed"],
-      'Invalid value for --only[0]: expected one of "format", "attrs", "sync", "tsconfig", "lockfile", "module", or "bazelrc" (got "speed") (see "bazel-tools check --help")',
+      'Invalid value for --only[0]: expected one of "generated", "format", "attrs", "tsconfig", "jest", "lockfile", "module", or "bazelrc" (got "speed") (see "bazel-tools check --help")',
     ],
     [
       ["check", "--only", "lockfile", "--only", "module"],

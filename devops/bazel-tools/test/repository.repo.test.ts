@@ -56,14 +56,15 @@ describe("a copy of this repository with one thing broken", () => {
   it.each<[CheckName, string, string | RegExp, string, RegExp]>([
     ["format", "services/user/BUILD.bazel", 'name = "pkg",', 'name="pkg",', /not formatted/],
     ["attrs", "services/user/BUILD.bazel", "    flaky = True,\n", "    flaky = True,\n    testonly = True,\n", /must not set "testonly"/],
-    ["sync", "services/user/BUILD.bazel", '        ":node_modules/express",\n', "", /deps lacks :node_modules\/express/],
     [
-      "tsconfig",
-      "tsconfig.base.json",
-      '"sourceMap": true',
-      '"sourceMap": false',
-      /attribute source_map=True does not match compilerOptions.sourceMap=false/,
+      "generated",
+      "services/user/BUILD.bazel",
+      '        ":node_modules/express",\n',
+      "",
+      /services\/user\/BUILD.bazel: \[generated\] differs from a fresh generation[\s\S]*\n\+ {8}":node_modules\/express",/,
     ],
+    ["tsconfig", "tsconfig.base.json", '"module": "commonjs"', '"module": "esnext"', /compilerOptions.module is esnext/],
+    ["jest", "jest.config.js", 'testEnvironment: "node",', 'testEnvironment: "node", projects: ["services/*"],', /sets "projects"/],
     [
       "lockfile",
       "services/user/package.json",
