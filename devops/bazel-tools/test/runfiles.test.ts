@@ -121,6 +121,30 @@ describe("runfiles-test with a filter or a named target", () => {
   );
 
   it(
+    "--json prints one event a line for a program to follow: start, each attempt, each target, then the report",
+    async () => {
+      const artifacts = path.join(root, "json");
+      const run = await runNode(CLI, ["runfiles-test", "//common/good:test", "--json", "--root", root, "--artifacts", artifacts]);
+      expect(run.code).toBe(0);
+      const events = run.stdout
+        .trimEnd()
+        .split("\n")
+        .map((line) => JSON.parse(line));
+      expect(events.map((e) => e.event)).toEqual(["start", "attempt", "target", "done"]);
+      expect(events[0]).toEqual({ event: "start", labels: ["//common/good:test"], jobs: 1 });
+      expect(events[1]).toMatchObject({
+        event: "attempt",
+        label: "//common/good:test",
+        allowed: 1,
+        attempt: { attempt: 1, status: "PASSED" },
+      });
+      expect(events[2].target).toMatchObject({ label: "//common/good:test", status: "PASSED" });
+      expect(events[3].report).toEqual(JSON.parse(fs.readFileSync(path.join(artifacts, "runfiles", "report.json"), "utf8")));
+    },
+    RUN_TIMEOUT_MS,
+  );
+
+  it(
     "a pattern that is not Bazel's is a usage error, and one that names no jest_test an error; one line each, nothing run",
     async () => {
       const artifacts = path.join(root, "refused");

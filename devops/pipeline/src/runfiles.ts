@@ -55,15 +55,14 @@ export interface RunfilesStageOptions {
  * change to the Bazel tools does not make the pipeline's own code, or its tests, depend on them.
  */
 export function runfilesCli(root: string): string {
-  let manifest: string;
-  try {
-    manifest = require.resolve(`${BAZEL_TOOLS_PACKAGE}/package.json`, { paths: [root] });
-  } catch {
+  // pnpm links every dependency of the root package.json here.
+  const installed = path.join(root, "node_modules", BAZEL_TOOLS_PACKAGE);
+  const manifest = path.join(installed, "package.json");
+  if (!fs.existsSync(manifest))
     throw new Error(`${BAZEL_TOOLS_PACKAGE} is not installed in ${root}/node_modules: the root package.json must list it`);
-  }
   const bin = (JSON.parse(fs.readFileSync(manifest, "utf8")) as { bin?: Record<string, string> }).bin?.["bazel-tools"];
   if (!bin) throw new Error(`${manifest} has no "bazel-tools" bin`);
-  return path.join(path.dirname(manifest), bin);
+  return path.join(installed, bin);
 }
 
 /**

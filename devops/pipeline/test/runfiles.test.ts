@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
-import { buildReport, type RunfilesTargetReport, renderMarkdown, type TargetReport, targetReport, writeReport } from "../src";
+import { buildReport, type RunfilesTargetReport, renderMarkdown, runfilesCli, type TargetReport, targetReport, writeReport } from "../src";
 import { FIXTURES, tempDir } from "./helpers";
 
 /** An artifacts folder holding the runfiles mode's files for //services/user:test, as runfiles-test leaves them. */
@@ -124,5 +124,23 @@ describe("runfiles-layout results in the pipeline's report", () => {
     const xml = fs.readFileSync(path.join(artifacts, "runfiles/testlogs/services/user/test/test.xml"), "utf8");
     expect(xml).toContain('<testsuite name="//services/user:test (runfiles layout)"');
     expect(fs.existsSync(path.join(artifacts, "testlogs"))).toBe(false);
+  });
+});
+
+describe("the runfiles-layout CLI the pipeline runs", () => {
+  it("is the workspace's own bazel-tools bin, from its root node_modules; a workspace without it says what is missing", () => {
+    const root = tempDir();
+    expect(() => runfilesCli(root)).toThrow(
+      `@monorepo/bazel-tools is not installed in ${root}/node_modules: the root package.json must list it`,
+    );
+    const installed = path.join(root, "node_modules", "@monorepo", "bazel-tools");
+    fs.mkdirSync(installed, { recursive: true });
+    fs.writeFileSync(path.join(installed, "package.json"), JSON.stringify({ name: "@monorepo/bazel-tools" }));
+    expect(() => runfilesCli(root)).toThrow(/package.json has no "bazel-tools" bin/);
+    fs.writeFileSync(
+      path.join(installed, "package.json"),
+      JSON.stringify({ name: "@monorepo/bazel-tools", bin: { "bazel-tools": "dist/src/cli.js" } }),
+    );
+    expect(runfilesCli(root)).toBe(path.join(installed, "dist", "src", "cli.js"));
   });
 });
