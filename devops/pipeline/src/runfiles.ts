@@ -118,10 +118,29 @@ export function targetReport(target: RunfilesTargetReport, artifacts: string): T
   };
 }
 
+/**
+ * An attempt's JUnit XML. An attempt event names test_attempts/attempt_N.xml, which the run moves
+ * to test.xml right after the deciding attempt (as bazel-testlogs has it), often before this
+ * process reads the event: then it is there.
+ */
+function readJunit(attempt: RunfilesAttempt, artifacts: string): string | undefined {
+  if (!attempt.junit) return undefined;
+  const named = path.join(artifacts, RUNFILES_DIR, attempt.junit);
+  const promoted = path.join(path.dirname(path.dirname(named)), "test.xml");
+  const candidates = path.basename(path.dirname(named)) === "test_attempts" ? [named, promoted] : [named];
+  for (const file of candidates) {
+    try {
+      return fs.readFileSync(file, "utf8");
+    } catch {
+      // Moved between the event and this read, or never written.
+    }
+  }
+  return undefined;
+}
+
 function attemptReport(attempt: RunfilesAttempt, artifacts: string): AttemptReport {
   const inArtifacts = (file: string) => path.join(RUNFILES_DIR, file);
-  const xmlFile = attempt.junit ? path.join(artifacts, inArtifacts(attempt.junit)) : undefined;
-  const xml = xmlFile && fs.existsSync(xmlFile) ? fs.readFileSync(xmlFile, "utf8") : undefined;
+  const xml = readJunit(attempt, artifacts);
   const tests = xml ? junitCounts(xml) : undefined;
   const writes = attempt.writes.length > 0 ? `wrote into the read-only runfiles or output tree: ${attempt.writes.join("; ")}` : undefined;
   const failedRun = attempt.status !== "PASSED" && attempt.writes.length === 0 && (tests?.failed ?? 0) === 0;

@@ -111,6 +111,32 @@ describe("runfiles-layout results in the pipeline's report", () => {
     );
   });
 
+  it("reads an attempt's counts from test.xml when the run has already moved its attempt file there", () => {
+    const artifacts = artifactsWith({
+      "testlogs/services/user/test/test.xml": fs.readFileSync(path.join(FIXTURES, "junit-passed.xml"), "utf8"),
+    });
+    const [attempt] = targetReport(
+      {
+        label: "//services/user:test",
+        status: "PASSED",
+        attemptsAllowed: 1,
+        attempts: [
+          {
+            attempt: 1,
+            status: "PASSED",
+            exitCode: 0,
+            durationMs: 800,
+            writes: [],
+            log: "testlogs/services/user/test/test_attempts/attempt_1.log",
+            junit: "testlogs/services/user/test/test_attempts/attempt_1.xml",
+          },
+        ],
+      },
+      artifacts,
+    ).attempts;
+    expect(attempt!.tests).toEqual({ passed: 11, failed: 0 });
+  });
+
   it("gives a runfiles target that never ran its JUnit file under runfiles/testlogs, apart from the pnpm path's", () => {
     const artifacts = tempDir();
     const unlaid: RunfilesTargetReport = {
