@@ -9,7 +9,7 @@ import type { WorkspacePackage } from "@monorepo/workspace";
  *   test/**.repo.test.ts tests that read the whole checkout (jest_test "repo_test", manual)
  *   test/**.perf.ts      performance suite (jest_test "perf_test", manual, root jest.perf.config.js)
  *   test/** other .ts    helpers shared by the tests (compiled with the "test" group)
- *   test files named in test-tags.json with "files": a jest_test of their own
+ *   test files named in test-targets.json with "files": a jest_test of their own
  *   other files in test/ test data; other files at the package root: runtime data (e.g. user.json)
  * tsc writes its outputs to dist/ (the tsconfig's outDir), never next to the sources: every file
  * beside them is a source or data, and dist/ is no part of the package's inputs. A .tsbuildinfo
