@@ -200,7 +200,12 @@ describe("createServiceApp", () => {
 
   it("logs a request whose client hung up before the response ended, marked aborted", async () => {
     await new Promise<void>((resolve, reject) => {
-      httpGet(`${running.url}/stall`, (res) => res.once("data", () => (res.destroy(), resolve()))).on("error", reject);
+      httpGet(`${running.url}/stall`, (res) =>
+        res.once("data", () => {
+          res.destroy();
+          resolve();
+        }),
+      ).on("error", reject);
     });
     const aborted = await waitFor(() => records().find((r) => r.message === "Request" && r.data.path === "/stall"));
     expect(aborted.data).toMatchObject({ method: "GET", status: 200, aborted: true });

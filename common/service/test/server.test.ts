@@ -40,7 +40,9 @@ function holdingApp(logger: Logger, lifecycle: ServiceLifecycle) {
     finishCommit: () => finishCommit!(),
     /** Resolves once a /hold request is being held. */
     nextHeld: () => new Promise<void>((resolve) => (onHeld = resolve)),
-    release: () => held.splice(0).forEach((release) => release()),
+    release: () => {
+      for (const release of held.splice(0)) release();
+    },
   };
 }
 
@@ -175,7 +177,10 @@ describe("startServer", () => {
     await waitFor(committing);
 
     let stopped = false;
-    const shutdown = running.shutdown().then((outcome) => ((stopped = true), outcome));
+    const shutdown = running.shutdown().then((outcome) => {
+      stopped = true;
+      return outcome;
+    });
     // The deadline has passed, yet the server waits for the commit rather than cutting its connection.
     await waitFor(() => lifecycle.deadline.aborted);
     expect(stopped).toBe(false);

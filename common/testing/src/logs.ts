@@ -12,6 +12,7 @@ export function logMessage(message: string): (line: string) => boolean {
 }
 
 /** The JSON log records among a process's stdout lines, skipping others (pnpm's "> script" lines, say). */
+// biome-ignore lint/suspicious/noExplicitAny: a JSON body or log record is read field by field, as a test reads it
 export function logRecords(lines: string[]): Array<Record<string, any>> {
   return lines.filter((line) => line.startsWith("{")).map((line) => JSON.parse(line));
 }
@@ -19,6 +20,7 @@ export function logRecords(lines: string[]): Array<Record<string, any>> {
 export interface MemoryLogger {
   logger: Logger;
   /** Every record logged so far (since the last clear()). */
+  // biome-ignore lint/suspicious/noExplicitAny: a JSON body or log record is read field by field, as a test reads it
   records: () => Array<Record<string, any>>;
   /** Forgets the records so far, e.g. before each test when one app (and its logger) serves a whole file. */
   clear: () => void;

@@ -7,7 +7,15 @@ import * as t from "typanion";
 import { checkWritableFilePath, defaultJournalPath, resolveUserPath, writeJsonFile } from "./files";
 import { Journal, JournalError } from "./journal";
 import { LockHeldError, lockPathFor, RunLock } from "./lock";
-import { EXIT_CODES, MAX_ATTEMPTS, type MaintenancePlan, type Mode, planMaintenance, runMaintenance } from "./maintenance";
+import {
+  EXIT_CODES,
+  MAX_ATTEMPTS,
+  type MaintenancePlan,
+  type MaintenanceReport,
+  type Mode,
+  planMaintenance,
+  runMaintenance,
+} from "./maintenance";
 import { LiveProgress, LogProgress, type Progress } from "./progress";
 import { formatPlan, formatSummary } from "./report";
 import { SUBSYSTEMS, type Subsystem } from "./steps";
@@ -177,7 +185,7 @@ export class MaintenanceCommand extends BaseCommand<MaintenanceContext> {
       if (live) stdout.write(`${note}\n`);
       else logger.info(note, { completedSteps: [...journal.completed] });
     }
-    let report;
+    let report: MaintenanceReport;
     try {
       report = await runMaintenance(plan, {
         clients,

@@ -156,7 +156,11 @@ export function waves<S extends Step>(steps: readonly S[]): S[][] {
     return value;
   };
   const result: S[][] = [];
-  for (const step of steps) (result[depthOf(step)] ??= []).push(step);
+  for (const step of steps) {
+    const depthOfStep = depthOf(step);
+    result[depthOfStep] ??= [];
+    result[depthOfStep].push(step);
+  }
   return result;
 }
 

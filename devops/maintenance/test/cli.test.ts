@@ -33,7 +33,10 @@ describe("usage errors: exit 2, a clear message, and nothing runs", () => {
       { XDG_STATE_HOME: state, ...env },
       {
         // Validates SIMULATION_* like the real factory, but no operation can run for real.
-        createClients: (clientEnv) => (createSimulatedIntegrations(clientEnv), clients),
+        createClients: (clientEnv) => {
+          createSimulatedIntegrations(clientEnv);
+          return clients;
+        },
       },
     );
     expect(result.code).toBe(2);

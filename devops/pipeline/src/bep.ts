@@ -85,9 +85,11 @@ function durationMs(result: NonNullable<BepEvent["testResult"]>): number | undef
 export function parseBuildEvents(text: string): BepTarget[] {
   const targets = new Map<string, BepTarget>();
   const target = (label: string) => {
-    let t = targets.get(label);
-    if (!t) targets.set(label, (t = { label, attempts: [] }));
-    return t;
+    const known = targets.get(label);
+    if (known) return known;
+    const created: BepTarget = { label, attempts: [] };
+    targets.set(label, created);
+    return created;
   };
   const lines = text.split("\n");
   lines.forEach((line, index) => {

@@ -20,6 +20,7 @@ import {
 import { changedFiles, GitError, git, resolveBase, shortSha, sourceFiles } from "./git";
 import { withDependencies } from "./graph";
 import { runJestTarget } from "./jest-target";
+import { runLint } from "./lint";
 import { type Output, plural, Stopwatch, seconds } from "./output";
 import { runCommand, tailOfFile } from "./process";
 import {
@@ -110,7 +111,13 @@ function clearTestlogs(ctx: PipelineContext): void {
 }
 
 /** The Bazel path: one `bazel test`, then the report from its build events. */
-async function bazelTests(ctx: PipelineContext, command: string, patterns: string[], total: Stopwatch): Promise<number> {
+async function bazelTests(
+  ctx: PipelineContext,
+  command: string,
+  patterns: string[],
+  total: Stopwatch,
+  failures: Failure[] = [],
+): Promise<number> {
   clearTestlogs(ctx);
   const watch = new Stopwatch();
   const result = await runBazelTests({ root: ctx.root, artifacts: ctx.artifacts, patterns, signal: ctx.signal, env: ctx.env });
@@ -121,7 +128,7 @@ async function bazelTests(ctx: PipelineContext, command: string, patterns: strin
     ok ? "ok" : "FAILED",
     `bazel test --config=ci -- ${patterns.join(" ")} (exit ${result.exitCode})`,
   );
-  const failures: Failure[] = ok ? [] : [{ what: `bazel test (exit ${result.exitCode})`, step: "bazel test", log: result.log }];
+  if (!ok) failures.push({ what: `bazel test (exit ${result.exitCode})`, step: "bazel test", log: result.log });
   if (!ok) ctx.out.step(tailOfFile(path.join(ctx.artifacts, result.log)));
   return finish(ctx, command, buildReport("bazel", command, result.targets, result.caveat), failures, total);
 }
@@ -142,9 +149,15 @@ interface PnpmTestRequest {
  * a target starts as soon as the builds it needs are done, not after the last build, and the
  * longest chains start first.
  */
-async function pnpmTests(ctx: PipelineContext, command: string, workspace: Workspace, request: PnpmTestRequest, total: Stopwatch) {
+async function pnpmTests(
+  ctx: PipelineContext,
+  command: string,
+  workspace: Workspace,
+  request: PnpmTestRequest,
+  total: Stopwatch,
+  failures: Failure[] = [],
+) {
   clearTestlogs(ctx);
-  const failures: Failure[] = [];
   const watch = new Stopwatch();
   const build = buildStageTasks(
     ctx,
@@ -418,19 +431,40 @@ export interface CiOptions {
   all?: boolean;
 }
 
+/**
+ * The formatter and linter (Biome) over the whole tree, or over the changed files for `ci`; a finding
+ * fails the run but does not stop the tests, so one run reports both.
+ */
+async function lintStage(ctx: PipelineContext, files: "all" | string[]): Promise<Failure[]> {
+  const watch = new Stopwatch();
+  const outcome = await runLint({ root: ctx.root, artifacts: ctx.artifacts, files, env: ctx.env, signal: ctx.signal });
+  if (outcome.status === "skipped") {
+    ctx.out.stage("lint", watch.ms(), "skipped", outcome.reason);
+    return [];
+  }
+  const scope = outcome.files === "all" ? "every file" : plural(outcome.files, "changed file");
+  if (outcome.status === "ok") {
+    ctx.out.stage("lint", watch.ms(), "ok", `format and lint clean: ${scope}`);
+    return [];
+  }
+  ctx.out.stage("lint", watch.ms(), "FAILED", `${scope}: ${outcome.detail}`);
+  return [{ what: `format and lint (${outcome.detail})`, step: "lint", log: outcome.log }];
+}
+
 /** Labels the default test patterns: every target but the perf suite. */
 const DEFAULT_PATTERNS = ["//...", `-${PERF_TARGET_LABEL}`];
 
 export async function ci(ctx: PipelineContext, options: CiOptions): Promise<number> {
   const total = new Stopwatch();
   ctx.out.line(`pipeline ci: build and test what the change affects (artifacts: ${path.relative(process.cwd(), ctx.artifacts) || "."})`);
-  if ((await chooseEngine(ctx)) === "bazel") return bazelTests(ctx, "ci", DEFAULT_PATTERNS, total);
+  if ((await chooseEngine(ctx)) === "bazel") return bazelTests(ctx, "ci", DEFAULT_PATTERNS, total, await lintStage(ctx, "all"));
 
   const watch = new Stopwatch();
   const workspace = loadWorkspace(ctx.root);
   const count = workspace.packages.length;
   let affected: Affected;
   let detail: string;
+  let lintFiles: "all" | string[] = "all";
   const base = options.all ? undefined : resolveBase(ctx.root, { base: options.base });
   if (base === undefined) {
     affected = everything(workspace, "--all, whatever changed");
@@ -440,6 +474,7 @@ export async function ci(ctx: PipelineContext, options: CiOptions): Promise<numb
     detail = describeAffected(affected, count);
   } else {
     const files = changedFiles(ctx.root, base.sha);
+    lintFiles = files;
     affected = affectedPackages(workspace, files);
     const since = `since ${shortSha(base.sha)}, ${base.description}`;
     if (files.length === 0) detail = `no package: no file changed ${since}`;
@@ -464,7 +499,8 @@ export async function ci(ctx: PipelineContext, options: CiOptions): Promise<numb
     packages.length === 0
       ? "nothing to build or test"
       : `tested ${packages.length} of ${plural(count, "package")}${skipped.length ? ` (${skipped.length} not affected)` : ""}`;
-  return pnpmTests(ctx, "ci", workspace, { packages, targetOf: defaultTarget, scope }, total);
+  const failures = await lintStage(ctx, lintFiles);
+  return pnpmTests(ctx, "ci", workspace, { packages, targetOf: defaultTarget, scope }, total, failures);
 }
 
 /** The whole default test suite: every package's //<dir>:test, with the flaky attempts. */
@@ -476,11 +512,12 @@ export interface TestOptions {
 export async function test(ctx: PipelineContext, options: TestOptions = {}): Promise<number> {
   const total = new Stopwatch();
   ctx.out.line(`pipeline test: every package's test target (artifacts: ${path.relative(process.cwd(), ctx.artifacts) || "."})`);
-  if ((await chooseEngine(ctx)) === "bazel") return bazelTests(ctx, "test", DEFAULT_PATTERNS, total);
+  if ((await chooseEngine(ctx)) === "bazel") return bazelTests(ctx, "test", DEFAULT_PATTERNS, total, await lintStage(ctx, "all"));
   const workspace = loadWorkspace(ctx.root);
   const runfiles = options.runfiles ?? true;
   if (!runfiles) ctx.out.step("skipped: the runfiles-layout run (--no-runfiles)");
-  return pnpmTests(ctx, "test", workspace, { packages: workspace.packages, targetOf: defaultTarget, runfiles }, total);
+  const failures = await lintStage(ctx, "all");
+  return pnpmTests(ctx, "test", workspace, { packages: workspace.packages, targetOf: defaultTarget, runfiles }, total, failures);
 }
 
 /** The trading performance suite alone. */

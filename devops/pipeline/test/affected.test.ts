@@ -126,7 +126,8 @@ describe("affectedPackages", () => {
 describe("resolveBase and changedFiles", () => {
   const setup = () => {
     const root = makeRepo({ "a.txt": "1\n", "services/user/app.ts": "1\n" });
-    commitAll((writeFiles(root, { "b.txt": "1\n" }), root), "second");
+    writeFiles(root, { "b.txt": "1\n" });
+    commitAll(root, "second");
     return root;
   };
 

@@ -136,6 +136,7 @@ function checkHost(host: string): void {
 
 /** Paths go into double-quoted nginx strings, where `$` starts a variable and `"`/`\` end or escape. */
 function checkConfigPath(flag: string, value: string): void {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what the path must not contain
   if (/["\\$\x00-\x1f]/.test(value)) {
     throw new RemoteCacheError(
       `${flag} ${JSON.stringify(value)} contains a character nginx cannot take in a path (", \\, $ or a control character)`,

@@ -67,7 +67,9 @@ describe("sweep", () => {
     const cacheDir = path.join(dir, "cache");
     // Ten 10 KiB entries last used at 1..10 s, shuffled across both namespaces and out of name order.
     const order = [7, 2, 9, 4, 1, 10, 3, 6, 8, 5];
-    order.forEach((usedAt, index) => entry(cacheDir, `${index % 3 === 0 ? "ac" : "cas"}/${hex(index)}`, 10 * KIB, usedAt));
+    order.forEach((usedAt, index) => {
+      entry(cacheDir, `${index % 3 === 0 ? "ac" : "cas"}/${hex(index)}`, 10 * KIB, usedAt);
+    });
 
     const result = await sweep(cacheDir, 95 * KIB, 60 * KIB);
 

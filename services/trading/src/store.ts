@@ -40,6 +40,11 @@ interface Entry {
 
 const lineOf = (stock: Stock): string => `  ${JSON.stringify(stock.id)}: ${JSON.stringify(stock)}`;
 
+function cachedLineOf(entry: Entry): string {
+  entry.line ??= lineOf(entry.stock);
+  return entry.line;
+}
+
 /**
  * All stocks in memory, indexed by owner and sector, backed by the data file.
  * The file is read once at startup; every swap is written to it atomically
@@ -157,7 +162,7 @@ export class StockStore {
     let count = 0;
     for (const [id, entry] of this.entries) {
       const owner = newOwners.get(id);
-      const line = owner === undefined ? (entry.line ??= lineOf(entry.stock)) : lineOf({ ...entry.stock, owned: owner });
+      const line = owner === undefined ? cachedLineOf(entry) : lineOf({ ...entry.stock, owned: owner });
       chunk += count === 0 ? line : `,\n${line}`;
       if (++count % ENTRIES_PER_CHUNK === 0) {
         yield chunk;

@@ -9,6 +9,7 @@ interface TradingServer {
   running: RunningServer;
   file: string;
   dir: string;
+  // biome-ignore lint/suspicious/noExplicitAny: a JSON body or log record is read field by field, as a test reads it
   records: () => Array<Record<string, any>>;
 }
 

@@ -59,6 +59,7 @@ async function getJson<T>(route: string): Promise<T> {
   return (await response.json()) as T;
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: a JSON body or log record is read field by field, as a test reads it
 async function postJson(route: string, body: unknown): Promise<{ status: number; body: any }> {
   const response = await fetch(`${running.url}${route}`, {
     method: "POST",
@@ -92,11 +93,13 @@ function computeExpected(): Expected {
     keep(expected.energyFirst500, 500, stock, stock.sector === "Energy");
     keep(expected.owner3First500, 500, stock, stock.owned === "3");
     keep(expected.financeOwner2First50, 50, stock, stock.sector === "Finance" && stock.owned === "2");
-    const sector = (expected.sectors[stock.sector] ??= { count: 0, minPrice: Infinity, maxPrice: -Infinity });
+    expected.sectors[stock.sector] ??= { count: 0, minPrice: Infinity, maxPrice: -Infinity };
+    const sector = expected.sectors[stock.sector];
     sector.count++;
     sector.minPrice = Math.min(sector.minPrice, stock.price);
     sector.maxPrice = Math.max(sector.maxPrice, stock.price);
-    const owner = (expected.owners[stock.owned] ??= { count: 0, totalValue: 0 });
+    expected.owners[stock.owned] ??= { count: 0, totalValue: 0 };
+    const owner = expected.owners[stock.owned];
     owner.count++;
     owner.totalValue += stock.price;
   }
