@@ -83,9 +83,10 @@ export async function runRunfilesStage(options: RunfilesStageOptions): Promise<T
   child.stderr.on("data", (chunk: Buffer) => {
     stderr += chunk.toString("utf8");
   });
-  const exited = new Promise<number | null>((resolve, reject) => {
-    child.on("error", reject);
-    child.on("close", (code) => resolve(code));
+  // Settles only once the process is gone, whether it exited or could not start.
+  const exited = new Promise<{ code: number | null; error?: Error }>((resolve) => {
+    child.on("error", (error) => resolve({ code: null, error }));
+    child.on("close", (code) => resolve({ code }));
   });
   let report: { targets: RunfilesTargetReport[] } | undefined;
   try {
@@ -95,13 +96,13 @@ export async function runRunfilesStage(options: RunfilesStageOptions): Promise<T
       if (event.event === "attempt") options.onAttempt?.(event.label, attemptReport(event.attempt, options.artifacts), event.allowed);
       else if (event.event === "done") report = event.report;
     }
-    const code = await exited;
-    if (!report) {
-      const reason = stderr.trim().split("\n").at(-1) || `exit ${code}`;
-      throw new Error(reason);
-    }
+    const { code, error } = await exited;
+    if (error) throw new Error(`cannot start ${cli}: ${error.message}`);
+    if (!report) throw new Error(stderr.trim().split("\n").at(-1) || `${cli} exited ${code} without a report`);
   } finally {
     options.signal?.removeEventListener("abort", onAbort);
+    // Stops a run whose output could not be read, so that no test outlives the stage.
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
   }
   return report.targets.map((target) => targetReport(target, options.artifacts));
 }
