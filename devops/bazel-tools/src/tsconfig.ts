@@ -9,8 +9,6 @@ export interface ResolvedTsconfig {
   compilerOptions: Record<string, unknown>;
   /** The file itself, then each file it extends, nearest first (absolute paths). */
   chain: string[];
-  /** The tsconfig files its `references` name (absolute paths). */
-  references: string[];
 }
 
 /** A tsconfig this layout cannot use: the user can act on the message. */
@@ -57,10 +55,7 @@ export function resolveTsconfig(file: string): ResolvedTsconfig {
     throw new TsconfigError(`${abs}: ${fatal.map((e) => ts.flattenDiagnosticMessageText(e.messageText, "\n")).join("; ")}`);
   }
   const shown = (ts as unknown as TsInternals).convertToTSConfig(parsed, abs, ts.sys);
-  const references = (parsed.projectReferences ?? []).map((ref) =>
-    ref.path.endsWith(".json") ? ref.path : path.join(ref.path, "tsconfig.json"),
-  );
-  return { file: abs, compilerOptions: shown.compilerOptions ?? {}, chain, references };
+  return { file: abs, compilerOptions: shown.compilerOptions ?? {}, chain };
 }
 
 /** ts_project attribute <-> compilerOptions pairs that rules_ts 3.10's validator compares. */
