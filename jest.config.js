@@ -10,4 +10,7 @@ module.exports = {
   // Already JavaScript: babel-jest, the default transform, would only re-parse every file (about a
   // third of a small suite's time). Nothing here relies on its jest.mock hoisting.
   transform: {},
+  // Many tests start real processes (node CLIs, servers, pnpm); on a busy shared runner a start alone
+  // can pass jest's 5 s default, so a test fails on time only when it is truly stuck.
+  testTimeout: 30_000,
 };

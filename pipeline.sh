@@ -19,50 +19,10 @@ readonly BOOTSTRAP_LOG=.pipeline/bootstrap.log
 # Touched after each successful bootstrap build; sources newer than it send the next run to tsc.
 readonly BOOTSTRAP_STAMP=.pipeline/bootstrap.stamp
 
-usage_error() {
-  echo "pipeline.sh: $*" >&2
-  exit 2
-}
-
 die() {
   echo "pipeline.sh: $*" >&2
   exit 1
 }
-
-# A wrong command is said at once, before pnpm, an install or a build (the CLI says the same for the
-# options, before it probes or builds anything).
-case "${1-}" in
-  ci | cd | test | perf | -h | --help) ;;
-  "") usage_error 'no command given: the commands are ci, cd, test, perf (see "pipeline.sh --help")' ;;
-  -*) usage_error "Unsupported option name (\"$1\") (see \"pipeline.sh --help\")" ;;
-  *) usage_error "unknown command \"$1\": the commands are ci, cd, test, perf (see \"pipeline.sh --help\")" ;;
-esac
-
-# The options of each command as the CLI defines them (a test keeps the two in step; "=" marks one
-# that takes a value), so that a mistyped option or a --base naming no commit is said even before
-# the first install, when the CLI cannot parse yet.
-options="--artifacts= --jobs= --engine= -h --help"
-[[ $1 == ci ]] && options="$options --base= --all"
-[[ $1 == test ]] && options="$options --runfiles --no-runfiles"
-check_base() {
-  git rev-parse --verify --quiet "$1^{commit}" >/dev/null 2>&1 ||
-    usage_error "--base $1: not a commit in this repository (see \"pipeline.sh ci --help\")"
-}
-takes_value=""
-for arg in "${@:2}"; do
-  if [[ -n $takes_value ]]; then
-    [[ $takes_value == --base ]] && check_base "$arg"
-    takes_value=""
-    continue
-  fi
-  [[ $arg == -* ]] || continue
-  name=${arg%%=*}
-  if [[ " $options " == *" $name= "* ]]; then
-    if [[ $arg != *=* ]]; then takes_value=$name; elif [[ $name == --base ]]; then check_base "${arg#*=}"; fi
-  elif [[ " $options " != *" $name "* ]]; then
-    usage_error "Unsupported option name (\"$name\") (see \"pipeline.sh $1 --help\")"
-  fi
-done
 
 now_ms() { date +%s%3N; }
 
@@ -113,8 +73,10 @@ fi
 
 # Build the pipeline with tsc's own up-to-date check: `tsc --build` follows its tsconfig's references
 # to the workspace packages it is made of and compiles only what changed. The CLI's build stage then
-# finds these up to date. Loading TypeScript alone takes most of a second, so when no source or root
-# file changed since the last successful bootstrap (and the CLI is there), tsc is not started.
+# finds these up to date. Even with nothing to do, tsc loads TypeScript, which costs more than the
+# CLI's whole answer to a usage error or --help, so when no source or root file changed since the
+# last successful bootstrap (and the CLI is there), tsc is not started. The CLI then answers usage
+# errors and --help itself.
 started=$(now_ms)
 changed=$(find common devops services \( -name node_modules -o -name dist \) -prune -o -type f -newer "$BOOTSTRAP_STAMP" -print -quit 2>/dev/null || true)
 [[ -z $changed && -f $BOOTSTRAP_STAMP ]] &&

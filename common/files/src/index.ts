@@ -1,6 +1,6 @@
 /**
  * Safe file writes for services and CLIs alike: atomic replacement, async for large streamed content or sync, and clean-up
- * after a crash; and where a user's relative path points.
+ * after a crash; where a user's relative path points; and which pnpm workspace a folder is in.
  */
 export {
   FileContent,
@@ -13,3 +13,4 @@ export {
   writeJsonFileAtomicSync,
 } from "./atomic";
 export { callerDirectory } from "./caller";
+export { findWorkspaceRoot } from "./workspace-root";

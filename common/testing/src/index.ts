@@ -13,4 +13,4 @@ export {
   startNode,
 } from "./processes";
 export { waitFor } from "./wait-for";
-export { PnpmRuns, pnpmCommand, pnpmRuns, workspaceRoot } from "./workspace";
+export { PnpmRuns, pnpmCommand, pnpmRuns } from "./workspace";

@@ -3,14 +3,6 @@ import * as path from "node:path";
 import { logRecords } from "./logs";
 import { isRunning, type NodeProcess, startCommand } from "./processes";
 
-/** The workspace root above `from`: the nearest folder with a pnpm-workspace.yaml. */
-export function workspaceRoot(from: string): string {
-  for (let dir = path.resolve(from); ; dir = path.dirname(dir)) {
-    if (existsSync(path.join(dir, "pnpm-workspace.yaml"))) return dir;
-    if (path.dirname(dir) === dir) throw new Error(`no pnpm-workspace.yaml above ${from}`);
-  }
-}
-
 function onPath(name: string, env: NodeJS.ProcessEnv): boolean {
   return (env.PATH ?? "").split(path.delimiter).some((dir) => dir !== "" && existsSync(path.join(dir, name)));
 }

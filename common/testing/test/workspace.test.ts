@@ -1,23 +1,13 @@
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { pnpmCommand, workspaceRoot } from "../src";
+import { pnpmCommand } from "../src";
 
 let dir: string;
 beforeEach(() => {
   dir = mkdtempSync(path.join(tmpdir(), "testing-workspace-"));
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
-
-describe("workspaceRoot", () => {
-  it("finds the nearest folder with a pnpm-workspace.yaml, and says when there is none", () => {
-    writeFileSync(path.join(dir, "pnpm-workspace.yaml"), "packages: []\n");
-    const deep = path.join(dir, "services", "user", "test");
-    mkdirSync(deep, { recursive: true });
-    expect(workspaceRoot(deep)).toBe(dir);
-    expect(() => workspaceRoot(tmpdir())).toThrow(/no pnpm-workspace.yaml above/);
-  });
-});
 
 describe("pnpmCommand", () => {
   it("prefers the pnpm running this test, then pnpm on PATH, then the pinned pnpm through npx", () => {

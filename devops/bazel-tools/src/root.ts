@@ -1,5 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
+import { findWorkspaceRoot } from "@monorepo/files";
 import { Option, UsageError } from "clipanion";
 
 /**
@@ -14,11 +15,9 @@ export function findRoot(explicit: string | undefined, env: NodeJS.ProcessEnv = 
     return root;
   }
   if (env.BUILD_WORKSPACE_DIRECTORY) return env.BUILD_WORKSPACE_DIRECTORY;
-  for (let dir = cwd; ; dir = path.dirname(dir)) {
-    if (fs.existsSync(path.join(dir, "pnpm-workspace.yaml"))) return dir;
-    if (path.dirname(dir) === dir)
-      throw new UsageError(`no pnpm-workspace.yaml in ${cwd} or above; run inside the repository or pass --root`);
-  }
+  const root = findWorkspaceRoot(cwd);
+  if (root === undefined) throw new UsageError(`no pnpm-workspace.yaml in ${cwd} or above; run inside the repository or pass --root`);
+  return root;
 }
 
 export const rootOption = () =>

@@ -1,5 +1,15 @@
 import { BaseCommand, type CliContext, listOption } from "@monorepo/cli";
-import type { Integrations } from "@monorepo/integrations";
+import {
+  type BackendChoice,
+  BackendConfigError,
+  type ClientContext,
+  DEFAULT_SETTINGS,
+  describeBackendRules,
+  type IntegrationName,
+  type IntegrationSettings,
+  type Integrations,
+  selectBackends,
+} from "@monorepo/integrations";
 import { Logger } from "@monorepo/logger";
 import { SimulationConfigError, timeScale } from "@monorepo/simulation";
 import { Command, Option, UsageError } from "clipanion";
@@ -15,23 +25,30 @@ import {
   type Mode,
   planMaintenance,
   runMaintenance,
+  type StepTimeouts,
 } from "./maintenance";
 import { LiveProgress, LogProgress, type Progress } from "./progress";
-import { formatPlan, formatSummary } from "./report";
+import { formatBackends, formatPlan, formatSummary } from "./report";
+import { formatDuration, isDuration, settingsFrom } from "./settings";
 import { SUBSYSTEMS, type Subsystem } from "./steps";
 
 /** `signal` (SIGINT, SIGTERM, a closed stdout): the run stops, cleans up in-flight subsystems, saves the journal. */
 export interface MaintenanceContext extends CliContext {
   /** Where relative paths resolve when not under `bazel run`. */
   cwd: string;
-  /** Builds the clients; validates SIMULATION_* (SimulationConfigError). */
-  createClients: (env: Record<string, string | undefined>) => Integrations;
+  /**
+   * Builds the clients the environment selects (real where configured, simulated elsewhere); validates
+   * SIMULATION_* (SimulationConfigError) and the real backends' variables (BackendConfigError).
+   */
+  createClients: (env: Record<string, string | undefined>, context: ClientContext) => Integrations;
 }
 
 /** Everything the command needs, checked before anything runs. */
 interface Request {
   plan: MaintenancePlan;
   clients: Integrations;
+  /** Which subsystems run for real, and against what. */
+  backends: Record<IntegrationName, BackendChoice>;
   jsonPath?: string;
   /** Held from before the journal is read until the run has ended; none for --dry-run. */
   lock?: RunLock;
@@ -55,6 +72,8 @@ export class MaintenanceCommand extends BaseCommand<MaintenanceContext> {
 
       Exit codes: 0 every step done; 1 a subsystem failed after recovery (its cleanup ran); 2 usage error (nothing ran); 3 another run holds the lock (nothing ran); 4 the journal ended out of date (the summary says why and what to do; it takes precedence over 1); 130 interrupted by SIGINT or SIGTERM (in-flight subsystems cleaned up, journal saved).
 
+      Real backends: ${describeBackendRules()}; a subsystem that is not configured runs simulated. --dry-run and the summary say which subsystems are real and what they talk to. On PostgreSQL (12 or newer, as a role that may vacuum, reindex and signal sessions, such as a superuser): modifyIndexTriggers drops the invalid leftovers (*_ccnew, *_ccold) of cancelled concurrent reindexes; updateIndexes runs REINDEX INDEX CONCURRENTLY on invalid indexes and on btree indexes over 1 MB and four times what their table's live rows need; vacuumDatabase runs VACUUM (ANALYZE); checkForDeadlocks fails when a session has waited on another's lock longer than --lock-wait-limit; stopHungQueries cancels, then after a grace terminates, queries active (or transactions idle) longer than --hung-query-age, never maintenance's own sessions (application_name acme-maintenance). Maintenance's own statements run with statement_timeout = --hung-query-age and lock_timeout = --lock-wait-limit, each real db step may take twice --hung-query-age, and a step that times out or is interrupted cancels its statement on the server.
+
       SIMULATION_TIME_SCALE scales every simulated wait, SIMULATION_FAULTS overrides failures per operation (\`db.checkForDeadlocks=0.5\`, \`kafka.validateCleaned=2x\`), SIMULATION_SEED makes them reproducible.
     `,
     examples: [
@@ -64,6 +83,8 @@ export class MaintenanceCommand extends BaseCommand<MaintenanceContext> {
       ["Skip S3 and write a machine-readable report", "$0 --skip s3 --json report.json"],
       ["Run the cleanup steps of every subsystem, concurrently", "$0 --cleanup"],
       ["Ignore saved progress and start over, with debug logs", "$0 --fresh --verbose"],
+      ["Maintain a real PostgreSQL database (Kafka and S3 simulated)", "DATABASE_URL=postgres://maintenance@db.internal/app $0 --only db"],
+      ["Stop queries running over 10 minutes", "PGHOST=db.internal PGDATABASE=app $0 --cleanup --only db --hung-query-age 10m"],
       ["Rehearse a failure quickly", "SIMULATION_TIME_SCALE=0.05 SIMULATION_FAULTS=db.checkForDeadlocks=1 $0"],
     ],
   });
@@ -98,13 +119,28 @@ export class MaintenanceCommand extends BaseCommand<MaintenanceContext> {
 
   verbose = Option.Boolean("--verbose", false, { description: "Log every step and the details of each failure" });
 
+  hungQueryAge = Option.String("--hung-query-age", formatDuration(DEFAULT_SETTINGS.hungQueryAgeSeconds), {
+    description: `Real db: a query active (or a transaction idle) longer than this is hung, and stopped; also maintenance's own statement timeout (default ${formatDuration(DEFAULT_SETTINGS.hungQueryAgeSeconds)}; 90s, 5m, 1h)`,
+    validator: isDuration,
+  });
+
+  lockWaitLimit = Option.String("--lock-wait-limit", formatDuration(DEFAULT_SETTINGS.lockWaitLimitSeconds), {
+    description: `Real db: a session blocked by another's lock longer than this fails the deadlock check; also maintenance's own lock timeout (default ${formatDuration(DEFAULT_SETTINGS.lockWaitLimitSeconds)})`,
+    validator: isDuration,
+  });
+
+  /** Where real clients' notes go: the run's progress once it exists. */
+  private progress: Progress | undefined;
+
   async execute(): Promise<number> {
     let request: Request;
     try {
       request = this.prepare();
     } catch (error) {
-      // A bad SIMULATION_* variable or a journal it cannot use is the caller's to fix before anything runs.
-      if (error instanceof SimulationConfigError || error instanceof JournalError) throw new UsageError(error.message);
+      // A bad SIMULATION_* or backend variable, or a journal it cannot use, is the caller's to fix before anything runs.
+      if (error instanceof SimulationConfigError || error instanceof BackendConfigError || error instanceof JournalError) {
+        throw new UsageError(error.message);
+      }
       throw error;
     }
     try {
@@ -120,7 +156,12 @@ export class MaintenanceCommand extends BaseCommand<MaintenanceContext> {
     const subsystems = (this.only ?? SUBSYSTEMS).filter((subsystem) => !skipped.includes(subsystem));
     if (subsystems.length === 0) throw new UsageError("--only and --skip leave no subsystem to run");
     const mode: Mode = this.cleanup ? "cleanup" : "maintenance";
-    const clients = this.context.createClients(env);
+    const backends = selectBackends(env);
+    const settings = settingsFrom(this);
+    const clients = this.context.createClients(env, {
+      settings,
+      log: (message, data) => this.progress?.info(message, data),
+    });
     const journalPath = this.journal === undefined ? defaultJournalPath(env) : resolveUserPath(this.journal, env, cwd);
     const jsonPath = this.json === undefined ? undefined : resolveUserPath(this.json, env, cwd);
     // Paths that cannot be written fail now, as usage errors, instead of after (or in the middle of) the work.
@@ -136,9 +177,15 @@ export class MaintenanceCommand extends BaseCommand<MaintenanceContext> {
     try {
       // Read under the lock: a run that holds it may be changing the journal.
       const journal = mode === "maintenance" ? Journal.open(journalPath, { fresh: this.fresh }) : undefined;
-      const plan = planMaintenance({ mode, subsystems, concurrency: this.concurrency, journal });
+      const plan = planMaintenance({
+        mode,
+        subsystems,
+        concurrency: this.concurrency,
+        journal,
+        stepTimeouts: realStepTimeouts(backends, settings),
+      });
       if (!this.dryRun) journal?.save("running");
-      return { plan, clients, jsonPath, lock };
+      return { plan, clients, backends, jsonPath, lock };
     } catch (error) {
       lock?.release();
       throw error;
@@ -163,22 +210,24 @@ export class MaintenanceCommand extends BaseCommand<MaintenanceContext> {
     }
   }
 
-  private printPlan({ plan, jsonPath }: Request): number {
+  private printPlan({ plan, backends, jsonPath }: Request): number {
     const concurrency = Number.isFinite(plan.concurrency) ? String(plan.concurrency) : "unlimited";
     const journal = plan.journal ? `; journal ${plan.journal.path}` : "";
     const header = `Plan: ${plan.mode} of ${plan.subsystems.join(", ")}, concurrency ${concurrency}${journal}; times are simulated seconds (SIMULATION_TIME_SCALE=${timeScale(this.context.env)}).`;
-    this.context.stdout.write(formatPlan(plan.description, header));
-    if (jsonPath) writeJsonFile(jsonPath, { version: 1, mode: "dry-run", plan: plan.description });
+    const chosen = pick(backends, plan.subsystems);
+    this.context.stdout.write(formatPlan(plan.description, `${header}\n${formatBackends(chosen)}`));
+    if (jsonPath) writeJsonFile(jsonPath, { version: 1, mode: "dry-run", backends: chosen, plan: plan.description });
     return EXIT_CODES.succeeded;
   }
 
-  private async run({ plan, clients, jsonPath }: Request): Promise<number> {
+  private async run({ plan, clients, backends, jsonPath }: Request): Promise<number> {
     const { stdout, env } = this.context;
     const live = (stdout as { isTTY?: boolean }).isTTY === true;
     const logger = new Logger("maintenance", { stream: stdout });
     const progress: Progress = live
       ? new LiveProgress(stdout, { verbose: this.verbose, maxAttempts: MAX_ATTEMPTS })
       : new LogProgress(logger, this.verbose);
+    this.progress = progress;
     const { journal } = plan;
     if (journal && journal.completed.size > 0) {
       const note = `resuming the journal ${journal.path} from ${journal.startedAt} (--fresh starts over)`;
@@ -189,6 +238,7 @@ export class MaintenanceCommand extends BaseCommand<MaintenanceContext> {
     try {
       report = await runMaintenance(plan, {
         clients,
+        backends: pick(backends, plan.subsystems),
         env,
         signal: this.context.signal,
         onEvent: (event) => progress.onEvent(event),
@@ -196,9 +246,26 @@ export class MaintenanceCommand extends BaseCommand<MaintenanceContext> {
       });
     } finally {
       progress.close();
+      this.progress = undefined;
     }
     stdout.write(formatSummary(report));
     if (jsonPath) writeJsonFile(jsonPath, report);
     return report.exitCode;
   }
+}
+
+/**
+ * The simulated steps' timeouts (10 to 24 s) are far too short for real work on a large database. Each
+ * real db statement is bounded on the server by statement_timeout (the hung-query age), so a real db
+ * step may use that bound once for its longest statement and as much again for the rest.
+ */
+function realStepTimeouts(backends: Record<IntegrationName, BackendChoice>, settings: IntegrationSettings): StepTimeouts {
+  return backends.db.real ? { db: 2 * settings.hungQueryAgeSeconds } : {};
+}
+
+function pick(
+  backends: Record<IntegrationName, BackendChoice>,
+  subsystems: readonly Subsystem[],
+): Partial<Record<Subsystem, BackendChoice>> {
+  return Object.fromEntries(subsystems.map((subsystem) => [subsystem, backends[subsystem]]));
 }

@@ -43,7 +43,8 @@ export {
   type PlanOptions,
   planMaintenance,
   runMaintenance,
+  type StepTimeouts,
 } from "./maintenance";
 export { LiveProgress, LogProgress, type Progress } from "./progress";
-export { formatPlan, formatSummary } from "./report";
+export { formatBackends, formatPlan, formatSummary } from "./report";
 export { CLEANUP_STEPS, MAINTENANCE_STEPS, type MaintenanceStep, SUBSYSTEMS, type Subsystem } from "./steps";

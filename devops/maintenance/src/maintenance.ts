@@ -1,9 +1,9 @@
-import type { Integrations } from "@monorepo/integrations";
+import type { BackendChoice, Integrations } from "@monorepo/integrations";
 import { scaledMs, timeScale } from "@monorepo/simulation";
 import { type EngineEvent, type RunResult, runPlan, type StepResult, type SubsystemResult } from "./engine";
 import { criticalPath, estimateWallSeconds, type Plan, remainingSteps, resumableSteps, selectSubsystems, waves } from "./graph";
 import { type Journal, JournalError } from "./journal";
-import { CLEANUP_STEPS, MAINTENANCE_STEPS, SUBSYSTEMS, type Subsystem } from "./steps";
+import { CLEANUP_STEPS, MAINTENANCE_STEPS, type MaintenanceStep, SUBSYSTEMS, type Subsystem } from "./steps";
 
 type Env = Record<string, string | undefined>;
 
@@ -34,13 +34,25 @@ const COMPLETE_BUT_NOT_CLOSED =
   "every step is done, so delete the journal or run the next cycle with --fresh: a run that resumes from it would skip the steps it lists";
 const RESUMES_FROM_LAST_SAVE = "the next run resumes from what it last saved and repeats the steps done since";
 
-/** The steps `mode` runs for `subsystems`, with each subsystem's cleanup for when it fails. */
-export function buildPlan(mode: Mode, subsystems: readonly Subsystem[]): Plan<Integrations> {
-  if (mode === "cleanup") return { steps: subsystems.flatMap((subsystem) => CLEANUP_STEPS[subsystem]), cleanup: {} };
+/** Step timeouts, in seconds, for the subsystems that run against a real backend. */
+export type StepTimeouts = Partial<Record<Subsystem, number>>;
+
+/**
+ * The steps `mode` runs for `subsystems`, with each subsystem's cleanup for when it fails. A subsystem
+ * in `timeouts` gets that timeout for each of its steps and recoveries instead of the simulated one.
+ */
+export function buildPlan(mode: Mode, subsystems: readonly Subsystem[], timeouts: StepTimeouts = {}): Plan<Integrations> {
+  const timed = (steps: readonly MaintenanceStep[]) => steps.map((step) => withTimeout(step, timeouts[step.subsystem as Subsystem]));
+  if (mode === "cleanup") return { steps: timed(subsystems.flatMap((subsystem) => CLEANUP_STEPS[subsystem])), cleanup: {} };
   return {
-    steps: selectSubsystems(MAINTENANCE_STEPS, subsystems),
-    cleanup: Object.fromEntries(subsystems.map((subsystem) => [subsystem, CLEANUP_STEPS[subsystem]])),
+    steps: timed(selectSubsystems(MAINTENANCE_STEPS, subsystems)),
+    cleanup: Object.fromEntries(subsystems.map((subsystem) => [subsystem, timed(CLEANUP_STEPS[subsystem])])),
   };
+}
+
+function withTimeout(step: MaintenanceStep, timeoutSeconds: number | undefined): MaintenanceStep {
+  if (timeoutSeconds === undefined) return step;
+  return { ...step, timeoutSeconds, ...(step.recovery && { recovery: { ...step.recovery, timeoutSeconds } }) };
 }
 
 export interface PlanDescription {
@@ -77,6 +89,8 @@ export interface PlanOptions {
   subsystems?: readonly Subsystem[];
   concurrency?: number;
   journal?: Journal;
+  /** Step timeouts of the subsystems that run against a real backend. */
+  stepTimeouts?: StepTimeouts;
 }
 
 /**
@@ -89,7 +103,7 @@ export function planMaintenance(options: PlanOptions = {}): MaintenancePlan {
   const concurrency = options.concurrency ?? Infinity;
   // Cleanup mode keeps no journal: it resumes and records nothing.
   const journal = mode === "maintenance" ? options.journal : undefined;
-  const graph = buildPlan(mode, subsystems);
+  const graph = buildPlan(mode, subsystems, options.stepTimeouts);
   const resumed = journal ? resumableSteps(graph.steps, journal.completed) : new Set<string>();
   return { mode, subsystems, concurrency, graph, resumed, description: describePlan(graph, resumed, concurrency), journal };
 }
@@ -109,6 +123,8 @@ function describePlan(plan: Plan<Integrations>, resumed: ReadonlySet<string>, co
 
 export interface MaintenanceOptions {
   clients: Integrations;
+  /** Which of the run's subsystems are real, for the report. */
+  backends?: Partial<Record<Subsystem, BackendChoice>>;
   /** Where SIMULATION_TIME_SCALE is read for timeouts and backoff. */
   env?: Env;
   signal?: AbortSignal;
@@ -129,6 +145,8 @@ export interface MaintenanceReport {
   timeScale: number;
   concurrency: number | "unlimited";
   subsystems: Subsystem[];
+  /** Which subsystems ran against a real backend (and which one), which simulated. */
+  backends?: Partial<Record<Subsystem, BackendChoice>>;
   plan: PlanDescription;
   journal: {
     path: string;
@@ -204,6 +222,7 @@ export async function runMaintenance(plan: MaintenancePlan, options: Maintenance
     timeScale: timeScale(env),
     concurrency: Number.isFinite(concurrency) ? concurrency : "unlimited",
     subsystems: plan.subsystems,
+    ...(options.backends && { backends: options.backends }),
     plan: plan.description,
     journal: journal ? { path: journal.path, resumed: [...plan.resumed], closed, ...(journalNote && { error: journalNote }) } : null,
     steps: result.steps,

@@ -6,6 +6,8 @@ export interface Progress {
   onEvent(event: EngineEvent): void;
   /** Something the operator must know now, outside the engine's events (the journal failing). */
   warn(message: string): void;
+  /** What a real client found or did (the server's version, an index it rebuilt). */
+  info(message: string, data?: Record<string, unknown>): void;
   /** Stops redrawing; called before the summary is printed. */
   close(): void;
 }
@@ -93,6 +95,10 @@ export class LiveProgress implements Progress {
     this.print(message);
   }
 
+  info(message: string, data?: Record<string, unknown>): void {
+    this.print(data ? `${message} ${JSON.stringify(data)}` : message);
+  }
+
   close(): void {
     clearInterval(this.timer);
     this.erase();
@@ -177,6 +183,10 @@ export class LogProgress implements Progress {
 
   warn(message: string): void {
     this.logger.warn(message);
+  }
+
+  info(message: string, data?: Record<string, unknown>): void {
+    this.logger.info(message, data);
   }
 
   close(): void {}

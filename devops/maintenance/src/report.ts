@@ -1,3 +1,4 @@
+import type { BackendChoice } from "@monorepo/integrations";
 import type { StepResult } from "./engine";
 import type { MaintenanceReport, PlanDescription } from "./maintenance";
 
@@ -45,9 +46,18 @@ export function formatSummary(report: MaintenanceReport): string {
     "",
     `${report.mode === "cleanup" ? "Cleanup" : "Maintenance"} ${report.status} in ${seconds(report.durationMs)}${scale} (${estimate}); recoveries: ${recoveries}.`,
     ...verdicts,
+    ...(report.backends ? [formatBackends(report.backends)] : []),
     ...(report.journal ? [journalLine(report.journal)] : []),
     `Exit code ${report.exitCode}.`,
   ].join("\n")}\n`;
+}
+
+/** One line: which subsystems are real and what they talk to, which are simulated and why. */
+export function formatBackends(backends: Partial<Record<string, BackendChoice>>): string {
+  const parts = Object.entries(backends).map(
+    ([subsystem, choice]) => `${subsystem} ${choice!.real ? "real" : "simulated"} (${choice!.description})`,
+  );
+  return `Backends: ${parts.join("; ")}.`;
 }
 
 function journalLine(journal: NonNullable<MaintenanceReport["journal"]>): string {

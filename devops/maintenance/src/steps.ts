@@ -64,7 +64,10 @@ export const MAINTENANCE_STEPS: readonly MaintenanceStep[] = [
     id: "db.modifyIndexTriggers",
     subsystem: "db",
     title: "modify index triggers",
-    // Every db statement needs the connection.
+    // Every db statement needs the connection. PostgreSQL has no index triggers to switch (each write
+    // maintains every ready index), so on a real server this step does what a rebuild needs first
+    // instead: it drops the invalid leftovers of cancelled concurrent reindexes (*_ccnew, *_ccold),
+    // which writes still maintain and a new rebuild would only copy. The id stays: journals name it.
     needs: ["db.initClient"],
     ...estimate("db.modifyIndexTriggers"),
     run: ({ db }, signal) => db.modifyIndexTriggers({ signal }),
@@ -76,7 +79,9 @@ export const MAINTENANCE_STEPS: readonly MaintenanceStep[] = [
     title: "update indexes",
     // The rebuild must see the triggers in their maintenance state, or the triggers
     // would redo index work row by row during it; and both ALTER the same tables, so
-    // overlapping them would only queue one behind the other's lock.
+    // overlapping them would only queue one behind the other's lock. On PostgreSQL the
+    // leftovers are gone first, so that the rebuild does not copy them; it drops any that
+    // its own cancelled attempts leave, so a retry alone is safe too.
     needs: ["db.modifyIndexTriggers"],
     ...estimate("db.updateIndexes"),
     run: ({ db }, signal) => db.updateIndexes({ signal }),

@@ -432,3 +432,39 @@ describe("a journal that fails mid-run", () => {
 const KAFKA_TOPIC_STEPS = ["user-events", "stock-events", "trade-events", "notification-events", "maintenance-events"].map(
   (topic) => `kafka.cleanTopic.${topic}`,
 );
+
+describe("real backends' options", () => {
+  it.each([
+    [["--hung-query-age", "soon"], /--hung-query-age: expected a duration such as 90s, 5m or 1h \(got "soon"\)/],
+    [["--lock-wait-limit", "0s"], /--lock-wait-limit: expected a duration/],
+  ])("%j is a usage error", async (argv, message) => {
+    const { clients, calls } = mockIntegrations();
+    const result = await runInProcess(argv, { XDG_STATE_HOME: tempDir() }, { createClients: () => clients });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(message);
+    expect(calls).toEqual([]);
+  });
+
+  it("hands the thresholds to the clients, and --help documents them and which subsystems can be real", async () => {
+    const { clients } = mockIntegrations();
+    const createClients = jest.fn(() => clients);
+    await runInProcess(
+      ["--dry-run", "--hung-query-age", "10m", "--lock-wait-limit", "90s"],
+      { XDG_STATE_HOME: tempDir() },
+      { createClients },
+    );
+    expect(createClients).toHaveBeenCalledWith(expect.anything(), {
+      settings: expect.objectContaining({ hungQueryAgeSeconds: 600, lockWaitLimitSeconds: 90 }),
+      log: expect.any(Function),
+    });
+    const help = await runInProcess(["--help"], {});
+    expect(help.stdout).toMatch(/--hung-query-age #0 +Real db: .*\(default 5m; 90s, 5m, 1h\)/);
+    expect(help.stdout).toContain("kafka is always simulated");
+    expect(help.stdout).toContain("db is real when DATABASE_URL");
+  });
+
+  it("--dry-run says every subsystem is simulated when none is configured", async () => {
+    const result = await runInProcess(["--dry-run"], { XDG_STATE_HOME: tempDir() });
+    expect(result.stdout).toMatch(/^Backends: db simulated \(set DATABASE_URL .*\); kafka simulated \(no real client\); s3 simulated/m);
+  });
+});

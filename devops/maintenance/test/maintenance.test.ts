@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createSimulatedIntegrations, FaultInjector, KAFKA_TOPICS, OPERATION_NAMES } from "@monorepo/integrations";
 import {
+  buildPlan,
   CLEANUP_STEPS,
   formatSummary,
   Journal,
@@ -312,5 +313,16 @@ describe("resuming from the journal", () => {
     expect(JSON.parse(require("node:fs").readFileSync(path, "utf8")).lastRun).toBe("succeeded");
     const rest = await runMaintenance(planMaintenance({ subsystems: ["kafka", "s3"], journal: Journal.open(path) }), { clients, env });
     expect(rest.journal!.closed).toBe(true);
+  });
+});
+
+describe("step timeouts of real subsystems", () => {
+  it("replaces the simulated timeouts of the given subsystem's steps, recoveries and cleanup, and only those", () => {
+    const plan = buildPlan("maintenance", ["db", "kafka"], { db: 600 });
+    const db = [...plan.steps.filter((step) => step.subsystem === "db"), ...plan.cleanup.db];
+    expect(db.map((step) => step.timeoutSeconds)).toEqual(db.map(() => 600));
+    expect(db.flatMap((step) => (step.recovery ? [step.recovery.timeoutSeconds] : []))).toEqual([600, 600, 600, 600, 600]);
+    const kafka = plan.steps.filter((step) => step.subsystem === "kafka");
+    expect(kafka.map((step) => step.timeoutSeconds)).toEqual(buildPlan("maintenance", ["kafka"]).steps.map((step) => step.timeoutSeconds));
   });
 });

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { BaseCommand, type CliSpec, runMain } from "@monorepo/cli";
+import { findWorkspaceRoot } from "@monorepo/files";
 import { Command, Option, UsageError } from "clipanion";
 import * as t from "typanion";
 import { commitOf } from "./git";
@@ -11,15 +11,6 @@ import type { EngineChoice, PipelineContext } from "./pipelines";
 
 /** The pipelines and all they load, required only once a command runs: --help and usage errors answer without them. */
 const pipelines = () => import("./pipelines");
-
-/** The workspace root: the nearest folder upwards holding pnpm-workspace.yaml. */
-export function findRoot(from: string): string {
-  for (let dir = path.resolve(from); ; dir = path.dirname(dir)) {
-    if (fs.existsSync(path.join(dir, "pnpm-workspace.yaml"))) return dir;
-    if (path.dirname(dir) === dir)
-      throw new UsageError(`no pnpm-workspace.yaml in ${from} or above: run the pipeline inside the repository`);
-  }
-}
 
 /** Every pipeline command stops its running steps on an interrupt and still writes its reports. */
 abstract class PipelineCommand extends BaseCommand {
@@ -38,8 +29,11 @@ abstract class PipelineCommand extends BaseCommand {
   });
 
   protected pipelineContext(): PipelineContext {
+    const root = findWorkspaceRoot(process.cwd());
+    if (root === undefined)
+      throw new UsageError(`no pnpm-workspace.yaml in ${process.cwd()} or above: run the pipeline inside the repository`);
     return {
-      root: findRoot(process.cwd()),
+      root,
       artifacts: path.resolve(this.artifacts),
       concurrency: this.jobs,
       engine: this.engine as EngineChoice,
@@ -61,7 +55,7 @@ class CiCommand extends PipelineCommand {
     details: `
       With Bazel usable here (bazelisk has downloaded a Bazel, and \`bazel --version\` answers within 2 s), runs \`bazel test //... --config=ci\` without the perf suite and lets Bazel's cache decide what runs.
 
-      Otherwise the pnpm path: the packages with changed files since the base, plus every package depending on them; a change to a root file every package reads (lockfile, package.json, tsconfig, jest configs, pnpm-workspace.yaml, test-targets.json, .gitignore) or to the pipeline itself (pipeline.sh, .ci/, devops/pipeline and the workspace packages it runs on) affects everything. Committed, staged, unstaged and untracked changes all count.
+      Otherwise the pnpm path: the packages with changed files since the base, plus every package depending on them, as pnpm's change filter (\`--filter "...[<base>]"\`) selects them; a change to a root file every package reads (lockfile, package.json, tsconfig, jest configs, pnpm-workspace.yaml, test-targets.json, .gitignore) or to the pipeline itself (pipeline.sh, .ci/, devops/pipeline and the workspace packages it runs on) affects everything. Committed, staged, unstaged and untracked changes all count.
 
       The base is \`--base\` when given; on a branch, its merge-base with main; on main, HEAD^ (the last commit's change). Without a base, or with \`--all\`, everything is affected.
 

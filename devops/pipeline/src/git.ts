@@ -68,11 +68,15 @@ export function resolveBase(root: string, options: BaseOptions = {}): Base {
   return { kind: "commit", sha: parent, description: `HEAD^ (on ${mainRef}: the last commit's change)` };
 }
 
+/** Files git does not track and does not ignore. */
+export function untrackedFiles(root: string): string[] {
+  return git(root, ["ls-files", "--others", "--exclude-standard", "-z"]).split("\0").filter(Boolean);
+}
+
 /** Files changed since `sha`: committed, staged, unstaged and untracked (not ignored), sorted. */
 export function changedFiles(root: string, sha: string): string[] {
   const diffed = git(root, ["diff", "--name-only", "--no-renames", "-z", sha, "--"]).split("\0");
-  const untracked = git(root, ["ls-files", "--others", "--exclude-standard", "-z"]).split("\0");
-  return [...new Set([...diffed, ...untracked].filter(Boolean))].sort();
+  return [...new Set([...diffed, ...untrackedFiles(root)].filter(Boolean))].sort();
 }
 
 /** Every file that is a source of the repository: tracked plus untracked-not-ignored (build outputs are ignored). */

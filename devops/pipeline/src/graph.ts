@@ -9,8 +9,8 @@ export interface DependencyOptions {
 }
 
 /**
- * The given packages plus every workspace package they depend on, directly or not (the mirror of
- * withDependents), in depth-first order: each package before its dependencies, those by name.
+ * The given packages plus every workspace package they depend on, directly or not, in depth-first
+ * order: each package before its dependencies, those by name.
  */
 export function withDependencies(workspace: Workspace, names: Iterable<string>, options: DependencyOptions = {}): Set<string> {
   const depsOf = (pkg: WorkspacePackage) => (options.runtimeOnly ? Object.keys(pkg.dependencies).sort() : pkg.workspaceDeps);

@@ -475,7 +475,7 @@ export async function ci(ctx: PipelineContext, options: CiOptions): Promise<numb
   } else {
     const files = changedFiles(ctx.root, base.sha);
     lintFiles = files;
-    affected = affectedPackages(workspace, files);
+    affected = await affectedPackages(workspace, base.sha, files, { env: ctx.env, signal: ctx.signal });
     const since = `since ${shortSha(base.sha)}, ${base.description}`;
     if (files.length === 0) detail = `no package: no file changed ${since}`;
     else detail = `${describeAffected(affected, count)}; ${plural(files.length, "changed file")} ${since}`;

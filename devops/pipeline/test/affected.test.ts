@@ -1,11 +1,12 @@
 import fs from "node:fs";
 import path from "node:path";
 import { loadWorkspace } from "@monorepo/workspace";
-import { affectedPackages, changedFiles, resolveBase } from "../src";
-import { commitAll, git, makeRepo, tempDir, writeFiles } from "./helpers";
+import { affectedPackages, changedFiles } from "../src";
+import { commitAll, type Files, git, makeRepo, writeFiles } from "./helpers";
 
 /** Shaped like the real graph: logger <- health <- service <- user, trading; the pipeline on simulation + tools. */
-const WORKSPACE = {
+const WORKSPACE: Files = {
+  "package.json": { name: "fixture-root", private: true },
   "pnpm-workspace.yaml": "packages:\n  - common/*\n  - services/*\n  - devops/*\n",
   "common/logger/package.json": { name: "@monorepo/logger" },
   "common/simulation/package.json": { name: "@monorepo/simulation" },
@@ -14,6 +15,8 @@ const WORKSPACE = {
     name: "@monorepo/service",
     dependencies: { "@monorepo/health": "workspace:*", "@monorepo/logger": "workspace:*" },
   },
+  "common/logger/src/index.ts": "export {};\n",
+  "services/user/src/app.ts": "export {};\n",
   "services/user/package.json": {
     name: "@monorepo/user-service",
     dependencies: { "@monorepo/service": "workspace:*" },
@@ -35,17 +38,30 @@ const WORKSPACE = {
   "devops/maintenance/package.json": { name: "@monorepo/maintenance", dependencies: { "@monorepo/logger": "workspace:*" } },
 };
 
-describe("affectedPackages", () => {
-  const root = tempDir();
-  writeFiles(root, WORKSPACE);
-  const ws = loadWorkspace(root);
+// pnpm decides through git in a real repository: a change is a commit, an edit or a new file.
+jest.setTimeout(60_000);
 
-  it("affects nothing when nothing changed", () => {
-    expect(affectedPackages(ws, [])).toEqual({ packages: [], ignoredFiles: [] });
+/** Runs the pipeline's affected-set query on a fresh repository holding WORKSPACE, after `change` altered it. */
+async function affectedBy(change: (root: string) => void) {
+  const root = makeRepo(WORKSPACE);
+  const base = git(root, "rev-parse", "HEAD");
+  change(root);
+  return { root, affected: await affectedPackages(loadWorkspace(root), base, changedFiles(root, base)) };
+}
+
+const edit = (files: Files) => (root: string) => writeFiles(root, files);
+
+describe("affectedPackages", () => {
+  it("affects nothing when nothing changed", async () => {
+    expect((await affectedBy(() => {})).affected).toEqual({ packages: [], ignoredFiles: [] });
   });
 
-  it("takes a service change alone: nothing depends on a service", () => {
-    const affected = affectedPackages(ws, ["services/user/src/app.ts", "services/user/test/app.test.ts"]);
+  it("takes a service change alone, committed and untracked files alike: nothing depends on a service", async () => {
+    const { affected } = await affectedBy((root) => {
+      writeFiles(root, { "services/user/src/app.ts": "export const changed = true;\n" });
+      commitAll(root, "user change");
+      writeFiles(root, { "services/user/test/app.test.ts": "export {};\n" });
+    });
     expect(affected.packages).toEqual([
       {
         name: "@monorepo/user-service",
@@ -55,8 +71,8 @@ describe("affectedPackages", () => {
     ]);
   });
 
-  it("adds every dependent of a shared library, dependencies first, saying what pulled each in", () => {
-    const affected = affectedPackages(ws, ["common/logger/src/index.ts"]);
+  it("adds every dependent of a shared library, dependencies first, saying what pulled each in", async () => {
+    const { affected } = await affectedBy(edit({ "common/logger/src/index.ts": "export const edited = true;\n" }));
     expect(affected.packages.map((p) => p.name)).toEqual([
       "@monorepo/logger",
       "@monorepo/health",
@@ -71,10 +87,22 @@ describe("affectedPackages", () => {
     });
   });
 
-  it("follows dev dependencies too: a test-only dependency change retests its users, the pipeline's tests among them", () => {
-    const affected = affectedPackages(ws, ["common/testkit/src/index.ts"]);
+  it("follows dev dependencies too: a new file in a test-only dependency retests its users, the pipeline's tests among them", async () => {
+    const { affected } = await affectedBy(edit({ "common/testkit/src/index.ts": "export {};\n" }));
     expect(affected.everything).toBeUndefined();
     expect(affected.packages.map((p) => p.name)).toEqual(["@monorepo/testkit", "@monorepo/pipeline", "@monorepo/trading-service"]);
+  });
+
+  it("counts a file moved from one package to another in both, untracked at its new place, and leaves the index as it was", async () => {
+    const { root, affected } = await affectedBy((root) => {
+      fs.rmSync(path.join(root, "services/user/src/app.ts"));
+      writeFiles(root, { "services/trading/src/app.ts": "export {};\n" });
+    });
+    expect(affected.packages).toEqual([
+      { name: "@monorepo/trading-service", dir: "services/trading", why: { kind: "changed", files: ["services/trading/src/app.ts"] } },
+      { name: "@monorepo/user-service", dir: "services/user", why: { kind: "changed", files: ["services/user/src/app.ts"] } },
+    ]);
+    expect(git(root, "status", "--porcelain", "--untracked-files=all")).toBe("D services/user/src/app.ts\n?? services/trading/src/app.ts");
   });
 
   it.each([
@@ -88,102 +116,49 @@ describe("affectedPackages", () => {
     ".gitignore",
     "pipeline.sh",
     ".ci/run",
-  ])("treats root input %s as affecting everything", (file) => {
-    const affected = affectedPackages(ws, ["services/user/src/app.ts", file]);
+  ])("treats root input %s as affecting everything", async (file) => {
+    // pnpm-workspace.yaml stays readable: a comment is a change too.
+    const content = file === "pnpm-workspace.yaml" ? `${WORKSPACE[file]}# packages above\n` : "changed\n";
+    const { affected } = await affectedBy(edit({ "services/user/src/app.ts": "export const changed = true;\n", [file]: content }));
     expect(affected.everything).toMatch(file);
-    expect(affected.packages).toHaveLength(ws.packages.length);
+    expect(affected.packages).toHaveLength(Object.keys(WORKSPACE).filter((f) => f.endsWith("/package.json")).length);
   });
 
-  it("treats the pipeline and the packages it is made of as affecting everything", () => {
-    expect(affectedPackages(ws, ["devops/pipeline/src/cli.ts"]).everything).toMatch(/part of the pipeline itself/);
-    expect(affectedPackages(ws, ["devops/workspace/src/workspace.ts"]).everything).toMatch(/@monorepo\/workspace\)/);
-    expect(affectedPackages(ws, ["common/simulation/src/index.ts"]).everything).toMatch(/@monorepo\/simulation/);
+  it("treats the pipeline and the packages it is made of as affecting everything", async () => {
+    const partOf = async (file: string) => (await affectedBy(edit({ [file]: "export {};\n" }))).affected.everything;
+    expect(await partOf("devops/pipeline/src/cli.ts")).toMatch(/^devops\/pipeline\/src\/cli.ts is part of the pipeline itself/);
+    expect(await partOf("devops/workspace/src/workspace.ts")).toMatch(/@monorepo\/workspace\)/);
+    expect(await partOf("common/simulation/src/index.ts")).toMatch(/@monorepo\/simulation/);
   });
 
-  it("retests only the Bazel tools when they change: the pipeline runs them as a process, not as a dependency", () => {
-    const affected = affectedPackages(ws, ["devops/bazel-tools/src/check-attrs.ts"]);
+  it("retests only the Bazel tools when they change: the pipeline runs them as a process, not as a dependency", async () => {
+    const { affected } = await affectedBy(edit({ "devops/bazel-tools/src/check-attrs.ts": "export {};\n" }));
     expect(affected.everything).toBeUndefined();
     expect(affected.packages.map((p) => p.name)).toEqual(["@monorepo/bazel-tools"]);
   });
 
-  it("ignores documentation, the benchmark and Bazel-only root files on the pnpm path", () => {
-    const affected = affectedPackages(ws, ["README.md", "bench/pipeline.mjs", "MODULE.bazel", ".bazelrc", "BUILD.bazel"]);
-    expect(affected).toEqual({
-      packages: [],
-      ignoredFiles: ["README.md", "bench/pipeline.mjs", "MODULE.bazel", ".bazelrc", "BUILD.bazel"],
-    });
+  it("ignores documentation, the benchmark and Bazel-only root files on the pnpm path", async () => {
+    const inert = ["README.md", "bench/pipeline.mjs", "MODULE.bazel", ".bazelrc", "BUILD.bazel"];
+    const { affected } = await affectedBy(edit(Object.fromEntries(inert.map((file) => [file, "changed\n"]))));
+    expect(affected).toEqual({ packages: [], ignoredFiles: [...inert].sort() });
   });
 
-  it("errs towards doing the work for an unknown root file", () => {
-    expect(affectedPackages(ws, ["scripts/release.sh"]).everything).toMatch(/scripts\/release.sh is outside every package/);
+  it("sets the inert files aside for pnpm too, when a package changed with them", async () => {
+    const { affected } = await affectedBy(
+      edit({ "README.md": "changed\n", "docs/[draft] notes.md": "new\n", "services/user/src/app.ts": "export const changed = true;\n" }),
+    );
+    expect(affected.everything).toBeUndefined();
+    expect(affected.packages.map((p) => p.name)).toEqual(["@monorepo/user-service"]);
+    expect(affected.ignoredFiles).toEqual(["README.md", "docs/[draft] notes.md"]);
   });
 
-  it("does not mistake a sibling folder with a common prefix for a package", () => {
-    expect(affectedPackages(ws, ["services/user-extra/notes.txt"]).everything).toMatch(/outside every package/);
-  });
-});
-
-describe("resolveBase and changedFiles", () => {
-  const setup = () => {
-    const root = makeRepo({ "a.txt": "1\n", "services/user/app.ts": "1\n" });
-    writeFiles(root, { "b.txt": "1\n" });
-    commitAll(root, "second");
-    return root;
-  };
-
-  it("uses HEAD^ on main, so a push is judged by its last commit", () => {
-    const root = setup();
-    const base = resolveBase(root);
-    expect(base).toEqual({ kind: "commit", sha: git(root, "rev-parse", "HEAD^"), description: expect.stringMatching(/^HEAD\^/) });
-    expect(changedFiles(root, (base as { sha: string }).sha)).toEqual(["b.txt"]);
+  it("errs towards doing the work for an unknown root file", async () => {
+    const { affected } = await affectedBy(edit({ "scripts/release.sh": "echo release\n" }));
+    expect(affected.everything).toMatch(/^scripts\/release.sh is outside every package/);
   });
 
-  it("uses the merge-base on a branch, ignoring what main did meanwhile", () => {
-    const root = setup();
-    const forkPoint = git(root, "rev-parse", "HEAD");
-    git(root, "checkout", "-q", "-b", "feature");
-    writeFiles(root, { "services/user/app.ts": "2\n" });
-    commitAll(root, "feature work");
-    git(root, "checkout", "-q", "main");
-    writeFiles(root, { "c.txt": "main moved on\n" });
-    commitAll(root, "main work");
-    git(root, "checkout", "-q", "feature");
-    const base = resolveBase(root);
-    expect(base).toMatchObject({ kind: "commit", sha: forkPoint, description: "merge-base with main" });
-    expect(changedFiles(root, forkPoint)).toEqual(["services/user/app.ts"]);
-  });
-
-  it("finds no change on a branch without commits of its own, and HEAD^ on a detached checkout of main", () => {
-    const root = setup();
-    const head = git(root, "rev-parse", "HEAD");
-    git(root, "checkout", "-q", "-b", "feature");
-    expect(resolveBase(root)).toMatchObject({ kind: "commit", sha: head, description: "merge-base with main" });
-    expect(changedFiles(root, head)).toEqual([]);
-    git(root, "checkout", "-q", "--detach", "main");
-    expect(resolveBase(root)).toMatchObject({ kind: "commit", sha: git(root, "rev-parse", "HEAD^") });
-  });
-
-  it("counts staged, unstaged and untracked changes, and deletions, but not ignored files", () => {
-    const root = setup();
-    writeFiles(root, { ".gitignore": "out/\n" });
-    commitAll(root, "ignore out");
-    const head = git(root, "rev-parse", "HEAD");
-    writeFiles(root, { "a.txt": "changed\n", "new.txt": "untracked\n", "out/x.js": "ignored\n", "staged.txt": "s\n" });
-    git(root, "add", "staged.txt");
-    fs.rmSync(path.join(root, "b.txt"));
-    expect(changedFiles(root, head)).toEqual(["a.txt", "b.txt", "new.txt", "staged.txt"]);
-  });
-
-  it("takes --base as given and rejects a revision that does not exist", () => {
-    const root = setup();
-    expect(resolveBase(root, { base: "HEAD~1" })).toMatchObject({ kind: "commit", description: "HEAD~1 (given by --base)" });
-    expect(() => resolveBase(root, { base: "no-such-branch" })).toThrow(/--base no-such-branch: not a commit/);
-  });
-
-  it("has no base on a first commit or without a main branch", () => {
-    const first = makeRepo({ "a.txt": "1\n" });
-    expect(resolveBase(first)).toEqual({ kind: "none", reason: "HEAD is on main and has no parent commit" });
-    git(first, "branch", "-m", "trunk");
-    expect(resolveBase(first)).toEqual({ kind: "none", reason: "there is no main or origin/main branch to compare with" });
+  it("does not mistake a sibling folder with a common prefix for a package", async () => {
+    const { affected } = await affectedBy(edit({ "services/user-extra/notes.txt": "new\n" }));
+    expect(affected.everything).toMatch(/^services\/user-extra\/notes.txt is outside every package/);
   });
 });

@@ -85,28 +85,6 @@ export function loadWorkspace(root: string): Workspace {
   return { root, packages, byName: new Map(packages.map((p) => [p.name, p])) };
 }
 
-/** The package a repository-relative file belongs to, or undefined for files outside every package. */
-export function packageOfFile(workspace: Workspace, file: string): WorkspacePackage | undefined {
-  const normalized = file.split(path.sep).join("/");
-  return workspace.packages.find((p) => normalized.startsWith(`${p.dir}/`));
-}
-
-/** The given packages plus every package that depends on them, directly or not. */
-export function withDependents(workspace: Workspace, names: Iterable<string>): Set<string> {
-  const result = new Set(names);
-  let grew = true;
-  while (grew) {
-    grew = false;
-    for (const p of workspace.packages) {
-      if (!result.has(p.name) && p.workspaceDeps.some((dep) => result.has(dep))) {
-        result.add(p.name);
-        grew = true;
-      }
-    }
-  }
-  return result;
-}
-
 /** Packages in dependency order (dependencies first); throws on a cycle. */
 export function topologicalOrder(workspace: Workspace): WorkspacePackage[] {
   const order: WorkspacePackage[] = [];

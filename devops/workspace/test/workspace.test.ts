@@ -1,4 +1,4 @@
-import { loadWorkspace, packageOfFile, topologicalOrder, WorkspaceError, withDependents } from "../src";
+import { loadWorkspace, topologicalOrder, WorkspaceError } from "../src";
 import { makeWorkspace, sampleWorkspace } from "./fixtures";
 
 describe("loadWorkspace", () => {
@@ -24,22 +24,6 @@ describe("loadWorkspace", () => {
 
 describe("graph queries", () => {
   const ws = loadWorkspace(sampleWorkspace());
-
-  it("maps files to their package and root files to none", () => {
-    expect(packageOfFile(ws, "services/user/src/app.ts")?.name).toBe("@monorepo/user-service");
-    expect(packageOfFile(ws, "services/user-extra/x.ts")).toBeUndefined();
-    expect(packageOfFile(ws, "pnpm-lock.yaml")).toBeUndefined();
-  });
-
-  it("adds dependents transitively, through dev dependencies too", () => {
-    expect([...withDependents(ws, ["@monorepo/logger"])].sort()).toEqual([
-      "@monorepo/logger",
-      "@monorepo/service",
-      "@monorepo/trading-service",
-      "@monorepo/user-service",
-    ]);
-    expect([...withDependents(ws, ["@monorepo/user-service"])]).toEqual(["@monorepo/user-service"]);
-  });
 
   it("orders dependencies before dependents and reports cycles", () => {
     const order = topologicalOrder(ws).map((p) => p.name);

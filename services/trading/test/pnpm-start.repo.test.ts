@@ -5,10 +5,11 @@
 import { promises as fsp, mkdtempSync, readdirSync, readFileSync, realpathSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { isRunning, logMessage, logRecords, pnpmRuns, waitFor, workspaceRoot } from "@monorepo/testing";
+import { findWorkspaceRoot } from "@monorepo/files";
+import { isRunning, logMessage, logRecords, pnpmRuns, waitFor } from "@monorepo/testing";
 import { generatedStock, writeGeneratedStocks } from "./stock-data";
 
-const pnpm = pnpmRuns(workspaceRoot(__dirname));
+const pnpm = pnpmRuns(findWorkspaceRoot(__dirname)!);
 let caller: string;
 beforeEach(() => {
   // Real path: pnpm reports its working directory resolved (on macOS /tmp is a symlink).

@@ -6,9 +6,10 @@
 import { promises as fsp, mkdirSync, mkdtempSync, realpathSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { isRunning, logMessage, logRecords, type NodeProcess, pnpmRuns, workspaceRoot } from "@monorepo/testing";
+import { findWorkspaceRoot } from "@monorepo/files";
+import { isRunning, logMessage, logRecords, type NodeProcess, pnpmRuns } from "@monorepo/testing";
 
-const pnpm = pnpmRuns(workspaceRoot(__dirname));
+const pnpm = pnpmRuns(findWorkspaceRoot(__dirname)!);
 let caller: string;
 beforeEach(() => {
   // Real path: pnpm reports its working directory resolved (on macOS /tmp is a symlink).
