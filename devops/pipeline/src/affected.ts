@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { OperationalError } from "@monorepo/cli";
-import { topologicalOrder, type Workspace } from "@monorepo/workspace-tools";
+import { topologicalOrder, type Workspace } from "@monorepo/workspace";
 import { git, untrackedFiles } from "./git";
 import { withDependencies } from "./graph";
 import { pnpmCommand } from "./pnpm";
@@ -24,7 +24,7 @@ const GLOBAL_INPUTS: RegExp[] = [
   /^\.npmrc$/,
   /^tsconfig[^/]*\.json$/,
   /^jest[^/]*\.config\.[cm]?js$/,
-  /^flaky-tests\.json$/,
+  /^test-targets\.json$/,
   /^\.gitignore$/,
   /^pipeline\.sh$/,
   /^\.ci\//,

@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
-import { topologicalOrder, type Workspace, WorkspaceError, type WorkspacePackage } from "@monorepo/workspace-tools";
+import { topologicalOrder, type Workspace, WorkspaceError, type WorkspacePackage } from "@monorepo/workspace";
 import type * as TypeScript from "typescript";
 import { withDependencies } from "./graph";
 import { plural } from "./output";

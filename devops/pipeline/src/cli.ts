@@ -55,11 +55,11 @@ class CiCommand extends PipelineCommand {
     details: `
       With Bazel usable here (bazelisk has downloaded a Bazel, and \`bazel --version\` answers within 2 s), runs \`bazel test //... --config=ci\` without the perf suite and lets Bazel's cache decide what runs.
 
-      Otherwise the pnpm path: the packages with changed files since the base, plus every package depending on them, as pnpm's change filter (\`--filter "...[<base>]"\`) selects them; a change to a root file every package reads (lockfile, package.json, tsconfig, jest configs, pnpm-workspace.yaml, flaky-tests.json, .gitignore) or to the pipeline itself (pipeline.sh, .ci/, devops/pipeline and the workspace packages it runs on) affects everything. Committed, staged, unstaged and untracked changes all count.
+      Otherwise the pnpm path: the packages with changed files since the base, plus every package depending on them, as pnpm's change filter (\`--filter "...[<base>]"\`) selects them; a change to a root file every package reads (lockfile, package.json, tsconfig, jest configs, pnpm-workspace.yaml, test-targets.json, .gitignore) or to the pipeline itself (pipeline.sh, .ci/, devops/pipeline and the workspace packages it runs on) affects everything. Committed, staged, unstaged and untracked changes all count.
 
       The base is \`--base\` when given; on a branch, its merge-base with main; on main, HEAD^ (the last commit's change). Without a base, or with \`--all\`, everything is affected.
 
-      Each affected package is built once (with any dependency whose build is stale), in parallel where the graph allows, then its \`//<dir>:test\` target runs; flaky targets (flaky-tests.json) get their attempts. The perf suite is skipped: \`pipeline.sh perf\` runs it.
+      Each affected package is built once (with any dependency whose build is stale), in parallel where the graph allows, then its \`//<dir>:test\` target runs; flaky targets (test-targets.json) get their attempts. The perf suite is skipped: \`pipeline.sh perf\` runs it.
 
       Writes flake-report.json/.md, per-attempt JUnit XML (testlogs/) and per-step logs (logs/) to the artifacts folder, and the markdown report to $GITHUB_STEP_SUMMARY when set. Ends with \`N passed, N failed\`; exits 1 if any target is red.
 
@@ -97,7 +97,7 @@ class TestCommand extends PipelineCommand {
     details: `
       Runs every \`//<dir>:test\` target (not the perf suite), flaky targets with their declared attempts, after building every package that is not up to date. On Bazel, \`bazel test //... --config=ci\` minus the perf suite.
 
-      On the pnpm path, every non-manual jest_test then runs again in the runfiles layout \`bazel test\` would give it (the \`workspace-tools runfiles-test\` mode, on the outputs just built, \`--jobs\` at a time): read-only runfiles tree, rules_js's node_modules links and launcher environment, Bazel's test environment and .bazelrc's flaky attempts. These results are marked "runfiles layout" in the report, their logs and JUnit XML are under <artifacts>/runfiles/testlogs/, and a red one fails the run. \`--no-runfiles\` skips them for a quicker local run; CI never uses it.
+      On the pnpm path, every non-manual jest_test then runs again in the runfiles layout \`bazel test\` would give it (\`bazel-tools runfiles-test\`, run as a process from the workspace's root node_modules, on the outputs just built, \`--jobs\` at a time): read-only runfiles tree, rules_js's node_modules links and launcher environment, Bazel's test environment and .bazelrc's flaky attempts. These results are marked "runfiles layout" in the report, their logs and JUnit XML are under <artifacts>/runfiles/testlogs/, and a red one fails the run. \`--no-runfiles\` skips them for a quicker local run; CI never uses it.
 
       The last line is \`N passed, N failed\` (test counts summed over targets); the exit code is 1 if any target is red.
 

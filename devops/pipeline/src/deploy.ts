@@ -6,7 +6,7 @@ import path from "node:path";
 import { writeJsonFileAtomicSync } from "@monorepo/files";
 import { READINESS_PATH } from "@monorepo/health";
 import { simulatedDelay } from "@monorepo/simulation";
-import type { Workspace, WorkspacePackage } from "@monorepo/workspace-tools";
+import type { Workspace, WorkspacePackage } from "@monorepo/workspace";
 import { sourceFiles } from "./git";
 import { withDependencies } from "./graph";
 import { runPackageScript } from "./process";

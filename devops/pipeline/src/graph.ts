@@ -1,4 +1,4 @@
-import type { Workspace, WorkspacePackage } from "@monorepo/workspace-tools";
+import type { Workspace, WorkspacePackage } from "@monorepo/workspace";
 
 export interface DependencyOptions {
   /**

@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
-import { loadFlakyPolicy, loadWorkspace, type Workspace, type WorkspacePackage } from "@monorepo/workspace-tools";
+import { loadTestTargets, loadWorkspace, type Workspace, type WorkspacePackage } from "@monorepo/workspace";
 import { type Affected, affectedPackages, everything } from "./affected";
 import { BAZEL_PROBE_TIMEOUT_MS, probeBazel, runBazelTests } from "./bazel";
 import { type BuildStep, buildTaskId, planBuild, SOLUTION_TASK, SolutionBuild, type SolutionSummary, scriptedBuildTasks } from "./build";
@@ -164,7 +164,7 @@ async function pnpmTests(
     workspace,
     request.packages.map((p) => p.name),
   );
-  const policy = loadFlakyPolicy(ctx.root);
+  const policy = loadTestTargets(ctx.root);
   const targets = request.packages.map(request.targetOf);
   // A target needs the builds of its package and of every package it depends on, directly or not.
   const needs = (target: TestTarget) => [...withDependencies(workspace, [target.packageName])].map(buildTaskId);

@@ -1,5 +1,5 @@
 import path from "node:path";
-import type { WorkspacePackage } from "@monorepo/workspace-tools";
+import type { WorkspacePackage } from "@monorepo/workspace";
 
 /**
  * A test target, named as Bazel names it. Every package's default suite is `//<dir>:test` (its

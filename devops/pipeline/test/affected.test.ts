@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
-import { loadWorkspace } from "@monorepo/workspace-tools";
+import { loadWorkspace } from "@monorepo/workspace";
 import { affectedPackages, changedFiles } from "../src";
 import { commitAll, type Files, git, makeRepo, writeFiles } from "./helpers";
 
@@ -28,10 +28,11 @@ const WORKSPACE: Files = {
     dependencies: { "@monorepo/service": "workspace:*" },
     devDependencies: { "@monorepo/testkit": "workspace:*" },
   },
-  "devops/workspace-tools/package.json": { name: "@monorepo/workspace-tools" },
+  "devops/workspace/package.json": { name: "@monorepo/workspace" },
+  "devops/bazel-tools/package.json": { name: "@monorepo/bazel-tools", dependencies: { "@monorepo/workspace": "workspace:*" } },
   "devops/pipeline/package.json": {
     name: "@monorepo/pipeline",
-    dependencies: { "@monorepo/simulation": "workspace:*", "@monorepo/workspace-tools": "workspace:*" },
+    dependencies: { "@monorepo/simulation": "workspace:*", "@monorepo/workspace": "workspace:*" },
     devDependencies: { "@monorepo/testkit": "workspace:*" },
   },
   "devops/maintenance/package.json": { name: "@monorepo/maintenance", dependencies: { "@monorepo/logger": "workspace:*" } },
@@ -111,7 +112,7 @@ describe("affectedPackages", () => {
     "tsconfig.base.json",
     "jest.config.js",
     "jest.perf.config.js",
-    "flaky-tests.json",
+    "test-targets.json",
     ".gitignore",
     "pipeline.sh",
     ".ci/run",
@@ -126,8 +127,14 @@ describe("affectedPackages", () => {
   it("treats the pipeline and the packages it is made of as affecting everything", async () => {
     const partOf = async (file: string) => (await affectedBy(edit({ [file]: "export {};\n" }))).affected.everything;
     expect(await partOf("devops/pipeline/src/cli.ts")).toMatch(/^devops\/pipeline\/src\/cli.ts is part of the pipeline itself/);
-    expect(await partOf("devops/workspace-tools/src/workspace.ts")).toMatch(/@monorepo\/workspace-tools/);
+    expect(await partOf("devops/workspace/src/workspace.ts")).toMatch(/@monorepo\/workspace\)/);
     expect(await partOf("common/simulation/src/index.ts")).toMatch(/@monorepo\/simulation/);
+  });
+
+  it("retests only the Bazel tools when they change: the pipeline runs them as a process, not as a dependency", async () => {
+    const { affected } = await affectedBy(edit({ "devops/bazel-tools/src/check-attrs.ts": "export {};\n" }));
+    expect(affected.everything).toBeUndefined();
+    expect(affected.packages.map((p) => p.name)).toEqual(["@monorepo/bazel-tools"]);
   });
 
   it("ignores documentation, the benchmark and Bazel-only root files on the pnpm path", async () => {

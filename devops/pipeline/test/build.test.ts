@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
-import { loadWorkspace } from "@monorepo/workspace-tools";
+import { loadWorkspace } from "@monorepo/workspace";
 import {
   type BuildStep,
   buildTaskId,

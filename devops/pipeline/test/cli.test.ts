@@ -51,7 +51,7 @@ describe("test", () => {
           files: { "test/u.test.js": failsOnceTest() },
         },
       ],
-      { "flaky-tests.json": FLAKY_POLICY },
+      { "test-targets.json": FLAKY_POLICY },
     );
     const summary = path.join(tempDir(), "step-summary.md");
     const run = await runCli(["test", "--engine", "pnpm"], root, { GITHUB_STEP_SUMMARY: summary });

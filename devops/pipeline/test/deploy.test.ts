@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { READINESS_PATH } from "@monorepo/health";
 import { waitFor } from "@monorepo/testing";
-import { loadWorkspace } from "@monorepo/workspace-tools";
+import { loadWorkspace } from "@monorepo/workspace";
 import {
   checkReadiness,
   DeployState,

@@ -137,7 +137,7 @@ export function fixtureWorkspace(packages: FixturePackage[], extra: Files = {}):
     "pnpm-workspace.yaml": "packages:\n  - common/*\n  - services/*\n  - devops/*\n",
     "package.json": { name: "fixture", private: true },
     "jest.config.js": JEST_CONFIG,
-    "flaky-tests.json": {},
+    "test-targets.json": {},
     ".gitignore": "node_modules\nartifacts/\n.pipeline/\nruns.txt\ndist/\n*.tsbuildinfo\n",
     ...extra,
   };

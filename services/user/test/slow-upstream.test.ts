@@ -3,7 +3,7 @@
  * test that depends on a slow, unreliable upstream - it waits 5 s of simulated
  * time, then that upstream fails about one run in four. The pipeline has to
  * contain flakes like this (retry the whole //services/user:test target, count
- * and report every flake; see flaky-tests.json), so the test must stay
+ * and report every flake; see test-targets.json), so the test must stay
  * genuinely random: no seed, no jest.retryTimes. It lives alone in this file so
  * the flake is never confused with a real failure in the other user tests.
  * SIMULATION_TIME_SCALE scales the wait (CI sets 0.01); at the default 1 it waits 5 s.
