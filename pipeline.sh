@@ -16,8 +16,6 @@ readonly PIPELINE_DIR=devops/pipeline
 readonly PIPELINE_CLI=$PIPELINE_DIR/dist/src/cli.js
 readonly INSTALL_LOG=.pipeline/install.log
 readonly BOOTSTRAP_LOG=.pipeline/bootstrap.log
-# Touched after each successful bootstrap build; sources newer than it send the next run to tsc.
-readonly BOOTSTRAP_STAMP=.pipeline/bootstrap.stamp
 
 die() {
   echo "pipeline.sh: $*" >&2
@@ -72,41 +70,28 @@ else
 fi
 
 # Build the pipeline with tsc's own up-to-date check: `tsc --build` follows its tsconfig's references
-# to the workspace packages it is made of and compiles only what changed. The CLI's build stage then
-# finds these up to date. Even with nothing to do, tsc loads TypeScript, which costs more than the
-# CLI's whole answer to a usage error or --help, so when no source or root file changed since the
-# last successful bootstrap (and the CLI is there), tsc is not started. The CLI then answers usage
-# errors and --help itself.
+# to the workspace packages it is made of and compiles only what changed (when nothing did, it only
+# compares timestamps). The CLI's build stage then finds these up to date. The CLI answers usage
+# errors and --help itself, after this build, so that what it says always matches its sources.
 started=$(now_ms)
-changed=$(find common devops services \( -name node_modules -o -name dist \) -prune -o -type f -newer "$BOOTSTRAP_STAMP" -print -quit 2>/dev/null || true)
-[[ -z $changed && -f $BOOTSTRAP_STAMP ]] &&
-  changed=$(find . -maxdepth 1 -type f -newer "$BOOTSTRAP_STAMP" -print -quit)
-if [[ -z $changed && -f $BOOTSTRAP_STAMP && -f $PIPELINE_CLI ]]; then
-  stage bootstrap "$started" "pipeline up to date (no file changed since its last build)"
+if ! node_modules/.bin/tsc --build --verbose "$PIPELINE_DIR" >"$BOOTSTRAP_LOG" 2>&1; then
+  # Name the package of the first error: the folder above its file that holds a package.json.
+  failed=$(sed -n 's/^\([^(]*\)([0-9]*,[0-9]*): error TS.*/\1/p' "$BOOTSTRAP_LOG" | head -n 1)
+  while [ -n "$failed" ] && [ "$failed" != . ] && [ ! -f "$failed/package.json" ]; do failed=$(dirname "$failed"); done
+  [ "$failed" = . ] && failed=""
+  stage bootstrap "$started" "building the pipeline and its workspace deps failed" FAILED
+  # tsc's messages (a message's continuation lines are indented), without --verbose's progress.
+  awk '/error TS/ { shown = 1; print "    " $0; next } shown && /^  / { print "    " $0; next } { shown = 0 }' "$BOOTSTRAP_LOG"
+  echo "FAILED: ${failed:-the pipeline or one of its workspace deps} (step: build, before the pipeline can run, log: $BOOTSTRAP_LOG)"
+  exit 1
+fi
+compiled=$(grep -c "Building project" "$BOOTSTRAP_LOG" || true)
+if [ "$compiled" -gt 0 ]; then
+  projects="projects"
+  [ "$compiled" -eq 1 ] && projects="project"
+  stage bootstrap "$started" "tsc --build $PIPELINE_DIR: compiled $compiled $projects (log: $BOOTSTRAP_LOG)"
 else
-  stamp_next=$BOOTSTRAP_STAMP.next
-  touch "$stamp_next"
-  if ! node_modules/.bin/tsc --build --verbose "$PIPELINE_DIR" >"$BOOTSTRAP_LOG" 2>&1; then
-    rm -f "$stamp_next"
-    # Name the package of the first error: the folder above its file that holds a package.json.
-    failed=$(sed -n 's/^\([^(]*\)([0-9]*,[0-9]*): error TS.*/\1/p' "$BOOTSTRAP_LOG" | head -n 1)
-    while [ -n "$failed" ] && [ "$failed" != . ] && [ ! -f "$failed/package.json" ]; do failed=$(dirname "$failed"); done
-    [ "$failed" = . ] && failed=""
-    stage bootstrap "$started" "building the pipeline and its workspace deps failed" FAILED
-    # tsc's messages (a message's continuation lines are indented), without --verbose's progress.
-    awk '/error TS/ { shown = 1; print "    " $0; next } shown && /^  / { print "    " $0; next } { shown = 0 }' "$BOOTSTRAP_LOG"
-    echo "FAILED: ${failed:-the pipeline or one of its workspace deps} (step: build, before the pipeline can run, log: $BOOTSTRAP_LOG)"
-    exit 1
-  fi
-  mv "$stamp_next" "$BOOTSTRAP_STAMP"
-  compiled=$(grep -c "Building project" "$BOOTSTRAP_LOG" || true)
-  if [ "$compiled" -gt 0 ]; then
-    projects="projects"
-    [ "$compiled" -eq 1 ] && projects="project"
-    stage bootstrap "$started" "tsc --build $PIPELINE_DIR: compiled $compiled $projects (log: $BOOTSTRAP_LOG)"
-  else
-    stage bootstrap "$started" "pipeline up to date (tsc --build $PIPELINE_DIR)"
-  fi
+  stage bootstrap "$started" "pipeline up to date (tsc --build $PIPELINE_DIR)"
 fi
 
 exec node "$PIPELINE_CLI" "$@"
