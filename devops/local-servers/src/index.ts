@@ -1,0 +1,3 @@
+/** Real servers on 127.0.0.1 for tests that talk to what a user would meet. */
+
+export { findMotoServer, LocalServerError, type S3Server, type StartS3ServerOptions, startS3Server } from "./s3";
