@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { type CliSpec, type ContextInput, runCli as runConventionalCli, runMain } from "@monorepo/cli";
-import { createSimulatedIntegrations } from "@monorepo/integrations";
+import { createIntegrations } from "@monorepo/integrations";
 import { MaintenanceCommand, type MaintenanceContext } from "./command";
 
 export const MAINTENANCE_CLI: CliSpec<MaintenanceContext> = {
@@ -14,4 +14,4 @@ export function runCli(argv: string[], context: ContextInput<MaintenanceContext>
   return runConventionalCli(MAINTENANCE_CLI, argv, context);
 }
 
-if (require.main === module) runMain(MAINTENANCE_CLI, { cwd: process.cwd(), createClients: createSimulatedIntegrations });
+if (require.main === module) runMain(MAINTENANCE_CLI, { cwd: process.cwd(), createClients: createIntegrations });

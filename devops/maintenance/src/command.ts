@@ -1,5 +1,12 @@
 import { BaseCommand, type CliContext, listOption } from "@monorepo/cli";
-import type { Integrations } from "@monorepo/integrations";
+import {
+  DEFAULT_S3_THRESHOLD_TEXT,
+  type IntegrationOptions,
+  type Integrations,
+  parseBlobSize,
+  parseDuration,
+  type S3Thresholds,
+} from "@monorepo/integrations";
 import { Logger } from "@monorepo/logger";
 import { SimulationConfigError, timeScale } from "@monorepo/simulation";
 import { Command, Option, UsageError } from "clipanion";
@@ -24,8 +31,8 @@ import { SUBSYSTEMS, type Subsystem } from "./steps";
 export interface MaintenanceContext extends CliContext {
   /** Where relative paths resolve when not under `bazel run`. */
   cwd: string;
-  /** Builds the clients; validates SIMULATION_* (SimulationConfigError). */
-  createClients: (env: Record<string, string | undefined>) => Integrations;
+  /** Builds the clients; validates SIMULATION_* (SimulationConfigError). `options` carries the thresholds of real S3. */
+  createClients: (env: Record<string, string | undefined>, options: IntegrationOptions) => Integrations;
 }
 
 /** Everything the command needs, checked before anything runs. */
@@ -55,6 +62,8 @@ export class MaintenanceCommand extends BaseCommand<MaintenanceContext> {
 
       Exit codes: 0 every step done; 1 a subsystem failed after recovery (its cleanup ran); 2 usage error (nothing ran); 3 another run holds the lock (nothing ran); 4 the journal ended out of date (the summary says why and what to do; it takes precedence over 1); 130 interrupted by SIGINT or SIGTERM (in-flight subsystems cleaned up, journal saved).
 
+      S3 is real when MAINTENANCE_S3_BUCKET names a bucket: the AWS SDK reads its own variables (AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL for an S3-compatible store, addressed path-style; AWS_REGION; AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or a profile). It deletes blobs older than --blob-retention-days, moves blobs of at least --large-blob-size to Glacier by copying each in place (blobs over 5 GiB are refused by name), and aborts multipart uploads older than --hung-upload-age. Without the variable, S3 is simulated.
+
       SIMULATION_TIME_SCALE scales every simulated wait, SIMULATION_FAULTS overrides failures per operation (\`db.checkForDeadlocks=0.5\`, \`kafka.validateCleaned=2x\`), SIMULATION_SEED makes them reproducible.
     `,
     examples: [
@@ -64,6 +73,10 @@ export class MaintenanceCommand extends BaseCommand<MaintenanceContext> {
       ["Skip S3 and write a machine-readable report", "$0 --skip s3 --json report.json"],
       ["Run the cleanup steps of every subsystem, concurrently", "$0 --cleanup"],
       ["Ignore saved progress and start over, with debug logs", "$0 --fresh --verbose"],
+      [
+        "Clean a real bucket, keeping blobs for 90 days",
+        "MAINTENANCE_S3_BUCKET=acme-blobs AWS_REGION=eu-west-1 $0 --only s3 --blob-retention-days 90",
+      ],
       ["Rehearse a failure quickly", "SIMULATION_TIME_SCALE=0.05 SIMULATION_FAULTS=db.checkForDeadlocks=1 $0"],
     ],
   });
@@ -98,6 +111,19 @@ export class MaintenanceCommand extends BaseCommand<MaintenanceContext> {
 
   verbose = Option.Boolean("--verbose", false, { description: "Log every step and the details of each failure" });
 
+  blobRetentionDays = Option.String("--blob-retention-days", {
+    description: `Real S3: delete blobs last modified more than this many days ago (default: ${DEFAULT_S3_THRESHOLD_TEXT.blobRetentionDays})`,
+    validator: t.cascade(t.isNumber(), [t.isInteger(), t.isAtLeast(1)]),
+  });
+
+  largeBlobSize = Option.String("--large-blob-size", {
+    description: `Real S3: move blobs of at least this size to Glacier, such as 100MB or 1.5GB (KB = 1024 bytes; default: ${DEFAULT_S3_THRESHOLD_TEXT.largeBlobSize})`,
+  });
+
+  hungUploadAge = Option.String("--hung-upload-age", {
+    description: `Real S3: abort multipart uploads started longer ago than this, such as 90m, 24h or 2d (default: ${DEFAULT_S3_THRESHOLD_TEXT.hungUploadAge})`,
+  });
+
   async execute(): Promise<number> {
     let request: Request;
     try {
@@ -120,7 +146,7 @@ export class MaintenanceCommand extends BaseCommand<MaintenanceContext> {
     const subsystems = (this.only ?? SUBSYSTEMS).filter((subsystem) => !skipped.includes(subsystem));
     if (subsystems.length === 0) throw new UsageError("--only and --skip leave no subsystem to run");
     const mode: Mode = this.cleanup ? "cleanup" : "maintenance";
-    const clients = this.context.createClients(env);
+    const clients = this.context.createClients(env, { s3: this.s3Thresholds() });
     const journalPath = this.journal === undefined ? defaultJournalPath(env) : resolveUserPath(this.journal, env, cwd);
     const jsonPath = this.json === undefined ? undefined : resolveUserPath(this.json, env, cwd);
     // Paths that cannot be written fail now, as usage errors, instead of after (or in the middle of) the work.
@@ -143,6 +169,25 @@ export class MaintenanceCommand extends BaseCommand<MaintenanceContext> {
       lock?.release();
       throw error;
     }
+  }
+
+  /** The thresholds given on the command line; the others keep their defaults. */
+  private s3Thresholds(): Partial<S3Thresholds> {
+    const thresholds: Partial<S3Thresholds> = {};
+    if (this.blobRetentionDays !== undefined) thresholds.blobRetentionDays = this.blobRetentionDays;
+    if (this.largeBlobSize !== undefined) {
+      thresholds.largeBlobBytes = parseBlobSize(this.largeBlobSize);
+      if (thresholds.largeBlobBytes === undefined) {
+        throw new UsageError(`--large-blob-size: "${this.largeBlobSize}" is not a size such as 100MB, 1.5GB or 2048 (bytes)`);
+      }
+    }
+    if (this.hungUploadAge !== undefined) {
+      thresholds.hungUploadAgeMs = parseDuration(this.hungUploadAge);
+      if (thresholds.hungUploadAgeMs === undefined) {
+        throw new UsageError(`--hung-upload-age: "${this.hungUploadAge}" is not a duration such as 90m, 24h or 2d`);
+      }
+    }
+    return thresholds;
   }
 
   /**
