@@ -223,7 +223,7 @@ export class AwsS3Client implements S3Client {
       for (const upload of page.Uploads ?? []) {
         if (!upload.Key || !upload.UploadId || !(upload.Initiated && upload.Initiated < cutoff)) continue;
         const { Key, UploadId } = upload;
-        await this.call(
+        await this.change(
           operation,
           options,
           (abortSignal) => this.sdk.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId }), { abortSignal }),
@@ -237,8 +237,8 @@ export class AwsS3Client implements S3Client {
     }
   }
 
-  private async copyToGlacier(operation: OperationName, key: string, etag: string | undefined, options: OperationOptions): Promise<void> {
-    await this.call(
+  private copyToGlacier(operation: OperationName, key: string, etag: string | undefined, options: OperationOptions): Promise<void> {
+    return this.change(
       operation,
       options,
       (abortSignal) =>
@@ -281,21 +281,34 @@ export class AwsS3Client implements S3Client {
 
   /**
    * One SDK call with the step's signal. A cancelled call rejects with the signal's reason; a failure
-   * becomes an IntegrationError naming the operation; the `ignored` error names resolve undefined.
+   * becomes an IntegrationError naming the operation and bucket, with the SDK's error as its cause.
    */
   private async call<T>(
     operation: OperationName,
     options: OperationOptions,
     send: (abortSignal: AbortSignal | undefined) => Promise<T>,
-    ignored: readonly string[] = [],
   ): Promise<T> {
     options.signal?.throwIfAborted();
     try {
       return await send(options.signal);
     } catch (error) {
       if (options.signal?.aborted) throw options.signal.reason;
-      if (ignored.includes(errorName(error) ?? "")) return undefined as T;
       throw new IntegrationError(operation, `${operation} on bucket ${this.bucket}: ${describe(error)}`, { cause: error });
+    }
+  }
+
+  /** A call that changes one object or upload; the `moot` errors say someone else already changed it, so there is nothing left to do. */
+  private async change(
+    operation: OperationName,
+    options: OperationOptions,
+    send: (abortSignal: AbortSignal | undefined) => Promise<unknown>,
+    moot: readonly string[],
+  ): Promise<void> {
+    try {
+      await this.call(operation, options, send);
+    } catch (error) {
+      if (error instanceof IntegrationError && moot.includes(errorName(error.cause) ?? "")) return;
+      throw error;
     }
   }
 }

@@ -1,6 +1,7 @@
 import {
   CreateBucketCommand,
   CreateMultipartUploadCommand,
+  DeleteObjectCommand,
   HeadObjectCommand,
   ListMultipartUploadsCommand,
   PutObjectCommand,
@@ -168,6 +169,30 @@ describe("AwsS3Client against a real S3 API (moto)", () => {
     expect([...(await list(bucket)).keys()].sort()).toEqual(newKeys);
   });
 
+  // moto refuses a key of DeleteObjects only for a locked version, which a delete by key never names:
+  // the proxy answers in its place as S3 does when it refuses keys (HTTP 200, an Error per key).
+  it("fails naming the keys the service refuses to delete, and a rerun deletes them once it accepts", async () => {
+    const bucket = await newBucket();
+    await putMany(bucket, ["held/a", "held/b", "held/c"]);
+    let refuse = true;
+    const recorder = await proxy((request) => {
+      if (!(refuse && isDeleteObjects(request))) return "forward";
+      const keys = [...request.body.toString().matchAll(/<Key>([^<]*)<\/Key>/g)].map((match) => match[1]);
+      const errors = keys.map((key) => `<Error><Key>${key}</Key><Code>AccessDenied</Code><Message>Access Denied</Message></Error>`);
+      return { status: 200, headers: { "content-type": "application/xml" }, body: `<DeleteResult>${errors.join("")}</DeleteResult>` };
+    });
+    const client = await connectedClient({ bucket, now: new Date(Date.now() + 40 * DAY_MS) }, recorder);
+
+    await expect(client.cleanUpOldBlobs()).rejects.toThrow(
+      "s3.cleanUpOldBlobs: 3 old blobs were not deleted: held/a (AccessDenied: Access Denied), held/b (AccessDenied: Access Denied), held/c (AccessDenied: Access Denied)",
+    );
+    expect((await list(bucket)).size).toBe(3);
+
+    refuse = false;
+    await client.cleanUpOldBlobs();
+    expect((await list(bucket)).size).toBe(0);
+  });
+
   it("moves large blobs to Glacier in place, keeping content and metadata; leaves small, cold and expiring ones; a rerun copies nothing", async () => {
     const bucket = await newBucket();
     await put(bucket, "large-1", 4096);
@@ -212,6 +237,28 @@ describe("AwsS3Client against a real S3 API (moto)", () => {
     await client.moveLargeBlobsToGlacier();
     expect(recorder.requests.slice(requestsBefore).filter(isCopyObject)).toEqual([]);
     expect(await list(bucket)).toEqual(after);
+  });
+
+  // A blob replaced between the listing and its copy is guarded by CopySourceIfMatch, which moto
+  // ignores: only the deletion can be shown here.
+  it("skips a blob deleted between the listing and its copy, and moves the rest", async () => {
+    const bucket = await newBucket();
+    await put(bucket, "deleted-meanwhile", 2048);
+    await put(bucket, "unchanged", 2048);
+    const recorder = await proxy(async (request): Promise<"forward"> => {
+      // Another writer (or cleanUpOldBlobs) deletes it right before the copy reaches the server.
+      if (isCopyObject(request) && request.url.includes("deleted-meanwhile")) {
+        await observer.send(new DeleteObjectCommand({ Bucket: bucket, Key: "deleted-meanwhile" }));
+      }
+      return "forward";
+    });
+    const client = await connectedClient({ bucket, thresholds: { largeBlobBytes: 1024 } }, recorder);
+
+    await client.moveLargeBlobsToGlacier();
+
+    expect(recorder.requests.filter(isCopyObject)).toHaveLength(2);
+    const after = await list(bucket);
+    expect(Object.fromEntries([...after.values()].map((object) => [object.key, object.storageClass]))).toEqual({ unchanged: "GLACIER" });
   });
 
   it("refuses by name a blob over the copy limit, and still moves the others", async () => {

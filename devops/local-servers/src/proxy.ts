@@ -12,12 +12,21 @@ export interface ProxiedRequest {
   forwarded: boolean;
 }
 
+/** An answer the proxy gives in the target's place, for a fault the target cannot be made to show. */
+export interface Answer {
+  status: number;
+  headers?: http.OutgoingHttpHeaders;
+  body: string;
+}
+
+export type Decision = "forward" | "drop" | Answer;
+
 /**
- * What happens to a request: passed on, or dropped (its connection reset, as a server that went away
- * does). Awaited before anything is sent, so a test can act at an exact point of a client's work:
- * stop the server, abort the client, before the request goes on.
+ * What happens to a request: passed on, dropped (its connection reset, as a server that went away
+ * does), or answered by the proxy. Awaited before anything is sent, so a test can act at an exact
+ * point of a client's work: stop the server, abort the client, before the request goes on.
  */
-export type Intercept = (request: ProxiedRequest) => "forward" | "drop" | Promise<"forward" | "drop">;
+export type Intercept = (request: ProxiedRequest) => Decision | Promise<Decision>;
 
 export interface RecordingProxy {
   /** http://127.0.0.1:<port>, to use in place of the target's endpoint. */
@@ -49,8 +58,13 @@ export async function startRecordingProxy(target: string, intercept: Intercept =
         forwarded: false,
       };
       requests.push(request);
-      if ((await intercept(request)) === "drop") {
+      const decision = await intercept(request);
+      if (decision === "drop") {
         incoming.socket.destroy();
+        return;
+      }
+      if (decision !== "forward") {
+        outgoing.writeHead(decision.status, decision.headers).end(decision.body);
         return;
       }
       request.forwarded = true;
