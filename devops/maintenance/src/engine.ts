@@ -10,6 +10,9 @@ import { byPriority, type Plan, remainingChainSeconds, remainingSteps, type Step
  * It knows nothing about db, kafka or s3: those are data in steps.ts.
  */
 
+/** The longest delay Node's timers keep (about 24.8 days); a longer one fires at once instead. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export type StepStatus =
   | "succeeded"
   /** Completed by an earlier run, according to the journal. */
@@ -279,7 +282,7 @@ class PlanRun<Clients> {
   }
 
   private async withTimeout(action: StepAction<Clients>, seconds: number, label: string): Promise<void> {
-    const timeout = AbortSignal.timeout(Math.ceil(this.options.timeoutMs(seconds)));
+    const timeout = AbortSignal.timeout(Math.min(MAX_TIMER_MS, Math.ceil(this.options.timeoutMs(seconds))));
     const signal = AbortSignal.any([this.signal, timeout]);
     try {
       await untilAborted(action(this.clients, signal), signal);
