@@ -38,7 +38,7 @@ export type S3Thresholds = Pick<IntegrationSettings, "blobRetentionDays" | "larg
 
 export interface AwsS3ClientOptions {
   bucket: string;
-  /** Each defaults to DEFAULT_SETTINGS'. */
+  /** Those left out take DEFAULT_SETTINGS' values. */
   thresholds?: Partial<S3Thresholds>;
   /**
    * The moment ages are measured from (default: when the client is created). One moment for every
