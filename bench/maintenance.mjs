@@ -3,6 +3,7 @@
 // Uses the compiled packages: build first (pnpm build).
 //
 //   node bench/maintenance.mjs [--scale 0.05] [--runs 1000] [--reliability-scale 0.005] [--parallel 4] [--repeats 3]
+//   node bench/maintenance.mjs --real [--rows 1000000] [--objects 10000]
 //
 // --scale (or SIMULATION_TIME_SCALE) sets the timing comparison's time scale. Targets are
 // reported, not asserted: wall <= 1.05 x critical path without faults; >= 99.5% of runs
@@ -39,11 +40,14 @@ class MaintenanceBench extends BaseCommand {
 
       Reliability: --runs runs with the default faults (SIMULATION_SEED=1..runs), --parallel at a time, at --reliability-scale. Target: >= 99.5% green, with the 95% upper bound of the failure rate this sample allows.
 
+      Real backends (--real, instead of the above): a throwaway PostgreSQL with --rows rows and a moto S3 bucket with --objects objects (both from @monorepo/local-servers, so the host's PostgreSQL and moto_server), db and s3 maintenance by the graph runner, against the critical path of the same plan with the step durations it measured, and against the same steps one after another (--concurrency 1) on a fresh copy of the same work.
+
       Targets are reported, not asserted: the exit code is 0 unless the bench itself fails. Uses the compiled packages: build first.
     `,
     examples: [
       ["The default runs", "$0"],
       ["A quick look: fewer reliability runs, faster timing", "$0 --runs 100 --scale 0.01"],
+      ["Real PostgreSQL and S3, a million rows and ten thousand objects", "$0 --real"],
     ],
   });
 
@@ -64,8 +68,20 @@ class MaintenanceBench extends BaseCommand {
 
   repeats = Option.String("--repeats", "3", { validator: isCount, description: "Timing runs of each kind; the median counts (default 3)" });
 
+  real = Option.Boolean("--real", false, { description: "Time the real-backend case instead (local PostgreSQL and moto S3)" });
+
+  rows = Option.String("--rows", "1000000", { validator: isCount, description: "--real: rows in the seeded table (default 1000000)" });
+
+  objects = Option.String("--objects", "10000", {
+    validator: isCount,
+    description: "--real: objects in the seeded bucket (default 10000)",
+  });
+
   async execute() {
     options = {
+      real: this.real,
+      rows: this.rows,
+      objects: this.objects,
       scale: positive("--scale", this.scale),
       runs: this.runs,
       reliabilityScale: positive("--reliability-scale", this.reliabilityScale),
@@ -88,6 +104,11 @@ const exitCode = await runCli(
 );
 // --help, or a usage error: said, and nothing to run.
 if (options === undefined) process.exit(exitCode);
+if (options.real) {
+  const { benchRealBackends } = await import("./maintenance-real.mjs");
+  await benchRealBackends(options);
+  process.exit(0);
+}
 const { scale, runs, reliabilityScale, repeats, parallel } = options;
 
 const criticalSeconds = criticalPath(MAINTENANCE_STEPS).seconds;

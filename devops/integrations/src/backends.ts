@@ -1,3 +1,4 @@
+import { AwsS3Client } from "./aws-s3";
 import { type DbClient, SimulatedDbClient } from "./db";
 import { type KafkaClient, SimulatedKafkaClient } from "./kafka";
 import { type PostgresConnection, PostgresDbClient } from "./postgres";
@@ -30,6 +31,11 @@ export class BackendConfigError extends Error {
 export interface ClientContext {
   settings: IntegrationSettings;
   log: LogSink;
+  /**
+   * The moment S3's ages (retention, hung uploads) are measured from: one for every step of a run, so
+   * the move and the deletion agree on which blobs are past retention (default: when the clients are made).
+   */
+  now?: Date;
 }
 
 /** A real backend that the environment selected. */
@@ -89,12 +95,32 @@ export const POSTGRES_BACKEND: RealBackend<DbClient> = {
 };
 
 /**
+ * S3, through the AWS SDK: MAINTENANCE_S3_BUCKET names the bucket; the SDK reads the endpoint, region
+ * and credentials from its own variables (AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL, AWS_REGION,
+ * AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or a profile).
+ */
+export const S3_BACKEND: RealBackend<S3Client> = {
+  selectedBy: "MAINTENANCE_S3_BUCKET with the AWS SDK's variables",
+  select(env) {
+    const bucket = env.MAINTENANCE_S3_BUCKET?.trim();
+    if (!bucket) return undefined;
+    const endpoint = env.AWS_ENDPOINT_URL_S3?.trim() || env.AWS_ENDPOINT_URL?.trim();
+    const where = endpoint ? `at ${endpoint}` : `in ${env.AWS_REGION?.trim() || env.AWS_DEFAULT_REGION?.trim() || "the profile's region"}`;
+    return {
+      target: `S3 bucket ${bucket} ${where}`,
+      create: ({ settings, now }) => new AwsS3Client({ bucket, thresholds: settings, now, env }),
+    };
+  },
+};
+
+/**
  * The real backend of each subsystem. A subsystem without an entry is always simulated; a real
  * client joins by adding its entry here, and the selection, --help, --dry-run and the summary
  * follow from it.
  */
 export const REAL_BACKENDS: { readonly [Name in IntegrationName]?: RealBackend<Integrations[Name]> } = {
   db: POSTGRES_BACKEND,
+  s3: S3_BACKEND,
 };
 
 export interface BackendChoice {
@@ -143,7 +169,11 @@ export function createSimulatedIntegrations(env: Env = process.env): Integration
  * Throws BackendConfigError or SimulationConfigError before anything connects.
  */
 export function createIntegrations(env: Env = process.env, context: Partial<ClientContext> = {}): Integrations {
-  const clientContext: ClientContext = { settings: context.settings ?? DEFAULT_SETTINGS, log: context.log ?? (() => undefined) };
+  const clientContext: ClientContext = {
+    settings: context.settings ?? DEFAULT_SETTINGS,
+    log: context.log ?? (() => undefined),
+    now: context.now ?? new Date(),
+  };
   const simulated = createSimulatedIntegrations(env);
   const db = REAL_BACKENDS.db?.select(env);
   const kafka = REAL_BACKENDS.kafka?.select(env);

@@ -5,8 +5,9 @@ export class IntegrationError extends Error {
   constructor(
     readonly operation: OperationName,
     message: string,
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
     this.name = "IntegrationError";
   }
 }

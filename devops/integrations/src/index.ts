@@ -1,3 +1,4 @@
+export { AwsS3Client, type AwsS3ClientOptions, GLACIER, MAX_COPY_OBJECT_BYTES, MAX_KEYS_PER_DELETE, type S3Thresholds } from "./aws-s3";
 export {
   type BackendChoice,
   BackendConfigError,
@@ -11,6 +12,7 @@ export {
   POSTGRES_BACKEND,
   REAL_BACKENDS,
   type RealBackend,
+  S3_BACKEND,
   type SelectedBackend,
   selectBackends,
 } from "./backends";

@@ -6,12 +6,21 @@ export interface IntegrationSettings {
   lockWaitLimitSeconds: number;
   /** db: how long a cancelled hung query has to end before its session is terminated. */
   hungQueryGraceSeconds: number;
+  /** s3: blobs last modified more than this many days ago are deleted. */
+  blobRetentionDays: number;
+  /** s3: blobs of at least this many bytes move to Glacier. */
+  largeBlobBytes: number;
+  /** s3: multipart uploads started longer ago than this are aborted. */
+  hungUploadAgeSeconds: number;
 }
 
 export const DEFAULT_SETTINGS: Readonly<IntegrationSettings> = {
   hungQueryAgeSeconds: 300,
   lockWaitLimitSeconds: 60,
   hungQueryGraceSeconds: 5,
+  blobRetentionDays: 30,
+  largeBlobBytes: 100 * 1024 * 1024,
+  hungUploadAgeSeconds: 24 * 60 * 60,
 };
 
 /** Where a real client reports what it found and did (the server version, what it rebuilt or stopped). */

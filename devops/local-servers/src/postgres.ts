@@ -3,6 +3,7 @@ import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { LocalServerError } from "./errors";
 
 /**
  * A throwaway PostgreSQL server for tests and local runs: a fresh cluster in a temp dir, TCP on
@@ -10,14 +11,6 @@ import path from "node:path";
  * Written by hand because no npm package starts the host's own PostgreSQL binaries; the ones that
  * exist download a server build, which is not reachable everywhere.
  */
-
-/** A missing PostgreSQL, a missing `postgres` user under root, or a server that did not start. */
-export class LocalServerError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "LocalServerError";
-  }
-}
 
 const INSTALL_HINT = "Install it with: apt-get install -y postgresql  (Debian/Ubuntu; any PostgreSQL 12 or newer works)";
 

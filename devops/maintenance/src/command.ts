@@ -29,7 +29,7 @@ import {
 } from "./maintenance";
 import { LiveProgress, LogProgress, type Progress } from "./progress";
 import { formatBackends, formatPlan, formatSummary } from "./report";
-import { formatDuration, isDuration, settingsFrom } from "./settings";
+import { formatDuration, formatSize, isDuration, isSize, settingsFrom } from "./settings";
 import { SUBSYSTEMS, type Subsystem } from "./steps";
 
 /** `signal` (SIGINT, SIGTERM, a closed stdout): the run stops, cleans up in-flight subsystems, saves the journal. */
@@ -74,6 +74,8 @@ export class MaintenanceCommand extends BaseCommand<MaintenanceContext> {
 
       Real backends: ${describeBackendRules()}; a subsystem that is not configured runs simulated. --dry-run and the summary say which subsystems are real and what they talk to. On PostgreSQL (12 or newer, as a role that may vacuum, reindex and signal sessions, such as a superuser): modifyIndexTriggers drops the invalid leftovers (*_ccnew, *_ccold) of cancelled concurrent reindexes; updateIndexes runs REINDEX INDEX CONCURRENTLY on invalid indexes and on btree indexes over 1 MB and four times what their table's live rows need; vacuumDatabase runs VACUUM (ANALYZE); checkForDeadlocks fails when a session has waited on another's lock longer than --lock-wait-limit; stopHungQueries cancels, then after a grace terminates, queries active (or transactions idle) longer than --hung-query-age, never maintenance's own sessions (application_name acme-maintenance). Maintenance's own statements run with statement_timeout = --hung-query-age and lock_timeout = --lock-wait-limit, each real db step may take twice --hung-query-age, and a step that times out or is interrupted cancels its statement on the server.
 
+      On S3 (MAINTENANCE_S3_BUCKET names the bucket; the AWS SDK reads AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL for an S3-compatible store, addressed path-style, AWS_REGION, and AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY or a profile): cleanUpOldBlobs deletes blobs last modified more than --blob-retention-days ago; moveLargeBlobsToGlacier moves blobs of at least --large-blob-size to Glacier by copying each in place (blobs over 5 GiB are refused by name, for a lifecycle rule); stopHungUploads aborts multipart uploads started more than --hung-upload-age ago. Each real S3 step may take as long as --hung-upload-age.
+
       SIMULATION_TIME_SCALE scales every simulated wait, SIMULATION_FAULTS overrides failures per operation (\`db.checkForDeadlocks=0.5\`, \`kafka.validateCleaned=2x\`), SIMULATION_SEED makes them reproducible.
     `,
     examples: [
@@ -85,6 +87,10 @@ export class MaintenanceCommand extends BaseCommand<MaintenanceContext> {
       ["Ignore saved progress and start over, with debug logs", "$0 --fresh --verbose"],
       ["Maintain a real PostgreSQL database (Kafka and S3 simulated)", "DATABASE_URL=postgres://maintenance@db.internal/app $0 --only db"],
       ["Stop queries running over 10 minutes", "PGHOST=db.internal PGDATABASE=app $0 --cleanup --only db --hung-query-age 10m"],
+      [
+        "Clean a real bucket, keeping blobs for 90 days",
+        "MAINTENANCE_S3_BUCKET=acme-blobs AWS_REGION=eu-west-1 $0 --only s3 --blob-retention-days 90",
+      ],
       ["Rehearse a failure quickly", "SIMULATION_TIME_SCALE=0.05 SIMULATION_FAULTS=db.checkForDeadlocks=1 $0"],
     ],
   });
@@ -126,6 +132,21 @@ export class MaintenanceCommand extends BaseCommand<MaintenanceContext> {
 
   lockWaitLimit = Option.String("--lock-wait-limit", formatDuration(DEFAULT_SETTINGS.lockWaitLimitSeconds), {
     description: `Real db: a session blocked by another's lock longer than this fails the deadlock check; also maintenance's own lock timeout (default ${formatDuration(DEFAULT_SETTINGS.lockWaitLimitSeconds)})`,
+    validator: isDuration,
+  });
+
+  blobRetentionDays = Option.String("--blob-retention-days", String(DEFAULT_SETTINGS.blobRetentionDays), {
+    description: `Real S3: delete blobs last modified more than this many days ago (default ${DEFAULT_SETTINGS.blobRetentionDays})`,
+    validator: t.cascade(t.isNumber(), [t.isInteger(), t.isAtLeast(1)]),
+  });
+
+  largeBlobSize = Option.String("--large-blob-size", formatSize(DEFAULT_SETTINGS.largeBlobBytes), {
+    description: `Real S3: move blobs of at least this size to Glacier (default ${formatSize(DEFAULT_SETTINGS.largeBlobBytes)}; 512KB, 1.5GB, 2048 bytes; KB = 1024 bytes)`,
+    validator: isSize,
+  });
+
+  hungUploadAge = Option.String("--hung-upload-age", formatDuration(DEFAULT_SETTINGS.hungUploadAgeSeconds), {
+    description: `Real S3: abort multipart uploads started longer ago than this; also how long each real S3 step may take (default ${formatDuration(DEFAULT_SETTINGS.hungUploadAgeSeconds)}; 90m, 2d)`,
     validator: isDuration,
   });
 
@@ -255,12 +276,18 @@ export class MaintenanceCommand extends BaseCommand<MaintenanceContext> {
 }
 
 /**
- * The simulated steps' timeouts (10 to 24 s) are far too short for real work on a large database. Each
- * real db statement is bounded on the server by statement_timeout (the hung-query age), so a real db
- * step may use that bound once for its longest statement and as much again for the rest.
+ * The simulated steps' timeouts (10 to 24 s) are far too short for real work on a large database or
+ * bucket. Each real db statement is bounded on the server by statement_timeout (the hung-query age), so
+ * a real db step may use that bound once for its longest statement and as much again for the rest.
+ * A real S3 step is a stream of small calls whose number grows with the bucket, with no server-side
+ * bound to derive from: it is held to the rule it applies to uploads, so a step running longer than
+ * the hung-upload age counts as hung.
  */
 function realStepTimeouts(backends: Record<IntegrationName, BackendChoice>, settings: IntegrationSettings): StepTimeouts {
-  return backends.db.real ? { db: 2 * settings.hungQueryAgeSeconds } : {};
+  return {
+    ...(backends.db.real && { db: 2 * settings.hungQueryAgeSeconds }),
+    ...(backends.s3.real && { s3: settings.hungUploadAgeSeconds }),
+  };
 }
 
 function pick(

@@ -10,6 +10,9 @@ import { byPriority, type Plan, remainingChainSeconds, remainingSteps, type Step
  * It knows nothing about db, kafka or s3: those are data in steps.ts.
  */
 
+/** The longest delay Node's timers keep (about 24.8 days); a longer one fires at once instead. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export type StepStatus =
   | "succeeded"
   /** Completed by an earlier run, according to the journal. */
@@ -73,7 +76,7 @@ export interface EngineOptions {
   maxAttempts: number;
   /** Backoff before a retry: exponential from initialDelayMs, capped at maxDelayMs, with jitter. */
   backoff: { initialDelayMs: number; maxDelayMs: number };
-  /** Turns a step's timeoutSeconds into milliseconds (scaled like the simulated work). */
+  /** Turns a step's timeoutSeconds into milliseconds (scaled like the simulated work), unless the step has realTimeout. */
   timeoutMs: (seconds: number) => number;
   /** Aborting it interrupts the run: running steps stop, in-flight subsystems clean up. */
   signal?: AbortSignal;
@@ -88,8 +91,8 @@ export interface EngineOptions {
 
 /** A step ran out of time; retried like any other failure. */
 export class StepTimeoutError extends Error {
-  constructor(label: string, seconds: number) {
-    super(`${label} timed out after ${seconds}s (scaled)`);
+  constructor(label: string, seconds: number, scaled = true) {
+    super(`${label} timed out after ${seconds}s${scaled ? " (scaled)" : ""}`);
     this.name = "StepTimeoutError";
   }
 }
@@ -265,10 +268,10 @@ class PlanRun<Clients> {
         if (attempt > 0 && step.recovery) {
           result.recoveries += 1;
           this.options.onEvent?.({ type: "recovery-started", step: result, attempt: result.attempts, recovery: step.recovery.title });
-          await this.withTimeout(step.recovery.run, step.recovery.timeoutSeconds, `${step.id} recovery (${step.recovery.title})`);
+          await this.withTimeout(step.recovery.run, step.recovery, `${step.id} recovery (${step.recovery.title})`);
         }
         this.options.onEvent?.({ type: "attempt-started", step: result, attempt: result.attempts });
-        await this.withTimeout(step.run, step.timeoutSeconds, step.id);
+        await this.withTimeout(step.run, step, step.id);
       } catch (error) {
         if (!this.signal.aborted) result.errors.push(message(error));
         throw error;
@@ -278,13 +281,18 @@ class PlanRun<Clients> {
     return untilAborted(attempts, this.signal);
   }
 
-  private async withTimeout(action: StepAction<Clients>, seconds: number, label: string): Promise<void> {
-    const timeout = AbortSignal.timeout(Math.ceil(this.options.timeoutMs(seconds)));
+  private async withTimeout(
+    action: StepAction<Clients>,
+    { timeoutSeconds: seconds, realTimeout }: { timeoutSeconds: number; realTimeout?: boolean },
+    label: string,
+  ): Promise<void> {
+    const ms = realTimeout ? seconds * 1000 : this.options.timeoutMs(seconds);
+    const timeout = AbortSignal.timeout(Math.min(MAX_TIMER_MS, Math.ceil(ms)));
     const signal = AbortSignal.any([this.signal, timeout]);
     try {
       await untilAborted(action(this.clients, signal), signal);
     } catch (error) {
-      if (timeout.aborted && !this.signal.aborted) throw new StepTimeoutError(label, seconds);
+      if (timeout.aborted && !this.signal.aborted) throw new StepTimeoutError(label, seconds, !realTimeout);
       throw error;
     }
   }

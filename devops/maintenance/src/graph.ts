@@ -11,6 +11,8 @@ export interface Recovery<Clients> {
   title: string;
   estimateSeconds: number;
   timeoutSeconds: number;
+  /** See StepDefinition.realTimeout. */
+  realTimeout?: boolean;
   run: StepAction<Clients>;
 }
 
@@ -24,6 +26,11 @@ export interface StepDefinition<Clients> {
   needs: readonly string[];
   estimateSeconds: number;
   timeoutSeconds: number;
+  /**
+   * timeoutSeconds is real time for work on a real backend: the engine's timeoutMs, which scales
+   * timeouts with the simulated work (SIMULATION_TIME_SCALE), does not apply to it.
+   */
+  realTimeout?: boolean;
   /**
    * Sets up state that lives only in this process (a connection), so a resumed run
    * repeats it whenever a step that needs it still has to run.

@@ -39,7 +39,8 @@ export type StepTimeouts = Partial<Record<Subsystem, number>>;
 
 /**
  * The steps `mode` runs for `subsystems`, with each subsystem's cleanup for when it fails. A subsystem
- * in `timeouts` gets that timeout for each of its steps and recoveries instead of the simulated one.
+ * in `timeouts` gets that timeout for each of its steps and recoveries instead of the simulated one,
+ * in real seconds: SIMULATION_TIME_SCALE does not shorten it.
  */
 export function buildPlan(mode: Mode, subsystems: readonly Subsystem[], timeouts: StepTimeouts = {}): Plan<Integrations> {
   const timed = (steps: readonly MaintenanceStep[]) => steps.map((step) => withTimeout(step, timeouts[step.subsystem as Subsystem]));
@@ -52,7 +53,8 @@ export function buildPlan(mode: Mode, subsystems: readonly Subsystem[], timeouts
 
 function withTimeout(step: MaintenanceStep, timeoutSeconds: number | undefined): MaintenanceStep {
   if (timeoutSeconds === undefined) return step;
-  return { ...step, timeoutSeconds, ...(step.recovery && { recovery: { ...step.recovery, timeoutSeconds } }) };
+  const real = { timeoutSeconds, realTimeout: true };
+  return { ...step, ...real, ...(step.recovery && { recovery: { ...step.recovery, ...real } }) };
 }
 
 export interface PlanDescription {

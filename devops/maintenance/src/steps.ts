@@ -145,8 +145,10 @@ export const MAINTENANCE_STEPS: readonly MaintenanceStep[] = [
     subsystem: "s3",
     title: "move large blobs to Glacier",
     // Runs alongside cleanUpOldBlobs: both are per-object, idempotent bulk operations.
-    // A blob deleted while the move runs is simply no longer there to move, and a blob
-    // already in Glacier can still be deleted, so neither order changes the outcome.
+    // Real S3 moves a blob by copying it onto itself, which resets its LastModified, so
+    // the move leaves blobs past retention to the deletion; with one cutoff for the run
+    // the two touch disjoint blobs, and neither order changes the outcome. A blob deleted
+    // while the move runs is no longer there to move, and one in Glacier stays there.
     needs: ["s3.initClient"],
     ...estimate("s3.moveLargeBlobsToGlacier"),
     run: ({ s3 }, signal) => s3.moveLargeBlobsToGlacier({ signal }),

@@ -437,6 +437,10 @@ describe("real backends' options", () => {
   it.each([
     [["--hung-query-age", "soon"], /--hung-query-age: expected a duration such as 90s, 5m or 1h \(got "soon"\)/],
     [["--lock-wait-limit", "0s"], /--lock-wait-limit: expected a duration/],
+    [["--blob-retention-days", "0"], /--blob-retention-days: expected to be at least 1/],
+    [["--large-blob-size", "100M"], /--large-blob-size: expected a size such as 100MB, 1.5GB or 2048 \(got "100M"\)/],
+    [["--large-blob-size", "1e3"], /--large-blob-size: expected a size/],
+    [["--hung-upload-age", "soon"], /--hung-upload-age: expected a duration/],
   ])("%j is a usage error", async (argv, message) => {
     const { clients, calls } = mockIntegrations();
     const result = await runInProcess(argv, { XDG_STATE_HOME: tempDir() }, { createClients: () => clients });
@@ -449,22 +453,45 @@ describe("real backends' options", () => {
     const { clients } = mockIntegrations();
     const createClients = jest.fn(() => clients);
     await runInProcess(
-      ["--dry-run", "--hung-query-age", "10m", "--lock-wait-limit", "90s"],
+      [
+        "--dry-run",
+        "--hung-query-age",
+        "10m",
+        "--lock-wait-limit",
+        "90s",
+        "--blob-retention-days",
+        "90",
+        "--large-blob-size",
+        "1.5GB",
+        "--hung-upload-age",
+        "2d",
+      ],
       { XDG_STATE_HOME: tempDir() },
       { createClients },
     );
     expect(createClients).toHaveBeenCalledWith(expect.anything(), {
-      settings: expect.objectContaining({ hungQueryAgeSeconds: 600, lockWaitLimitSeconds: 90 }),
+      settings: expect.objectContaining({
+        hungQueryAgeSeconds: 600,
+        lockWaitLimitSeconds: 90,
+        blobRetentionDays: 90,
+        largeBlobBytes: 1.5 * 1024 ** 3,
+        hungUploadAgeSeconds: 2 * 86400,
+      }),
       log: expect.any(Function),
     });
     const help = await runInProcess(["--help"], {});
     expect(help.stdout).toMatch(/--hung-query-age #0 +Real db: .*\(default 5m; 90s, 5m, 1h\)/);
     expect(help.stdout).toContain("kafka is always simulated");
     expect(help.stdout).toContain("db is real when DATABASE_URL");
+    expect(help.stdout).toMatch(/s3 is\s+real when\s+MAINTENANCE_S3_BUCKET/);
+    expect(help.stdout).toMatch(/--large-blob-size #0 +Real S3: .*\(default 100MB;/);
+    expect(help.stdout).toMatch(/--hung-upload-age #0 +Real S3: .*\(default 1d;/);
   });
 
   it("--dry-run says every subsystem is simulated when none is configured", async () => {
     const result = await runInProcess(["--dry-run"], { XDG_STATE_HOME: tempDir() });
-    expect(result.stdout).toMatch(/^Backends: db simulated \(set DATABASE_URL .*\); kafka simulated \(no real client\); s3 simulated/m);
+    expect(result.stdout).toMatch(
+      /^Backends: db simulated \(set DATABASE_URL .*\); kafka simulated \(no real client\); s3 simulated \(set MAINTENANCE_S3_BUCKET /m,
+    );
   });
 });

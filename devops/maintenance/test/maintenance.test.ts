@@ -325,4 +325,15 @@ describe("step timeouts of real subsystems", () => {
     const kafka = plan.steps.filter((step) => step.subsystem === "kafka");
     expect(kafka.map((step) => step.timeoutSeconds)).toEqual(buildPlan("maintenance", ["kafka"]).steps.map((step) => step.timeoutSeconds));
   });
+
+  it("are real seconds: SIMULATION_TIME_SCALE, which shortens the simulated ones, leaves them whole", async () => {
+    const clients = createSimulatedIntegrations({ SIMULATION_TIME_SCALE: "0", SIMULATION_FAULTS: "db.checkForDeadlocks=0" });
+    // Longer than any timeout the scale would leave (at least 250 ms), far shorter than the real 30 s.
+    clients.db.updateIndexes = () => new Promise((resolve) => setTimeout(resolve, 1000));
+    const env = { SIMULATION_TIME_SCALE: "0.001" };
+    const real = await runMaintenance(planMaintenance({ subsystems: ["db"], stepTimeouts: { db: 30 } }), { clients, env });
+    expect(real.steps.find((step) => step.id === "db.updateIndexes")).toMatchObject({ status: "succeeded", attempts: 1 });
+    const simulated = await runMaintenance(planMaintenance({ subsystems: ["db"] }), { clients, env });
+    expect(simulated.steps.find((step) => step.id === "db.updateIndexes")!.errors[0]).toMatch(/timed out/);
+  });
 });

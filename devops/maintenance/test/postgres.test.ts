@@ -64,7 +64,7 @@ describe("maintenance against a real PostgreSQL (DATABASE_URL)", () => {
     );
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(
-      `Backends: db real (PostgreSQL at 127.0.0.1:${server.port}/postgres); kafka simulated (no real client); s3 simulated (no real client).`,
+      `Backends: db real (PostgreSQL at 127.0.0.1:${server.port}/postgres); kafka simulated (no real client); s3 simulated (set MAINTENANCE_S3_BUCKET with the AWS SDK's variables for a real one).`,
     );
   });
 
