@@ -1,16 +1,19 @@
+import type { ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createIntegrations } from "@monorepo/integrations";
 import { type PostgresServer, startPostgres } from "@monorepo/local-servers";
 import { waitFor } from "@monorepo/testing";
 import { Client } from "pg";
-import type { MaintenanceReport } from "../src/index";
+import type { JournalContent, MaintenanceReport } from "../src/index";
 import { runInProcess, spawnCli, tempDir } from "./helpers";
 
 /** initdb writes a whole cluster: seconds on a busy machine. */
 const START_TIMEOUT_MS = 120_000;
 /** A failing step is tried seven times with backoff up to 4 s, then its subsystem's cleanup is too. */
 const FAILING_RUN_TIMEOUT_MS = 180_000;
+/** Two runs of every db step plus an interrupt and its cleanup, on a busy machine. */
+const RERUN_TIMEOUT_MS = 180_000;
 
 async function connect(url: string): Promise<Client> {
   const client = new Client({ connectionString: url });
@@ -139,5 +142,114 @@ describe("a PostgreSQL server that goes away mid-step", () => {
       }
     },
     FAILING_RUN_TIMEOUT_MS,
+  );
+});
+
+describe("a run interrupted by Ctrl-C and run again", () => {
+  let server: PostgresServer | undefined;
+  let child: ChildProcess | undefined;
+  const clients: Client[] = [];
+
+  afterEach(async () => {
+    // A run left behind by a failed assertion.
+    if (child?.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    for (const client of clients.splice(0)) await client.end();
+    await server?.stop();
+  });
+
+  it(
+    "resumes from the journal: the rerun repeats none of the vacuum and reindex the first run did, and runs the rest",
+    async () => {
+      server = await startPostgres();
+      const admin = await connect(server.url);
+      const holder = await connect(server.url);
+      clients.push(admin, holder);
+      const counters = async () =>
+        (
+          await admin.query<{ vacuums: string; analyzes: string; relfilenode: number; valid: boolean }>(
+            `SELECT t.vacuum_count AS vacuums, t.analyze_count AS analyzes, c.relfilenode, i.indisvalid AS valid
+               FROM pg_stat_user_tables t, pg_class c JOIN pg_index i ON i.indexrelid = c.oid
+              WHERE t.relname = 'accounts' AND c.relname = 'accounts_id_key'`,
+          )
+        ).rows[0];
+
+      // A unique index whose concurrent build failed on a duplicate stays behind invalid: updateIndexes rebuilds it.
+      await admin.query("CREATE TABLE accounts (id int) WITH (autovacuum_enabled = off)");
+      await admin.query("INSERT INTO accounts VALUES (1), (2), (2)");
+      await expect(admin.query("CREATE UNIQUE INDEX CONCURRENTLY accounts_id_key ON accounts (id)")).rejects.toThrow(
+        /could not create unique index/,
+      );
+      await admin.query("DELETE FROM accounts WHERE ctid = '(0,3)'");
+      const before = await counters();
+      expect(before).toMatchObject({ vacuums: "0", analyzes: "0", valid: false });
+
+      // checkForDeadlocks reads pg_locks: while this lock is held its statement waits, so the run is
+      // certain to be inside that step, with every earlier one done, when it is interrupted.
+      await holder.query("BEGIN");
+      await holder.query("LOCK TABLE pg_catalog.pg_locks IN ACCESS EXCLUSIVE MODE");
+
+      const state = tempDir();
+      const journal = join(state, "journal.json");
+      const env = { DATABASE_URL: server.url, XDG_STATE_HOME: state };
+      const readReport = (name: string) => JSON.parse(readFileSync(join(state, name), "utf8")) as MaintenanceReport;
+      let output = "";
+      const interrupted = spawnCli(["--only", "db", "--journal", journal, "--json", join(state, "first.json")], env, (started) => {
+        child = started;
+        started.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+      });
+      await serverShows(
+        admin,
+        `SELECT 1 FROM pg_stat_activity WHERE application_name = 'acme-maintenance' AND query LIKE '%pg_blocking_pids%' AND wait_event_type = 'Lock'`,
+      );
+      const saved = JSON.parse(readFileSync(journal, "utf8")) as JournalContent;
+      expect(Object.keys(saved.completed).sort()).toEqual([
+        "db.initClient",
+        "db.modifyIndexTriggers",
+        "db.updateIndexes",
+        "db.vacuumDatabase",
+      ]);
+      child!.kill("SIGINT");
+      // The step is over once the cleanup starts; the cleanup's own deadlock check needs the lock back.
+      await waitFor(() => output.includes('"message":"cleanup started"'), 60_000);
+      await holder.query("COMMIT");
+
+      const first = await interrupted;
+      expect(first.code).toBe(130);
+      const firstReport = readReport("first.json");
+      expect(firstReport.steps.find((step) => step.id === "db.checkForDeadlocks")?.status).toBe("interrupted");
+      const left = JSON.parse(readFileSync(journal, "utf8")) as JournalContent;
+      expect(left.lastRun).toBe("interrupted");
+      // The first run vacuumed and analyzed the table once and rebuilt the index (a new file, now valid).
+      await serverShows(admin, "SELECT 1 FROM pg_stat_user_tables WHERE relname = 'accounts' AND vacuum_count = 1 AND analyze_count = 1");
+      const afterFirst = await counters();
+      expect(afterFirst).toMatchObject({ vacuums: "1", analyzes: "1", valid: true });
+      expect(afterFirst.relfilenode).not.toBe(before.relfilenode);
+
+      const rerun = await spawnCli(["--only", "db", "--journal", journal, "--json", join(state, "rerun.json")], env);
+      expect(rerun.stderr).toBe("");
+      expect(rerun.code).toBe(0);
+      expect(rerun.stdout).toContain(`"message":"resuming the journal ${journal} from ${left.startedAt} (--fresh starts over)"`);
+      const rerunReport = readReport("rerun.json");
+      const resumed = ["db.modifyIndexTriggers", "db.updateIndexes", "db.vacuumDatabase"];
+      // Only the db subsystem ran, so the cycle stays open: the journal keeps the first run's entries and adds the rest.
+      expect(rerunReport.journal).toMatchObject({ resumed, closed: false });
+      expect(Object.fromEntries(rerunReport.steps.map((step) => [step.id, step.status]))).toEqual({
+        "db.initClient": "succeeded",
+        "db.modifyIndexTriggers": "resumed",
+        "db.updateIndexes": "resumed",
+        "db.vacuumDatabase": "resumed",
+        "db.checkForDeadlocks": "succeeded",
+      });
+      const kept = JSON.parse(readFileSync(journal, "utf8")) as JournalContent;
+      expect(kept).toMatchObject({ lastRun: "succeeded", startedAt: left.startedAt });
+      expect(kept.completed).toEqual({
+        ...left.completed,
+        "db.initClient": kept.completed["db.initClient"],
+        "db.checkForDeadlocks": kept.completed["db.checkForDeadlocks"],
+      });
+      // The server's own counters: no second vacuum or analyze, no second rebuild.
+      expect(await counters()).toEqual(afterFirst);
+    },
+    RERUN_TIMEOUT_MS,
   );
 });
