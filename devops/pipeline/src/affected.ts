@@ -168,29 +168,32 @@ export async function affectedPackages(
       return [p, dir === "" ? read : read.filter((file) => file.startsWith(`${dir}/`))] as const;
     }),
   );
-  const outsidePackages = selected.find((p) => p.name === undefined || !workspace.byName.has(p.name));
-  if (outsidePackages) {
-    const inPackages = new Set(selected.filter((p) => p !== outsidePackages).flatMap((p) => filesIn.get(p)!));
-    const outside = read.filter((file) => !inPackages.has(file));
+  // The workspace root is a project too: pnpm selects it for a changed file outside every package,
+  // or as a dependent when its own devDependencies name a workspace package (the Bazel tools do).
+  const rootProject = selected.find((p) => p.name === undefined || !workspace.byName.has(p.name));
+  const packages = selected.filter((p) => p !== rootProject);
+  const inPackages = new Set(packages.flatMap((p) => filesIn.get(p)!));
+  const outside = read.filter((file) => !inPackages.has(file));
+  if (rootProject && outside.length > 0) {
     return everything(
       workspace,
       `${outside.join(", ")} ${outside.length === 1 ? "is" : "are"} outside every package and not known to be inert`,
     );
   }
-  const changed = new Map(selected.filter((p) => filesIn.get(p)!.length > 0).map((p) => [p.name!, filesIn.get(p)!]));
+  const changed = new Map(packages.filter((p) => filesIn.get(p)!.length > 0).map((p) => [p.name!, filesIn.get(p)!]));
   // The pipeline and the workspace packages it runs on: changing them changes how every package is
   // checked. Its test-only dependencies are not among them; a change there retests the pipeline alone.
   const pipeline = withDependencies(workspace, [PIPELINE_PACKAGE], { runtimeOnly: true });
   const pipelinePart = [...changed].find(([name]) => pipeline.has(name));
   if (pipelinePart) return everything(workspace, `${pipelinePart[1][0]} is part of the pipeline itself (${pipelinePart[0]})`);
 
-  const all = new Set(selected.map((p) => p.name));
-  const packages = topologicalOrder(workspace)
+  const all = new Set(packages.map((p) => p.name));
+  const ordered = topologicalOrder(workspace)
     .filter((p) => all.has(p.name))
     .map((p): AffectedPackage => {
       const changedFiles = changed.get(p.name);
       if (changedFiles) return { name: p.name, dir: p.dir, why: { kind: "changed", files: changedFiles } };
       return { name: p.name, dir: p.dir, why: { kind: "dependent", on: p.workspaceDeps.filter((d) => all.has(d)) } };
     });
-  return { packages, ignoredFiles };
+  return { packages: ordered, ignoredFiles };
 }

@@ -6,7 +6,8 @@ import { commitAll, type Files, git, makeRepo, writeFiles } from "./helpers";
 
 /** Shaped like the real graph: logger <- health <- service <- user, trading; the pipeline on simulation + tools. */
 const WORKSPACE: Files = {
-  "package.json": { name: "fixture-root", private: true },
+  // Like the real root, a project of its own that depends on a workspace package.
+  "package.json": { name: "fixture-root", private: true, devDependencies: { "@monorepo/bazel-tools": "workspace:*" } },
   "pnpm-workspace.yaml": "packages:\n  - common/*\n  - services/*\n  - devops/*\n",
   "common/logger/package.json": { name: "@monorepo/logger" },
   "common/simulation/package.json": { name: "@monorepo/simulation" },
@@ -131,7 +132,7 @@ describe("affectedPackages", () => {
     expect(await partOf("common/simulation/src/index.ts")).toMatch(/@monorepo\/simulation/);
   });
 
-  it("retests only the Bazel tools when they change: the pipeline runs them as a process, not as a dependency", async () => {
+  it("retests only the Bazel tools when they change: the pipeline runs them as a process, and the root that depends on them is no package", async () => {
     const { affected } = await affectedBy(edit({ "devops/bazel-tools/src/check-attrs.ts": "export {};\n" }));
     expect(affected.everything).toBeUndefined();
     expect(affected.packages.map((p) => p.name)).toEqual(["@monorepo/bazel-tools"]);
