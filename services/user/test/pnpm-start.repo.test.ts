@@ -47,11 +47,17 @@ describe("pnpm start:user", () => {
     expect(isRunning(service.pid)).toBe(false);
   }, 60_000);
 
-  it("stops with its drain on Ctrl-C (SIGINT to the whole process group), exit code 0", async () => {
+  it("stops with its drain on Ctrl-C (SIGINT to the whole process group), and pnpm ends with it", async () => {
     const run = startPnpm(["start:user"]);
     const service = await listening(run);
     process.kill(-run.child.pid!, "SIGINT");
-    expect(await run.exited).toEqual({ code: 0, signal: null });
+    // pnpm forwards the SIGINT to the service it also got from the terminal. When the service has
+    // already drained and is exiting as that copy lands (a busy machine delays pnpm), the exiting
+    // node dies of it and pnpm re-raises it on itself: a terminal shows the same in both cases.
+    expect([
+      { code: 0, signal: null },
+      { code: null, signal: "SIGINT" },
+    ]).toContainEqual(await run.exited);
     expect(
       records(run)
         .filter((r) => r.message === "Stopped")
