@@ -16,7 +16,7 @@ class GenerateCommand extends BaseCommand {
       Like Gazelle: every package's BUILD.bazel is derived from its package.json, the imports of each .ts file under
       src/ and test/, its test files and its data files; the root BUILD.bazel from the shared configs. Each package's
       tsconfig.json gets \`references\` to the workspace packages it depends on, and the root tsconfig.json (what
-      \`pnpm build\`, i.e. \`tsc --build\`, builds) references every package. .bazelignore gets a line per workspace
+      \`tsc --build\` and \`pnpm build\` build) references every package. .bazelignore gets a line per workspace
       package and .bazelrc the --flaky_test_attempts lines from test-targets.json. Output is buildifier-formatted.
 
       With --check nothing is written (Gazelle's -mode=diff): each file that differs from what would be generated is

@@ -119,6 +119,24 @@ class TestCommand extends PipelineCommand {
   }
 }
 
+class BuildCommand extends PipelineCommand {
+  static paths = [["build"]];
+
+  static usage = Command.Usage({
+    description: "Build every package, removing first the outputs no source produces any more",
+    details: `
+      The pipeline's own build stage alone: outputs whose source is gone (the compiled copy of a deleted test, say) are removed from each package's \`dist/\`, then TypeScript's solution builder compiles what is out of date, dependencies first. \`pnpm build\` runs this, so a deleted source never leaves an output that still runs.
+
+      Exit codes: 0 built; 1 a package failed to build; 2 usage error; 130 interrupted.
+    `,
+    examples: [["Build the workspace", "$0 build"]],
+  });
+
+  async execute(): Promise<number> {
+    return (await pipelines()).build(this.pipelineContext());
+  }
+}
+
 class PerfCommand extends PipelineCommand {
   static paths = [["perf"]];
 
@@ -165,7 +183,7 @@ class CdCommand extends PipelineCommand {
 export const PIPELINE: CliSpec = {
   binaryName: "pipeline.sh",
   binaryLabel: "ACME delivery pipeline",
-  commands: [CiCommand, CdCommand, TestCommand, PerfCommand],
+  commands: [CiCommand, CdCommand, TestCommand, PerfCommand, BuildCommand],
 };
 
 if (require.main === module) runMain(PIPELINE);

@@ -520,6 +520,21 @@ export async function test(ctx: PipelineContext, options: TestOptions = {}): Pro
   return pnpmTests(ctx, "test", workspace, { packages: workspace.packages, targetOf: defaultTarget, runfiles }, total, failures);
 }
 
+/** Every package's build (the build stage alone): what `pnpm build` runs. */
+export async function build(ctx: PipelineContext): Promise<number> {
+  const workspace = loadWorkspace(ctx.root);
+  const failures: Failure[] = [];
+  await buildStage(
+    ctx,
+    workspace,
+    workspace.packages.map((p) => p.name),
+    failures,
+  );
+  for (const failure of failures) ctx.out.line(describeFailure(ctx, failure));
+  if (ctx.signal?.aborted) return 130;
+  return failures.length > 0 ? 1 : 0;
+}
+
 /** The trading performance suite alone. */
 export async function perf(ctx: PipelineContext): Promise<number> {
   const total = new Stopwatch();

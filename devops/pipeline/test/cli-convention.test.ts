@@ -11,8 +11,8 @@ const usageError = (line: string) => ({ code: 2, stdout: "", stderr: `pipeline.s
 
 describe("usage errors: exit 2, one line on stderr, nothing run", () => {
   it.each([
-    [[], 'no command given: the commands are ci, cd, test, perf (see "pipeline.sh --help")'],
-    [["deploy"], 'unknown command "deploy": the commands are ci, cd, test, perf (see "pipeline.sh --help")'],
+    [[], 'no command given: the commands are ci, cd, test, perf, build (see "pipeline.sh --help")'],
+    [["deploy"], 'unknown command "deploy": the commands are ci, cd, test, perf, build (see "pipeline.sh --help")'],
     [["ci", "--all", "--base", "main"], 'mutually exclusive options --all and --base (see "pipeline.sh ci --help")'],
     [["ci", "--bsae", "main"], 'Unsupported option name ("--bsae") (see "pipeline.sh ci --help")'],
     [["ci", "--base"], 'Not enough arguments to option --base (see "pipeline.sh ci --help")'],

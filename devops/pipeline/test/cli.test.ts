@@ -151,6 +151,32 @@ describe("test", () => {
     expect(lastLine(second.stdout)).toBe("1 passed, 0 failed");
     expect(fs.existsSync(path.join(root, "common/calc/dist/test/gone.test.js"))).toBe(false);
   });
+
+  it("build (what pnpm build runs) removes the outputs of a deleted source too, so no later jest run finds them", async () => {
+    const root = fixtureWorkspace(
+      [
+        tscPackage("common/calc", "@fixture/calc", {
+          "src/index.ts": "export const two = 2;\n",
+          "src/gone.ts": "export const three = 3;\n",
+          "test/globals.d.ts": JEST_GLOBALS,
+          "test/gone.test.ts": passingTsTest("deleted later"),
+        }),
+      ],
+      TSC_BASE,
+    );
+    const first = await runCli(["build"], root);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/^build +\d+\.\ds {2}ok +1 built$/m);
+    expect(fs.existsSync(path.join(root, "common/calc/dist/test/gone.test.js"))).toBe(true);
+
+    fs.rmSync(path.join(root, "common/calc/test/gone.test.ts"));
+    fs.rmSync(path.join(root, "common/calc/src/gone.ts"));
+    const second = await runCli(["build"], root);
+    expect(second.code).toBe(0);
+    expect(second.stdout).toContain("@fixture/calc: removed 6 compiled files that no source produces any more");
+    expect(fs.readdirSync(path.join(root, "common/calc/dist/src")).sort()).toEqual(["index.d.ts", "index.js", "index.js.map"]);
+    expect(fs.existsSync(path.join(root, "common/calc/dist/test/gone.test.js"))).toBe(false);
+  });
 });
 
 describe("on a terminal", () => {
