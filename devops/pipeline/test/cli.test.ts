@@ -56,7 +56,8 @@ describe("test", () => {
     const summary = path.join(tempDir(), "step-summary.md");
     const run = await runCli(["test", "--engine", "pnpm"], root, { GITHUB_STEP_SUMMARY: summary });
     expect(run.stderr).toBe("");
-    expect(run.code).toBe(0);
+    // With the output beside the code, a red run shows which stage failed.
+    expect({ code: run.code, stdout: run.stdout }).toMatchObject({ code: 0 });
     expect(lastLine(run.stdout)).toBe("3 passed, 0 failed");
     expect(run.stdout).toContain("//services/flaky:test attempt 1/3: FAILED");
     expect(run.stdout).toContain("//services/flaky:test attempt 2/3: PASSED");
