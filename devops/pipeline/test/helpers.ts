@@ -152,8 +152,36 @@ export function fixtureWorkspace(packages: FixturePackage[], extra: Files = {}):
     Object.assign(files, Object.fromEntries(Object.entries(p.files ?? {}).map(([f, c]) => [`${p.dir}/${f}`, c])));
   }
   const root = makeRepo(files);
-  fs.symlinkSync(path.join(REPO_ROOT, "node_modules"), path.join(root, "node_modules"));
+  linkNodeModules(root);
   return root;
+}
+
+/** What a fixture's bazel-tools answers to `runfiles-test --json`: a run of no targets (fixtures have no BUILD files). */
+const EMPTY_RUNFILES_RUN = `console.log(JSON.stringify({ event: "done", report: { targets: [] } }));\n`;
+
+/**
+ * The repository's node_modules, entry by entry, but for @monorepo/bazel-tools: the fixture gets a
+ * stand-in that speaks the runfiles-test --json protocol. The real one is not a dependency of the
+ * pipeline and may still be unbuilt, or half-written, while these tests run beside the build.
+ */
+function linkNodeModules(root: string): void {
+  const source = path.join(REPO_ROOT, "node_modules");
+  const target = path.join(root, "node_modules");
+  for (const entry of fs.readdirSync(source)) {
+    if (entry === "@monorepo") continue;
+    fs.mkdirSync(target, { recursive: true });
+    fs.symlinkSync(path.join(source, entry), path.join(target, entry));
+  }
+  const scope = path.join(source, "@monorepo");
+  for (const entry of fs.existsSync(scope) ? fs.readdirSync(scope) : []) {
+    if (entry === "bazel-tools") continue;
+    fs.mkdirSync(path.join(target, "@monorepo"), { recursive: true });
+    fs.symlinkSync(path.join(scope, entry), path.join(target, "@monorepo", entry));
+  }
+  const tools = path.join(target, "@monorepo", "bazel-tools");
+  fs.mkdirSync(tools, { recursive: true });
+  fs.writeFileSync(path.join(tools, "package.json"), JSON.stringify({ name: "@monorepo/bazel-tools", bin: { "bazel-tools": "cli.js" } }));
+  fs.writeFileSync(path.join(tools, "cli.js"), EMPTY_RUNFILES_RUN);
 }
 
 /**
