@@ -308,6 +308,50 @@ describe("AwsS3Client against a real S3 API (moto)", () => {
     await old.stopHungUploads();
   });
 
+  // moto lists every upload in one page whatever max-uploads says, so the proxy cuts moto's own first
+  // answer to one upload and marks it truncated, as S3 does past 1,000 uploads.
+  it("follows the upload listing page by page, from the markers each page names, and aborts the uploads of every page", async () => {
+    const bucket = await newBucket();
+    const keys = ["upload/a", "upload/b", "upload/c"];
+    for (const Key of keys) await observer.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key }));
+    const wholeListing = await (await fetch(`${server.endpoint}/${bucket}?uploads`)).text();
+    const uploadsInListing = wholeListing.match(/<Upload>[\s\S]*?<\/Upload>/g) ?? [];
+    expect(uploadsInListing).toHaveLength(3);
+    const first = uploadsInListing[0]!;
+    const firstKey = first.match(/<Key>(.*?)<\/Key>/)![1]!;
+    const firstId = first.match(/<UploadId>(.*?)<\/UploadId>/)![1]!;
+    // moto writes no Next markers at all: they go in beside IsTruncated, where S3 writes them.
+    const firstPage = wholeListing
+      .replace(/<Upload>[\s\S]*<\/Upload>/, first)
+      .replace(/<Next(KeyMarker|UploadIdMarker)>.*?<\/Next\1>|<Next(KeyMarker|UploadIdMarker)\s*\/>/g, "")
+      .replace(
+        /<IsTruncated>false<\/IsTruncated>/,
+        `<IsTruncated>true</IsTruncated><NextKeyMarker>${firstKey}</NextKeyMarker><NextUploadIdMarker>${firstId}</NextUploadIdMarker>`,
+      );
+    expect(firstPage).toContain("<IsTruncated>true</IsTruncated>");
+    expect(firstPage).toContain(`<NextUploadIdMarker>${firstId}</NextUploadIdMarker>`);
+
+    const isListUploads = (request: ProxiedRequest) => request.method === "GET" && /[?&]uploads(=|&|$)/.test(request.url);
+    const recorder = await proxy((request) =>
+      isListUploads(request) && !request.url.includes("key-marker=")
+        ? { status: 200, headers: { "content-type": "application/xml" }, body: firstPage }
+        : "forward",
+    );
+    const client = await connectedClient(
+      { bucket, thresholds: { hungUploadAgeSeconds: 60 }, now: new Date(Date.now() + DAY_MS) },
+      recorder,
+    );
+
+    await client.stopHungUploads();
+
+    const listings = recorder.requests.filter(isListUploads).map((request) => new URL(request.url, server.endpoint).searchParams);
+    expect(listings.map((query) => [query.get("key-marker"), query.get("upload-id-marker")])).toEqual([
+      [null, null],
+      [firstKey, firstId],
+    ]);
+    expect((await observer.send(new ListMultipartUploadsCommand({ Bucket: bucket }))).Uploads ?? []).toEqual([]);
+  });
+
   it("a cancelled step stops: no request after the abort, and nothing deleted", async () => {
     const bucket = await newBucket();
     await putMany(bucket, ["a", "b", "c"]);
