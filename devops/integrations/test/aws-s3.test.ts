@@ -267,6 +267,34 @@ describe("AwsS3Client against a real S3 API (moto)", () => {
     expect(Object.fromEntries([...after.values()].map((object) => [object.key, object.storageClass]))).toEqual({ unchanged: "GLACIER" });
   });
 
+  // The copy names the ETag it listed; S3 refuses it (412) once the blob has been replaced. moto
+  // ignores the condition, so the proxy gives S3's answer in its place after the blob is replaced.
+  it("leaves a blob replaced between the listing and its copy as the writer left it, and moves the rest", async () => {
+    const bucket = await newBucket();
+    await put(bucket, "replaced-meanwhile", 2048);
+    await put(bucket, "unchanged", 2048);
+    const listedEtag = (await list(bucket)).get("replaced-meanwhile")!.etag;
+    const recorder = await proxy(async (request) => {
+      if (!(isCopyObject(request) && request.url.includes("replaced-meanwhile"))) return "forward";
+      await put(bucket, "replaced-meanwhile", 4096);
+      if (request.headers["x-amz-copy-source-if-match"] !== listedEtag) return "forward";
+      return {
+        status: 412,
+        headers: { "content-type": "application/xml" },
+        body: "<Error><Code>PreconditionFailed</Code><Message>At least one of the pre-conditions you specified did not hold</Message></Error>",
+      };
+    });
+    const client = await connectedClient({ bucket, thresholds: { largeBlobBytes: 1024 } }, recorder);
+
+    await client.moveLargeBlobsToGlacier();
+
+    const after = await list(bucket);
+    expect(Object.fromEntries([...after.values()].map((object) => [object.key, [object.storageClass, object.size]]))).toEqual({
+      "replaced-meanwhile": ["STANDARD", 4096],
+      unchanged: ["GLACIER", 2048],
+    });
+  });
+
   it("refuses by name a blob over the copy limit, and still moves the others", async () => {
     const bucket = await newBucket();
     await put(bucket, "over-limit", 4096);
