@@ -33,6 +33,16 @@ const NAMED_FAILURES = 5;
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
+/** How long the SDK waits to connect; as long as the PostgreSQL client waits. */
+const CONNECT_TIMEOUT_MS = 10_000;
+
+/**
+ * How long one request may go without a byte from the server before the SDK gives it up and
+ * retries it. A listing page or a copy answers well inside this; the step timeout bounds a whole
+ * step, and without this a stalled connection would hold the step until then.
+ */
+const REQUEST_TIMEOUT_MS = 60_000;
+
 /** What counts as old, large or hung in a bucket. */
 export type S3Thresholds = Pick<IntegrationSettings, "blobRetentionDays" | "largeBlobBytes" | "hungUploadAgeSeconds">;
 
@@ -49,6 +59,8 @@ export interface AwsS3ClientOptions {
   env?: Env;
   /** Largest object copied in place (default: CopyObject's limit); larger ones are refused. */
   maxCopyBytes?: number;
+  /** See REQUEST_TIMEOUT_MS (the default). */
+  requestTimeoutMs?: number;
 }
 
 function describe(error: unknown): string {
@@ -101,7 +113,15 @@ export class AwsS3Client implements S3Client {
     this.now = options.now ?? new Date();
     this.maxCopyBytes = options.maxCopyBytes ?? MAX_COPY_OBJECT_BYTES;
     // A custom endpoint (MinIO, Ceph, LocalStack, moto) rarely serves virtual-hosted bucket names.
-    this.sdk = new SdkS3Client({ forcePathStyle: Boolean(env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL) });
+    this.sdk = new SdkS3Client({
+      forcePathStyle: Boolean(env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL),
+      // Without throwOnRequestTimeout the SDK only logs a warning and goes on waiting.
+      requestHandler: {
+        connectionTimeout: CONNECT_TIMEOUT_MS,
+        requestTimeout: options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS,
+        throwOnRequestTimeout: true,
+      },
+    });
   }
 
   /** Blobs last modified before this are past retention. */

@@ -420,6 +420,21 @@ describe("AwsS3Client against a real S3 API (moto)", () => {
     expect([...(await list(bucket)).keys()].sort()).toEqual(["a", "b"]);
   });
 
+  it("gives up a request the server stops answering, after the SDK's own retries, and fails the step naming it", async () => {
+    const bucket = await newBucket();
+    await putMany(bucket, ["a", "b"]);
+    // The server takes the listing and never answers it, as one that hangs does.
+    const recorder = await proxy((request) => (isListObjects(request) ? new Promise<never>(() => undefined) : "forward"));
+    const client = await connectedClient({ bucket, now: new Date(Date.now() + 40 * DAY_MS), requestTimeoutMs: 300 }, recorder);
+
+    const cleanup = client.cleanUpOldBlobs();
+    await expect(cleanup).rejects.toThrow(IntegrationError);
+    await expect(cleanup).rejects.toThrow(new RegExp(`^s3.cleanUpOldBlobs on bucket ${bucket}: .*time`, "i"));
+    expect(recorder.requests.filter(isListObjects).length).toBeGreaterThan(1);
+    expect(recorder.requests.filter(isDeleteObjects)).toEqual([]);
+    expect([...(await list(bucket)).keys()].sort()).toEqual(["a", "b"]);
+  });
+
   it("refuses to work before initClient, and initClient fails clearly for a bucket that does not exist", async () => {
     const client = new AwsS3Client({ bucket: "no-such-bucket" });
     clients.push(client);
