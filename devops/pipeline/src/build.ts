@@ -8,8 +8,13 @@ import { runPackageScript } from "./process";
 import type { Task } from "./scheduler";
 import { slug } from "./targets";
 
-/** The build script of every package: the pipeline runs those packages with tsc's own solution builder. */
-export const TSC_BUILD_SCRIPT = "tsc --build";
+/**
+ * The build script of every package: the pipeline runs those packages with tsc's own solution
+ * builder instead, after removing the outputs no source produces. A package built on its own
+ * (`pnpm -F <pkg> build`) starts from an empty dist/ for the same reason: tsc --build never deletes
+ * the compiled copy of a deleted source, which jest would still run.
+ */
+export const TSC_BUILD_SCRIPT = "rm -rf dist && tsc --build";
 
 /** The id of the task that runs the solution builder. */
 export const SOLUTION_TASK = "tsc --build";
@@ -228,7 +233,7 @@ export class SolutionBuild {
     fs.mkdirSync(path.dirname(log), { recursive: true });
     fs.writeFileSync(
       log,
-      `${TSC_BUILD_SCRIPT} (in the pipeline's process: one solution builder for ${plural(this.plan.solution.length, "package")})\n${body}`,
+      `${SOLUTION_TASK} (in the pipeline's process: one solution builder for ${plural(this.plan.solution.length, "package")})\n${body}`,
     );
     return path.relative(this.options.artifacts, log);
   }

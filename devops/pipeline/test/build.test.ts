@@ -6,13 +6,15 @@ import {
   buildTaskId,
   type Outcome,
   planBuild,
+  runPackageScript,
   runTasks,
   SOLUTION_TASK,
   SolutionBuild,
   type SolutionSummary,
   scriptedBuildTasks,
+  TSC_BUILD_SCRIPT,
 } from "../src";
-import { fixtureWorkspace, TSC_BASE, tscPackage, writeFiles } from "./helpers";
+import { fixtureWorkspace, REPO_ROOT, TSC_BASE, tscPackage, writeFiles } from "./helpers";
 
 // Real compiles with the pinned TypeScript (no @types): seconds on a loaded 2-core machine, far
 // above jest's 5 s default.
@@ -133,6 +135,25 @@ describe("the build stage: tsc's solution builder", () => {
     expect(step(run, "@monorepo/user-service").status).toBe("ok");
   });
 
+  it("a package built on its own, through its build script, keeps no output of a deleted test either", async () => {
+    const root = repo();
+    const userDir = path.join(root, "services/user");
+    const script = loadWorkspace(root).packages.find((p) => p.name === "@monorepo/user-service")!.scripts.build!;
+    const first = await runPackageScript(root, userDir, script, [], {});
+    expect(first.exitCode).toBe(0);
+    expect(exists(root, "services/user/dist/test/app.test.js")).toBe(true);
+    fs.rmSync(path.join(userDir, "test/app.test.ts"));
+
+    const second = await runPackageScript(root, userDir, script, [], {});
+    expect(second.exitCode).toBe(0);
+    expect(exists(root, "services/user/dist/test/app.test.js")).toBe(false);
+    expect(exists(root, "services/user/dist/src/index.js")).toBe(true);
+  });
+
+  it("is every package's build script in this repository", () => {
+    const scripts = loadWorkspace(REPO_ROOT).packages.map((p) => [p.name, p.scripts.build]);
+    expect(scripts).toEqual(scripts.map(([name]) => [name, TSC_BUILD_SCRIPT]));
+  });
   it("fails a project with tsc's messages in its log, and leaves its dependents to the scheduler to skip", async () => {
     const root = repo();
     writeFiles(root, {
@@ -198,7 +219,7 @@ describe("the build stage: tsc's solution builder", () => {
       },
     });
     expect(() => planBuild(loadWorkspace(root), ["@monorepo/user-service"])).toThrow(
-      "services/user: its build is `tsc --build`, which builds the packages it references with tsc, but @monorepo/tools builds with another script; make every build script `tsc --build`",
+      "services/user: its build is `rm -rf dist && tsc --build`, which builds the packages it references with tsc, but @monorepo/tools builds with another script; make every build script `rm -rf dist && tsc --build`",
     );
   });
 });

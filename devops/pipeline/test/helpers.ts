@@ -3,6 +3,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { type NodeRun, type RunNodeOptions, runNode } from "@monorepo/testing";
+import { TSC_BUILD_SCRIPT } from "../src";
 
 /** The package folder: this file runs from its dist/test/. */
 export const PACKAGE_DIR = path.resolve(__dirname, "..", "..");
@@ -117,7 +118,7 @@ export function tscPackage(dir: string, name: string, files: Files, deps: Record
     dir,
     name,
     dependencies: Object.fromEntries(Object.keys(deps).map((d) => [d, "workspace:*"])),
-    scripts: { build: "tsc --build" },
+    scripts: { build: TSC_BUILD_SCRIPT },
     manifest: { main: "dist/src/index.js", types: "dist/src/index.d.ts" },
     files: { "tsconfig.json": references.length > 0 ? { ...tsconfig, references } : tsconfig, ...files },
   };
