@@ -168,21 +168,26 @@ const EMPTY_RUNFILES_RUN = `console.log(JSON.stringify({ event: "done", report: 
 function linkNodeModules(root: string): void {
   const source = path.join(REPO_ROOT, "node_modules");
   const target = path.join(root, "node_modules");
-  for (const entry of fs.readdirSync(source)) {
-    if (entry === "@monorepo") continue;
-    fs.mkdirSync(target, { recursive: true });
+  const scope = path.join(source, "@monorepo");
+  fs.mkdirSync(path.join(target, "@monorepo"), { recursive: true });
+  for (const entry of fs.readdirSync(source).filter((name) => name !== "@monorepo")) {
     fs.symlinkSync(path.join(source, entry), path.join(target, entry));
   }
-  const scope = path.join(source, "@monorepo");
-  for (const entry of fs.existsSync(scope) ? fs.readdirSync(scope) : []) {
-    if (entry === "bazel-tools") continue;
-    fs.mkdirSync(path.join(target, "@monorepo"), { recursive: true });
+  for (const entry of (fs.existsSync(scope) ? fs.readdirSync(scope) : []).filter((name) => name !== "bazel-tools")) {
     fs.symlinkSync(path.join(scope, entry), path.join(target, "@monorepo", entry));
   }
-  const tools = path.join(target, "@monorepo", "bazel-tools");
-  fs.mkdirSync(tools, { recursive: true });
-  fs.writeFileSync(path.join(tools, "package.json"), JSON.stringify({ name: "@monorepo/bazel-tools", bin: { "bazel-tools": "cli.js" } }));
-  fs.writeFileSync(path.join(tools, "cli.js"), EMPTY_RUNFILES_RUN);
+  installBazelTools(root, EMPTY_RUNFILES_RUN);
+}
+
+/** A bazel-tools package in the workspace's root node_modules whose bin runs `script` (CommonJS) in place of the real CLI. */
+export function installBazelTools(root: string, script: string): void {
+  const installed = path.join(root, "node_modules", "@monorepo", "bazel-tools");
+  fs.mkdirSync(installed, { recursive: true });
+  fs.writeFileSync(
+    path.join(installed, "package.json"),
+    JSON.stringify({ name: "@monorepo/bazel-tools", bin: { "bazel-tools": "cli.js" } }),
+  );
+  fs.writeFileSync(path.join(installed, "cli.js"), script);
 }
 
 /**

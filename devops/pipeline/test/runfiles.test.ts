@@ -10,7 +10,7 @@ import {
   targetReport,
   writeReport,
 } from "../src";
-import { FIXTURES, tempDir } from "./helpers";
+import { FIXTURES, installBazelTools, tempDir } from "./helpers";
 
 /** An artifacts folder holding the runfiles mode's files for //services/user:test, as runfiles-test leaves them. */
 function artifactsWith(files: Record<string, string>): string {
@@ -184,13 +184,7 @@ describe("the runfiles stage", () => {
   /** A workspace whose root node_modules links a bazel-tools bin that runs `script` (CommonJS) in place of the real mode. */
   function workspaceWithTools(script: string): string {
     const root = tempDir();
-    const installed = path.join(root, "node_modules", "@monorepo", "bazel-tools");
-    fs.mkdirSync(installed, { recursive: true });
-    fs.writeFileSync(
-      path.join(installed, "package.json"),
-      JSON.stringify({ name: "@monorepo/bazel-tools", bin: { "bazel-tools": "cli.js" } }),
-    );
-    fs.writeFileSync(path.join(installed, "cli.js"), script);
+    installBazelTools(root, script);
     return root;
   }
 
