@@ -425,7 +425,8 @@ describe("AwsS3Client against a real S3 API (moto)", () => {
     await putMany(bucket, ["a", "b"]);
     // The server takes the listing and never answers it, as one that hangs does.
     const recorder = await proxy((request) => (isListObjects(request) ? new Promise<never>(() => undefined) : "forward"));
-    const client = await connectedClient({ bucket, now: new Date(Date.now() + 40 * DAY_MS), requestTimeoutMs: 300 }, recorder);
+    // Short, but long enough that the requests moto does answer (the connect check) never hit it on a busy machine.
+    const client = await connectedClient({ bucket, now: new Date(Date.now() + 40 * DAY_MS), requestTimeoutMs: 1_000 }, recorder);
 
     const cleanup = client.cleanUpOldBlobs();
     await expect(cleanup).rejects.toThrow(IntegrationError);
